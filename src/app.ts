@@ -1,0 +1,39 @@
+import compression from 'compression';
+import express, { type Express } from 'express';
+import path from 'node:path';
+import type pg from 'pg';
+import { pinoHttp } from 'pino-http';
+import type { Deps } from './deps';
+import { errorHandler, notFound } from './middleware/errors';
+import { requestLogSerializers } from './middleware/request-log';
+import { securityHeaders } from './middleware/security-headers';
+import { paths } from './routes/paths';
+import { portalRouter } from './routes/portal';
+
+export interface AppDeps extends Deps {
+  /** The session stores' connection pool (connect-pg-simple speaks node-postgres, not knex). */
+  sessionPool: pg.Pool;
+}
+
+/** The middleware order and the routers, nothing else. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.locals.deps = deps;
+  app.set('trust proxy', deps.config.trustProxy);
+  app.set('x-powered-by', false);
+  app.set('views', path.resolve(__dirname, '../views'));
+  app.set('view engine', 'njk');
+  deps.templates.express(app);
+
+  app.use(pinoHttp({ logger: deps.logger, serializers: requestLogSerializers, quietReqLogger: true }));
+  app.use(securityHeaders(deps.config.env === 'production'));
+  app.use(compression());
+  app.use(paths.assets, express.static(path.resolve(__dirname, '../public'), { maxAge: '1d', index: false }));
+  app.get('/healthz', (_req, res) => {
+    res.type('text').send('ok');
+  });
+  app.use(portalRouter(deps.config, deps.sessionPool));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Every tunable the app has. The only module that reads process.env. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  /** Unset: the embedded PostgreSQL under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Scheme, parent domain and port of workspace hosts: workspace `acme` lives at acme.<host>. */
+  baseUrl: URL;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionSecret: string;
+  /** Passed to Express's `trust proxy` setting. */
+  trustProxy: boolean | number | string;
+  secureCookies: boolean;
+  logLevel: string;
+  limits: FieldLimits;
+  rateLimits: RateLimits;
+  sessions: { idleMs: number; absoluteMs: number };
+  magicLinkTtlMs: number;
+  pageSize: number;
+  mailWorker: { pollMs: number; maxBackoffMs: number };
+}
+
+/** Input limits in one place: validation, `maxlength` attributes and tests all read these. */
+export interface FieldLimits {
+  email: number;
+  name: number;
+  subject: number;
+  body: number;
+  comment: number;
+  /** Largest request body accepted, in bytes, before answering 413. */
+  requestBytes: number;
+}
+
+export interface RateLimits {
+  /** Per address: one mail a minute; a second request inside the minute is silently dropped. */
+  signinPerAddressPerMinute: number;
+  signinPerAddressPerHour: number;
+  signinPerIpPerHour: number;
+  newTicketPerIpPerHour: number;
+}
+
+export const defaultLimits: FieldLimits = {
+  email: 254,
+  name: 100,
+  subject: 200,
+  body: 10_000,
+  comment: 2_000,
+  requestBytes: 64 * 1024,
+};
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => new URL(u).pathname === '/', 'must have no path, like https://example.com')
+    .optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).default('Tickets Portal <no-reply@localhost>'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TRUST_PROXY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGNIN_PER_ADDRESS_PER_HOUR: positiveInt.default(5),
+  SIGNIN_PER_IP_PER_HOUR: positiveInt.default(20),
+  NEW_TICKET_PER_IP_PER_HOUR: positiveInt.default(10),
+  SESSION_IDLE_DAYS: positiveInt.default(7),
+  SESSION_MAX_DAYS: positiveInt.default(30),
+});
+
+export class ConfigError extends Error {}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** In development a secret is made once and kept, so sessions survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const baseUrl = new URL(e.BASE_URL ?? `http://localhost:${e.PORT}`);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    baseUrl,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    sessionSecret: e.SESSION_SECRET ?? developmentSecret(dataDir),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    secureCookies: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL,
+    limits: defaultLimits,
+    rateLimits: {
+      signinPerAddressPerMinute: 1,
+      signinPerAddressPerHour: e.SIGNIN_PER_ADDRESS_PER_HOUR,
+      signinPerIpPerHour: e.SIGNIN_PER_IP_PER_HOUR,
+      newTicketPerIpPerHour: e.NEW_TICKET_PER_IP_PER_HOUR,
+    },
+    sessions: { idleMs: e.SESSION_IDLE_DAYS * DAY, absoluteMs: e.SESSION_MAX_DAYS * DAY },
+    magicLinkTtlMs: HOUR,
+    pageSize: 25,
+    mailWorker: { pollMs: 1000, maxBackoffMs: HOUR },
+  };
+}
+
+/** The public origin of one workspace, e.g. http://acme.localhost:3000. */
+export function workspaceOrigin(config: Pick<Config, 'baseUrl'>, slug: string): string {
+  const { protocol, hostname, port } = config.baseUrl;
+  return `${protocol}//${slug}.${hostname}${port ? `:${port}` : ''}`;
+}

@@ -1,0 +1,29 @@
+import type { Request, Response } from 'express';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { NotFoundError } from '../../errors';
+import * as workspaces from '../../models/workspaces';
+import { brandStylesheet, brandVersion } from '../../services/branding';
+
+// Both URLs carry a version that changes with the content, so they may be cached for a year.
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export function stylesheet(req: Request, res: Response): void {
+  const workspace = res.locals.workspace;
+  if (req.params.version !== brandVersion(workspace.primaryColor, workspace.logoVersion)) {
+    throw new NotFoundError();
+  }
+  res.set('Cache-Control', IMMUTABLE).type('text/css').send(brandStylesheet(workspace.primaryColor));
+}
+
+export async function logo(req: Request, res: Response): Promise<void> {
+  const { db } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const found = await withScope(db, { kind: 'system' }, (trx) => workspaces.findLogo(trx, workspace.id));
+  if (!found || req.params.version !== String(found.version)) throw new NotFoundError();
+  res
+    .set('Cache-Control', IMMUTABLE)
+    .set('X-Content-Type-Options', 'nosniff')
+    .type(found.type)
+    .send(found.content);
+}

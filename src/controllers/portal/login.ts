@@ -1,0 +1,46 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { sendSignInLink } from '../../services/magic-links';
+import { emailField } from '../../validation/fields';
+import { parseForm } from '../../validation/form-errors';
+
+function loginForm(max: number) {
+  return z.object({ email: emailField(max) });
+}
+
+export function get(_req: Request, res: Response): void {
+  res.render('portal/login.njk', { values: {} });
+}
+
+/**
+ * Answers the same "check your email" page whether or not the address is known; the mail is
+ * queued, so timing says nothing either. Hourly limits answer 429 (the same for any address).
+ */
+export async function post(req: Request, res: Response): Promise<void> {
+  const deps = depsOf(req);
+  const form = parseForm(loginForm(deps.config.limits.email), req.body);
+  if (!form.ok) {
+    res.status(422).render('portal/login.njk', { values: req.body as unknown, errors: form.errors });
+    return;
+  }
+  const { email } = form.data;
+  const workspace = res.locals.workspace;
+  const send = await deps.rateLimits.signinRequest({ email, ip: req.ip ?? '' });
+  if (send) {
+    await withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
+      sendSignInLink(
+        trx,
+        {
+          templates: deps.templates,
+          secret: deps.config.sessionSecret,
+          config: deps.config,
+          now: deps.clock.now(),
+        },
+        { workspace, email },
+      ),
+    );
+  }
+  res.render('portal/check-email.njk', { email });
+}

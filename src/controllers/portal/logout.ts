@@ -1,0 +1,10 @@
+import type { Request, Response } from 'express';
+import { portalSession } from '../../middleware/sessions';
+import { paths } from '../../routes/paths';
+import { destroySession } from './session';
+
+export async function post(req: Request, res: Response): Promise<void> {
+  await destroySession(req);
+  res.clearCookie(portalSession.name, { path: portalSession.path });
+  res.redirect(303, paths.portal.home);
+}

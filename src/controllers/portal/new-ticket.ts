@@ -1,0 +1,110 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { FieldLimits } from '../../config';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { paths } from '../../routes/paths';
+import { formatReference } from '../../services/references';
+import { openAnonymousTicket, openTicket } from '../../services/tickets';
+import { emailField, textField } from '../../validation/fields';
+import { fieldError, parseForm } from '../../validation/form-errors';
+import { regenerateSession, saveSession } from './session';
+
+function ticketFields(limits: FieldLimits) {
+  return {
+    subject: textField(limits.subject, { missing: 'Enter a subject', label: 'Subject' }),
+    description: textField(
+      limits.body,
+      { missing: 'Enter a description of your problem', label: 'Description' },
+      { multiline: true },
+    ),
+  };
+}
+
+function signedInForm(limits: FieldLimits) {
+  return z.object(ticketFields(limits));
+}
+
+function anonymousForm(limits: FieldLimits) {
+  return z.object({
+    name: textField(limits.name, { missing: 'Enter your name', label: 'Name' }),
+    email: emailField(limits.email),
+    ...ticketFields(limits),
+  });
+}
+
+function render(res: Response, form: { status?: number; values?: unknown; errors?: unknown } = {}): void {
+  res.status(form.status ?? 200).render('portal/new-ticket.njk', {
+    signedIn: res.locals.viewer?.kind === 'requester',
+    values: form.values ?? {},
+    errors: form.errors,
+  });
+}
+
+export function get(_req: Request, res: Response): void {
+  render(res);
+}
+
+export async function post(req: Request, res: Response): Promise<void> {
+  const viewer = res.locals.viewer;
+  if (viewer?.kind === 'requester') return postSignedIn(req, res, viewer.requester);
+  return postAnonymous(req, res);
+}
+
+async function postSignedIn(
+  req: Request,
+  res: Response,
+  requester: Parameters<typeof openTicket>[1]['requester'],
+): Promise<void> {
+  const { db, clock, config } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const form = parseForm(signedInForm(config.limits), req.body);
+  if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  const ticket = await withScope(db, { kind: 'requester', workspaceId: workspace.id, requesterId: requester.id }, (trx) =>
+    openTicket(trx, { workspace, requester, subject: form.data.subject, body: form.data.description, at: clock.now() }),
+  );
+  req.session.flash = 'created';
+  res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
+}
+
+/**
+ * No account: the ticket is filed under the address's requester (created if new, name kept if
+ * not), no mail with a sign-in link goes out, and this session gains access to this ticket only.
+ */
+async function postAnonymous(req: Request, res: Response): Promise<void> {
+  const { db, clock, config, rateLimits } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  if (typeof body.website === 'string' && body.website !== '') {
+    return render(res, {
+      status: 422,
+      values: body,
+      errors: fieldError('subject', 'We could not accept this form. Leave the hidden "website" field empty and try again.'),
+    });
+  }
+  const form = parseForm(anonymousForm(config.limits), body);
+  if (!form.ok) return render(res, { status: 422, values: body, errors: form.errors });
+  await rateLimits.newTicket(req.ip ?? '');
+
+  const now = clock.now();
+  const ticket = await withScope(db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
+    openAnonymousTicket(trx, {
+      workspace,
+      email: form.data.email,
+      name: form.data.name,
+      subject: form.data.subject,
+      body: form.data.description,
+      at: now,
+    }),
+  );
+
+  const earlier = req.session.workspaceId === workspace.id ? (req.session.visitorTicketIds ?? []) : [];
+  await regenerateSession(req);
+  req.session.workspaceId = workspace.id;
+  req.session.visitorTicketIds = [...earlier, ticket.id];
+  req.session.signedInAt = now.getTime();
+  req.session.lastSeenAt = now.getTime();
+  req.session.flash = 'created-anonymous';
+  await saveSession(req);
+  res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
+}

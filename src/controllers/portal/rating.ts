@@ -1,0 +1,39 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf } from '../../deps';
+import { ValidationError } from '../../errors';
+import { paths } from '../../routes/paths';
+import { formatReference } from '../../services/references';
+import { rateTicket } from '../../services/tickets';
+import { optionalTextField } from '../../validation/fields';
+import { fieldError, parseForm } from '../../validation/form-errors';
+import { renderTicketPage, withViewerTicket } from './ticket';
+
+const chooseRating = 'Choose a rating from 1 to 5 stars';
+
+function ratingForm(max: number) {
+  return z.object({
+    rating: z
+      .string({ error: chooseRating })
+      .regex(/^[1-5]$/, chooseRating)
+      .transform(Number),
+    comment: optionalTextField(max, 'Comment', { multiline: true }),
+  });
+}
+
+export async function post(req: Request, res: Response): Promise<void> {
+  const deps = depsOf(req);
+  const values = req.body as Record<string, unknown>;
+  const form = parseForm(ratingForm(deps.config.limits.comment), req.body);
+  if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
+  try {
+    const ticket = await withViewerTicket(req, res, (trx, ticket) =>
+      rateTicket(trx, { ticket, rating: form.data.rating, comment: form.data.comment, at: deps.clock.now() }),
+    );
+    req.session.flash = 'rated';
+    res.redirect(303, `${paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number))}`);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    await renderTicketPage(req, res, { status: 422, errors: fieldError(error.field, error.message), values });
+  }
+}

@@ -1,0 +1,47 @@
+import type { Request, Response } from 'express';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { paths } from '../../routes/paths';
+import { isSignInLinkUsable, redeemSignInLink } from '../../services/magic-links';
+import { regenerateSession, saveSession } from './session';
+
+function tokenOf(req: Request): string {
+  const token = req.params.token;
+  return typeof token === 'string' ? token : '';
+}
+
+function renderInvalid(res: Response): void {
+  res.status(410).render('portal/link-invalid.njk');
+}
+
+/**
+ * GET (and HEAD) only show a button: mail scanners that prefetch links must not spend them.
+ */
+export async function get(req: Request, res: Response): Promise<void> {
+  const { db, clock } = depsOf(req);
+  const workspaceId = res.locals.workspace.id;
+  const token = tokenOf(req);
+  const usable = await withScope(db, { kind: 'signin', workspaceId }, (trx) =>
+    isSignInLinkUsable(trx, { workspaceId, token, now: clock.now() }),
+  );
+  if (!usable) return renderInvalid(res);
+  res.render('portal/confirm-sign-in.njk', { action: paths.portal.signInLink(token) });
+}
+
+/** Spends the link, then starts a brand-new session (new id) for the requester. */
+export async function post(req: Request, res: Response): Promise<void> {
+  const { db, clock } = depsOf(req);
+  const workspaceId = res.locals.workspace.id;
+  const now = clock.now();
+  const requester = await withScope(db, { kind: 'signin', workspaceId }, (trx) =>
+    redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now }),
+  );
+  if (!requester) return renderInvalid(res);
+  await regenerateSession(req);
+  req.session.workspaceId = workspaceId;
+  req.session.requesterId = requester.id;
+  req.session.signedInAt = now.getTime();
+  req.session.lastSeenAt = now.getTime();
+  await saveSession(req);
+  res.redirect(303, paths.portal.home);
+}

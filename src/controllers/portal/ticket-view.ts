@@ -1,0 +1,44 @@
+import type { Message } from '../../models/messages';
+import type { Ticket } from '../../models/tickets';
+import { paths } from '../../routes/paths';
+import { formatReference } from '../../services/references';
+
+/** What templates see of a ticket: plain values, its reference and link. */
+export interface TicketView {
+  reference: string;
+  href: string;
+  subject: string;
+  status: Ticket['status'];
+  lastReplyAt: Date | null;
+  rating: number | null;
+  ratingComment: string | null;
+}
+
+export function ticketView(slug: string, ticket: Ticket): TicketView {
+  const reference = formatReference(slug, ticket.number);
+  return {
+    reference,
+    href: paths.portal.ticket(reference),
+    subject: ticket.subject,
+    status: ticket.status,
+    lastReplyAt: ticket.lastReplyAt,
+    rating: ticket.rating,
+    ratingComment: ticket.ratingComment,
+  };
+}
+
+export interface MessageView {
+  authorKind: Message['authorKind'];
+  authorName: string;
+  body: string;
+  createdAt: Date;
+}
+
+export function messageView(message: Message): MessageView {
+  return {
+    authorKind: message.authorKind,
+    authorName: message.authorName,
+    body: message.body,
+    createdAt: message.createdAt,
+  };
+}

@@ -1,0 +1,30 @@
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+
+// Return bigint counts and numeric columns as JS numbers; our counters stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createDb(connectionString: string, poolMax = 10): Db {
+  return knex({
+    client: 'pg',
+    connection: { connectionString, application_name: 'tickets-portal' },
+    pool: { min: 0, max: poolMax },
+  });
+}
+
+export interface RoleCheck {
+  superuser: boolean;
+  bypassRls: boolean;
+}
+
+/** Row-level security means nothing to a superuser or a BYPASSRLS role: start-up warns. */
+export async function currentRole(db: Db): Promise<RoleCheck> {
+  const result = await db.raw<{ rows: { rolsuper: boolean; rolbypassrls: boolean }[] }>(
+    'select rolsuper, rolbypassrls from pg_roles where rolname = current_user',
+  );
+  const row = result.rows[0];
+  return { superuser: row?.rolsuper ?? false, bypassRls: row?.rolbypassrls ?? false };
+}

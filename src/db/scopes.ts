@@ -1,0 +1,32 @@
+import type { Db, Trx } from './knex';
+
+/**
+ * Who a unit of work runs as. PostgreSQL row-level security policies read these
+ * transaction-local settings, so a query that forgets a `where` still sees only its rows.
+ */
+export type Scope =
+  | { kind: 'system' }
+  | { kind: 'agent'; workspaceId: string }
+  | { kind: 'signin'; workspaceId: string }
+  | { kind: 'requester'; workspaceId: string; requesterId: string }
+  | { kind: 'visitor'; workspaceId: string; ticketIds: readonly string[] };
+
+/** Sets the scope for the rest of the transaction; `true` makes every setting transaction-local. */
+export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
+  const workspaceId = scope.kind === 'system' ? '' : scope.workspaceId;
+  const requesterId = scope.kind === 'requester' ? scope.requesterId : '';
+  const ticketIds = scope.kind === 'visitor' ? `{${scope.ticketIds.join(',')}}` : '{}';
+  await trx.raw(
+    `select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
+            set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true)`,
+    [scope.kind, workspaceId, requesterId, ticketIds],
+  );
+}
+
+/** The only way code gets a transaction: one unit of work, one scope. */
+export function withScope<T>(db: Db, scope: Scope, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await applyScope(trx, scope);
+    return work(trx);
+  });
+}

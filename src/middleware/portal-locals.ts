@@ -1,0 +1,18 @@
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../deps';
+import { paths } from '../routes/paths';
+import { brandVersion } from '../services/branding';
+
+/** What every portal template may use: the workspace's face, the paths and the input limits. */
+export function portalLocals(req: Request, res: Response, next: NextFunction): void {
+  const workspace = res.locals.workspace;
+  const version = brandVersion(workspace.primaryColor, workspace.logoVersion);
+  res.locals.brand = {
+    name: workspace.name,
+    stylesheet: paths.portal.brandCss(version),
+    logo: workspace.logoType ? paths.portal.logo(workspace.logoVersion) : null,
+  };
+  res.locals.paths = paths;
+  res.locals.limits = depsOf(req).config.limits;
+  next();
+}

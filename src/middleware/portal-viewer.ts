@@ -1,0 +1,63 @@
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../deps';
+import { withScope } from '../db/scopes';
+import * as requesters from '../models/requesters';
+import { paths } from '../routes/paths';
+import type { PortalViewer } from '../services/tickets';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    viewer: PortalViewer | undefined;
+  }
+}
+
+function regenerate(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((e) => (e ? reject(e as Error) : resolve())));
+}
+
+/**
+ * Who this portal session belongs to. Sessions end after a spell without use and at the latest
+ * some days after sign-in (both in config), judged by the injected clock.
+ */
+export async function loadViewer(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const { clock, config, db } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const session = req.session;
+  res.locals.viewer = undefined;
+  if (session.workspaceId !== workspace.id || session.signedInAt === undefined) return next();
+
+  const now = clock.now().getTime();
+  const idleFor = now - (session.lastSeenAt ?? session.signedInAt);
+  if (now - session.signedInAt > config.sessions.absoluteMs || idleFor > config.sessions.idleMs) {
+    await regenerate(req);
+    return next();
+  }
+
+  if (session.requesterId) {
+    const requesterId = session.requesterId;
+    const requester = await withScope(db, { kind: 'requester', workspaceId: workspace.id, requesterId }, (trx) =>
+      requesters.findById(trx, workspace.id, requesterId),
+    );
+    if (!requester) {
+      await regenerate(req);
+      return next();
+    }
+    res.locals.viewer = { kind: 'requester', requester };
+  } else if (session.visitorTicketIds?.length) {
+    res.locals.viewer = { kind: 'visitor', ticketIds: session.visitorTicketIds };
+  }
+  session.lastSeenAt = now;
+  next();
+}
+
+/** Pages that need a viewer send everyone else to the sign-in page. */
+export function requireViewer(_req: Request, res: Response, next: NextFunction): void {
+  if (!res.locals.viewer) return res.redirect(303, paths.portal.login);
+  next();
+}
+
+/** Only a signed-in requester (not an anonymous visitor). */
+export function requireRequester(_req: Request, res: Response, next: NextFunction): void {
+  if (res.locals.viewer?.kind !== 'requester') return res.redirect(303, paths.portal.login);
+  next();
+}

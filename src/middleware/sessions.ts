@@ -1,0 +1,62 @@
+import connectPgSimple from 'connect-pg-simple';
+import session from 'express-session';
+import type { RequestHandler } from 'express';
+import type pg from 'pg';
+import type { Config } from '../config';
+
+declare module 'express-session' {
+  interface SessionData {
+    workspaceId: string;
+    requesterId: string;
+    /** Tickets an anonymous visitor opened in this session: all it may ever see. */
+    visitorTicketIds: string[];
+    signedInAt: number;
+    lastSeenAt: number;
+    flash: string;
+  }
+}
+
+const PgStore = connectPgSimple(session);
+
+/** The portal's own cookie and table; the agent app has its own pair. */
+export const portalSession: SessionOptions = {
+  name: 'portal_sid',
+  path: '/tickets',
+  table: 'portal_sessions',
+};
+
+export const adminSession: SessionOptions = {
+  name: 'admin_sid',
+  path: '/admin',
+  table: 'admin_sessions',
+};
+
+export interface SessionOptions {
+  /** Cookie name, e.g. portal_sid. */
+  name: string;
+  /** Cookie path: each app's cookie is sent to that app alone. */
+  path: string;
+  /** Store table: each app has its own. */
+  table: string;
+}
+
+/** One app's session: its own cookie, path and table, never shared with the other app. */
+export function sessions(config: Config, pool: pg.Pool, options: SessionOptions): RequestHandler {
+  return session({
+    name: options.name,
+    secret: config.sessionSecret,
+    store: new PgStore({ pool, tableName: options.table, createTableIfMissing: false }),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: 'destroy',
+    proxy: config.trustProxy !== false,
+    cookie: {
+      path: options.path,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      maxAge: config.sessions.idleMs,
+    },
+  });
+}

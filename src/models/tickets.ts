@@ -1,0 +1,167 @@
+import type { Trx } from '../db/knex';
+
+export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
+export type TicketStatus = (typeof ticketStatuses)[number];
+
+export interface Ticket {
+  id: string;
+  workspaceId: string;
+  number: number;
+  requesterId: string;
+  subject: string;
+  status: TicketStatus;
+  createdAt: Date;
+  lastActivityAt: Date;
+  lastReplyAt: Date | null;
+  rating: number | null;
+  ratingComment: string | null;
+  ratedAt: Date | null;
+}
+
+interface TicketRow {
+  id: string;
+  workspace_id: string;
+  number: number;
+  requester_id: string;
+  subject: string;
+  status: TicketStatus;
+  created_at: Date;
+  last_activity_at: Date;
+  last_reply_at: Date | null;
+  rating: number | null;
+  rating_comment: string | null;
+  rated_at: Date | null;
+}
+
+const columns = [
+  'id',
+  'workspace_id',
+  'number',
+  'requester_id',
+  'subject',
+  'status',
+  'created_at',
+  'last_activity_at',
+  'last_reply_at',
+  'rating',
+  'rating_comment',
+  'rated_at',
+];
+
+function toTicket(row: TicketRow): Ticket {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    number: row.number,
+    requesterId: row.requester_id,
+    subject: row.subject,
+    status: row.status,
+    createdAt: row.created_at,
+    lastActivityAt: row.last_activity_at,
+    lastReplyAt: row.last_reply_at,
+    rating: row.rating,
+    ratingComment: row.rating_comment,
+    ratedAt: row.rated_at,
+  };
+}
+
+/** Position in "newest activity first" order, for keyset pagination. */
+export interface ActivityCursor {
+  at: Date;
+  id: string;
+}
+
+/** Which tickets a list may show: the caller's filter, repeated in SQL behind row-level security. */
+export type TicketFilter =
+  | { requesterId: string }
+  | { ticketIds: readonly string[] }
+  | Record<string, never>;
+
+export async function listByActivity(
+  trx: Trx,
+  input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
+): Promise<Ticket[]> {
+  const query = trx('tickets').select<TicketRow[]>(columns).where({ workspace_id: input.workspaceId });
+  if ('requesterId' in input.filter) query.where({ requester_id: input.filter.requesterId });
+  if ('ticketIds' in input.filter) query.whereIn('id', [...input.filter.ticketIds]);
+  if (input.after) {
+    query.whereRaw('(last_activity_at, id) < (?, ?)', [input.after.at, input.after.id]);
+  }
+  const rows = await query.orderBy([
+    { column: 'last_activity_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]).limit(input.limit);
+  return rows.map(toTicket);
+}
+
+export async function findByNumber(
+  trx: Trx,
+  workspaceId: string,
+  number: number,
+): Promise<Ticket | undefined> {
+  const row = await trx('tickets')
+    .select<TicketRow[]>(columns)
+    .where({ workspace_id: workspaceId, number })
+    .first<TicketRow | undefined>();
+  return row ? toTicket(row) : undefined;
+}
+
+export async function insert(
+  trx: Trx,
+  input: { workspaceId: string; number: number; requesterId: string; subject: string; at: Date },
+): Promise<Ticket> {
+  const [row] = await trx('tickets')
+    .insert({
+      workspace_id: input.workspaceId,
+      number: input.number,
+      requester_id: input.requesterId,
+      subject: input.subject,
+      status: 'open',
+      created_at: input.at,
+      updated_at: input.at,
+      last_activity_at: input.at,
+      last_reply_at: input.at,
+    })
+    .returning<TicketRow[]>(columns);
+  return toTicket(row as TicketRow);
+}
+
+/** Records a new public message (and optionally a status change) on the ticket. */
+export async function recordReply(
+  trx: Trx,
+  input: { workspaceId: string; id: string; at: Date; status?: TicketStatus; isPublic: boolean },
+): Promise<void> {
+  await trx('tickets')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .update({
+      status: input.status,
+      updated_at: input.at,
+      last_activity_at: input.at,
+      last_reply_at: input.isPublic ? input.at : undefined,
+    });
+}
+
+export async function setStatus(
+  trx: Trx,
+  input: { workspaceId: string; id: string; status: TicketStatus; at: Date },
+): Promise<void> {
+  await trx('tickets')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .update({ status: input.status, updated_at: input.at, last_activity_at: input.at });
+}
+
+export async function setRating(
+  trx: Trx,
+  input: { workspaceId: string; id: string; rating: number; comment: string | null; at: Date },
+): Promise<Ticket | undefined> {
+  const [row] = await trx('tickets')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .update({
+      rating: input.rating,
+      rating_comment: input.comment,
+      rated_at: input.at,
+      updated_at: input.at,
+    })
+    .returning<TicketRow[]>(columns);
+  return row ? toTicket(row) : undefined;
+}

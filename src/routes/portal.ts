@@ -1,0 +1,49 @@
+import express, { Router } from 'express';
+import type pg from 'pg';
+import type { Config } from '../config';
+import * as brand from '../controllers/portal/brand';
+import * as home from '../controllers/portal/home';
+import * as login from '../controllers/portal/login';
+import * as logout from '../controllers/portal/logout';
+import * as newTicket from '../controllers/portal/new-ticket';
+import * as rating from '../controllers/portal/rating';
+import * as reply from '../controllers/portal/reply';
+import * as signInLink from '../controllers/portal/sign-in-link';
+import * as ticket from '../controllers/portal/ticket';
+import { csrfProtection } from '../middleware/csrf';
+import { portalLocals } from '../middleware/portal-locals';
+import { loadViewer, requireViewer } from '../middleware/portal-viewer';
+import { portalSession, sessions } from '../middleware/sessions';
+import { requirePortalEnabled, resolveTenant } from '../middleware/tenant';
+import { paths } from './paths';
+
+/** Everything under /tickets: tenant → module gate → session → body → CSRF → viewer → controller. */
+export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
+  const router = Router();
+  const root = paths.portal.root;
+  router.use(root, resolveTenant, requirePortalEnabled, portalLocals);
+  // Branding needs no session: it is public and cached.
+  router.get(paths.portal.brandCss(':version'), brand.stylesheet);
+  router.get(paths.portal.logo(':version'), brand.logo);
+
+  router.use(
+    root,
+    sessions(config, sessionPool, portalSession),
+    express.urlencoded({ extended: false, limit: config.limits.requestBytes, parameterLimit: 50 }),
+    csrfProtection,
+    loadViewer,
+  );
+
+  router.get(paths.portal.home, home.get);
+  router.get(paths.portal.login, login.get);
+  router.post(paths.portal.login, login.post);
+  router.get(paths.portal.signInLink(':token'), signInLink.get);
+  router.post(paths.portal.signInLink(':token'), signInLink.post);
+  router.post(paths.portal.logout, logout.post);
+  router.get(paths.portal.newTicket, newTicket.get);
+  router.post(paths.portal.newTicket, newTicket.post);
+  router.get(paths.portal.ticket(':ref'), requireViewer, ticket.get);
+  router.post(paths.portal.reply(':ref'), requireViewer, reply.post);
+  router.post(paths.portal.rating(':ref'), requireViewer, rating.post);
+  return router;
+}

@@ -1,0 +1,87 @@
+import pg from 'pg';
+import pino from 'pino';
+import { createApp } from './app';
+import { ConfigError, loadConfig, workspaceOrigin } from './config';
+import { databaseTarget } from './db/connect';
+import { createDb, currentRole } from './db/knex';
+import { migrateLatest } from './db/migrate';
+import { withScope } from './db/scopes';
+import { systemClock } from './deps';
+import { startOutboxWorker } from './services/mail';
+import { fileTransport, smtpTransport } from './services/mail-transport';
+import { createRateLimits } from './services/rate-limits';
+import { createTemplates } from './services/templates';
+import { seedDemoIfEmpty } from './services/workspaces';
+import { paths } from './routes/paths';
+
+/** Start-up only: config → database → migrations → app → listen, and a graceful shutdown. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const target = await databaseTarget(config);
+  const db = createDb(target.url);
+  const sessionPool = new pg.Pool({ connectionString: target.url, max: 5 });
+
+  const applied = await migrateLatest(db);
+  if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+  const role = await currentRole(db);
+  if (role.superuser || role.bypassRls) {
+    logger.warn('DATABASE_URL connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. Use an ordinary role that owns the database.');
+  }
+  if (config.env !== 'production') {
+    const demo = await withScope(db, { kind: 'system' }, (trx) => seedDemoIfEmpty(trx));
+    if (demo) logger.info({ slug: demo.slug }, 'demo workspace created');
+  }
+
+  const mailTransport = config.smtpUrl
+    ? smtpTransport(config.smtpUrl, config.mailFrom)
+    : fileTransport(config.dataDir, config.mailFrom, logger);
+  const deps = {
+    config,
+    db,
+    clock: systemClock,
+    logger,
+    templates: createTemplates(config.env === 'development'),
+    mailTransport,
+    rateLimits: createRateLimits(db, config.rateLimits),
+    sessionPool,
+  };
+  const worker = startOutboxWorker(
+    { ...deps, secret: config.sessionSecret, maxBackoffMs: config.mailWorker.maxBackoffMs },
+    config.mailWorker.pollMs,
+  );
+  const server = createApp(deps).listen(config.port, () => {
+    process.stdout.write(
+      `Tickets Portal is running.\n  Demo portal: ${workspaceOrigin(config, 'acme')}${paths.portal.home}\n` +
+        `  (any workspace: ${workspaceOrigin(config, '<slug>')}${paths.portal.home})\n`,
+    );
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      void (async () => {
+        await worker.stop();
+        await sessionPool.end();
+        await db.destroy();
+        await target.stop();
+        process.exit(0);
+      })();
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Tickets Portal could not start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { workspaceOrigin, type Config } from '../config';
+import type { Trx } from '../db/knex';
+import * as loginTokens from '../models/login-tokens';
+import * as requesters from '../models/requesters';
+import type { Requester } from '../models/requesters';
+import type { Workspace } from '../models/workspaces';
+import { paths } from '../routes/paths';
+import { queueMail, type MailContext } from './mail';
+
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Only this hash is stored; the token itself exists in the mail alone. */
+function hashToken(token: string): Buffer | undefined {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  return createHash('sha256').update(token).digest();
+}
+
+export function isWellFormedToken(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
+
+/** Issues a token for the address and queues the mail carrying it. Runs in a `signin` scope. */
+export async function sendSignInLink(
+  trx: Trx,
+  ctx: MailContext & { config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs'>; now: Date },
+  input: { workspace: Workspace; email: string },
+): Promise<void> {
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  await loginTokens.insert(trx, {
+    workspaceId: input.workspace.id,
+    email: input.email,
+    tokenHash: createHash('sha256').update(token).digest(),
+    expiresAt: new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs),
+  });
+  const link = `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.signInLink(token)}`;
+  await queueMail(trx, ctx, {
+    workspaceId: input.workspace.id,
+    to: input.email,
+    subject: `Your sign-in link for ${input.workspace.name}`,
+    template: 'sign-in',
+    data: { workspaceName: input.workspace.name, link, validMinutes: ctx.config.magicLinkTtlMs / 60_000 },
+  });
+}
+
+export async function isSignInLinkUsable(
+  trx: Trx,
+  input: { workspaceId: string; token: string; now: Date },
+): Promise<boolean> {
+  const tokenHash = hashToken(input.token);
+  if (!tokenHash) return false;
+  return loginTokens.isUsable(trx, { workspaceId: input.workspaceId, tokenHash, now: input.now });
+}
+
+/**
+ * Spends the token (atomically: of two simultaneous uses exactly one wins) and returns the
+ * requester it signs in, creating one for a first-time address. Runs in a `signin` scope.
+ */
+export async function redeemSignInLink(
+  trx: Trx,
+  input: { workspaceId: string; token: string; now: Date },
+): Promise<Requester | undefined> {
+  const tokenHash = hashToken(input.token);
+  if (!tokenHash) return undefined;
+  const email = await loginTokens.consume(trx, { workspaceId: input.workspaceId, tokenHash, now: input.now });
+  if (!email) return undefined;
+  return requesters.findOrCreate(trx, { workspaceId: input.workspaceId, email, name: '' });
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimits as RateLimitConfig } from '../config';
+import type { Db } from '../db/knex';
+import { TooManyRequestsError } from '../errors';
+
+/**
+ * Counters live in PostgreSQL (table rate_limits, made by a migration) so limits hold across
+ * any number of app servers. Keys are hashed: the table never holds addresses or IPs.
+ */
+export interface RateLimits {
+  /**
+   * A sign-in request. Throws TooManyRequestsError over an hourly limit; returns false when the
+   * address already had a mail this minute (answer as usual, send nothing).
+   */
+  signinRequest(input: { email: string; ip: string }): Promise<boolean>;
+  /** An anonymous new-ticket submission; throws TooManyRequestsError over the limit. */
+  newTicket(ip: string): Promise<void>;
+}
+
+const HOUR_S = 60 * 60;
+
+function key(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('base64url');
+}
+
+function limiter(db: Db, prefix: string, points: number, duration: number): RateLimiterPostgres {
+  return new RateLimiterPostgres({
+    storeClient: db,
+    storeType: 'knex',
+    tableName: 'rate_limits',
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix: prefix,
+    points,
+    duration,
+  });
+}
+
+/** Consumes one point; the library rejects with a RateLimiterRes when none are left. */
+async function take(rl: RateLimiterPostgres, k: string): Promise<RateLimiterRes | undefined> {
+  try {
+    await rl.consume(k);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return error;
+    throw error;
+  }
+}
+
+function tooMany(res: RateLimiterRes): TooManyRequestsError {
+  return new TooManyRequestsError(Math.ceil(res.msBeforeNext / 1000));
+}
+
+export function createRateLimits(db: Db, config: RateLimitConfig): RateLimits {
+  const perIp = limiter(db, 'signin-ip', config.signinPerIpPerHour, HOUR_S);
+  const perAddressHour = limiter(db, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
+  const perAddressMinute = limiter(db, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
+  const newTicketIp = limiter(db, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
+  return {
+    async signinRequest({ email, ip }) {
+      const overIp = await take(perIp, key(ip));
+      if (overIp) throw tooMany(overIp);
+      const overHour = await take(perAddressHour, key(email));
+      if (overHour) throw tooMany(overHour);
+      return (await take(perAddressMinute, key(email))) === undefined;
+    },
+    async newTicket(ip) {
+      const over = await take(newTicketIp, key(ip));
+      if (over) throw tooMany(over);
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import type { Trx } from '../db/knex';
+import { applyScope, type Scope } from '../db/scopes';
+import { NotFoundError, ValidationError } from '../errors';
+import * as messages from '../models/messages';
+import type { Message, MessageAuthor } from '../models/messages';
+import * as requesters from '../models/requesters';
+import type { Requester } from '../models/requesters';
+import * as tickets from '../models/tickets';
+import type { ActivityCursor, Ticket, TicketFilter } from '../models/tickets';
+import * as workspaces from '../models/workspaces';
+import type { Workspace } from '../models/workspaces';
+import { parseReference } from './references';
+
+/** Who is looking at the portal: a signed-in requester, or a visitor holding only the tickets it opened. */
+export type PortalViewer =
+  | { kind: 'requester'; requester: Requester }
+  | { kind: 'visitor'; ticketIds: readonly string[] };
+
+export function portalScope(workspaceId: string, viewer: PortalViewer): Scope {
+  return viewer.kind === 'requester'
+    ? { kind: 'requester', workspaceId, requesterId: viewer.requester.id }
+    : { kind: 'visitor', workspaceId, ticketIds: viewer.ticketIds };
+}
+
+function viewerFilter(viewer: PortalViewer): TicketFilter {
+  return viewer.kind === 'requester'
+    ? { requesterId: viewer.requester.id }
+    : { ticketIds: viewer.ticketIds };
+}
+
+export function listViewerTickets(
+  trx: Trx,
+  input: { workspaceId: string; viewer: PortalViewer; after?: ActivityCursor; limit: number },
+): Promise<Ticket[]> {
+  return tickets.listByActivity(trx, {
+    workspaceId: input.workspaceId,
+    filter: viewerFilter(input.viewer),
+    after: input.after,
+    limit: input.limit,
+  });
+}
+
+/** The viewer's ticket by reference; anything else (unknown, garbled, somebody else's) is 404. */
+export async function findViewerTicket(
+  trx: Trx,
+  input: { workspace: Workspace; viewer: PortalViewer; reference: string },
+): Promise<Ticket> {
+  const number = parseReference(input.workspace.slug, input.reference);
+  const ticket = number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+  const mine =
+    ticket !== undefined &&
+    (input.viewer.kind === 'requester'
+      ? ticket.requesterId === input.viewer.requester.id
+      : input.viewer.ticketIds.includes(ticket.id));
+  if (!ticket || !mine) throw new NotFoundError();
+  return ticket;
+}
+
+/** What a customer may read of a thread: never internal notes, in the query as well as in RLS. */
+export function publicThread(trx: Trx, ticket: Ticket): Promise<Message[]> {
+  return messages.listThread(trx, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    includeInternal: false,
+  });
+}
+
+export async function openTicket(
+  trx: Trx,
+  input: { workspace: Workspace; requester: Requester; subject: string; body: string; at: Date },
+): Promise<Ticket> {
+  const number = await workspaces.nextTicketNumber(trx, input.workspace.id);
+  const ticket = await tickets.insert(trx, {
+    workspaceId: input.workspace.id,
+    number,
+    requesterId: input.requester.id,
+    subject: input.subject,
+    at: input.at,
+  });
+  await messages.insert(trx, {
+    workspaceId: input.workspace.id,
+    ticketId: ticket.id,
+    author: requesterAuthor(input.requester),
+    body: input.body,
+    internal: false,
+    at: input.at,
+  });
+  return ticket;
+}
+
+/**
+ * A ticket from someone without a session, in a `signin` scope: finds or creates the address's
+ * requester (an existing name is kept), then narrows the transaction to that requester to write.
+ */
+export async function openAnonymousTicket(
+  trx: Trx,
+  input: { workspace: Workspace; email: string; name: string; subject: string; body: string; at: Date },
+): Promise<Ticket> {
+  const requester = await requesters.findOrCreate(trx, {
+    workspaceId: input.workspace.id,
+    email: input.email,
+    name: input.name,
+  });
+  await applyScope(trx, { kind: 'requester', workspaceId: input.workspace.id, requesterId: requester.id });
+  return openTicket(trx, { ...input, requester });
+}
+
+export function requesterAuthor(requester: Requester): MessageAuthor {
+  return { kind: 'requester', requesterId: requester.id, name: requester.name || requester.email };
+}
+
+export const closedTicketMessage =
+  'This ticket is closed and cannot take replies. Open a new ticket instead.';
+
+/** A customer's reply. It reopens a Resolved (or Pending) ticket; a Closed one takes no replies. */
+export async function replyAsRequester(
+  trx: Trx,
+  input: { ticket: Ticket; requester: Requester; body: string; at: Date },
+): Promise<void> {
+  if (input.ticket.status === 'closed') throw new ValidationError('body', closedTicketMessage);
+  await messages.insert(trx, {
+    workspaceId: input.ticket.workspaceId,
+    ticketId: input.ticket.id,
+    author: requesterAuthor(input.requester),
+    body: input.body,
+    internal: false,
+    at: input.at,
+  });
+  await tickets.recordReply(trx, {
+    workspaceId: input.ticket.workspaceId,
+    id: input.ticket.id,
+    at: input.at,
+    status: 'open',
+    isPublic: true,
+  });
+}
+
+export function canBeRated(ticket: Ticket): boolean {
+  return ticket.status === 'resolved' || ticket.status === 'closed';
+}
+
+/** CSAT: only Resolved or Closed tickets; a later rating replaces the earlier one. */
+export async function rateTicket(
+  trx: Trx,
+  input: { ticket: Ticket; rating: number; comment: string | null; at: Date },
+): Promise<Ticket> {
+  if (!canBeRated(input.ticket)) {
+    throw new ValidationError('rating', 'You can rate a ticket once it is resolved');
+  }
+  const rated = await tickets.setRating(trx, {
+    workspaceId: input.ticket.workspaceId,
+    id: input.ticket.id,
+    rating: input.rating,
+    comment: input.comment,
+    at: input.at,
+  });
+  if (!rated) throw new NotFoundError();
+  return rated;
+}
+
+/** The requester a ticket belongs to (a visitor's replies are written in that requester's name). */
+export async function ticketRequester(trx: Trx, ticket: Ticket): Promise<Requester> {
+  const requester = await requesters.findById(trx, ticket.workspaceId, ticket.requesterId);
+  if (!requester) throw new NotFoundError();
+  return requester;
+}

@@ -1,0 +1,44 @@
+import type { Trx } from '../db/knex';
+import * as workspaces from '../models/workspaces';
+import type { Workspace } from '../models/workspaces';
+
+export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export class WorkspaceError extends Error {}
+
+/** Creates a workspace; the portal module is off unless asked for. */
+export async function createWorkspace(
+  trx: Trx,
+  input: { slug: string; name: string; portalEnabled?: boolean },
+): Promise<Workspace> {
+  if (!SLUG_PATTERN.test(input.slug)) {
+    throw new WorkspaceError(
+      `Invalid slug "${input.slug}": use 1 to 40 lowercase letters, digits or hyphens, not starting or ending with a hyphen`,
+    );
+  }
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > 100) throw new WorkspaceError('Name must be 1 to 100 characters');
+  if (await workspaces.findBySlug(trx, input.slug)) {
+    throw new WorkspaceError(`A workspace with slug "${input.slug}" already exists`);
+  }
+  return workspaces.insert(trx, { slug: input.slug, name, portalEnabled: input.portalEnabled ?? false });
+}
+
+export async function requireWorkspace(trx: Trx, slug: string): Promise<Workspace> {
+  const workspace = await workspaces.findBySlug(trx, slug);
+  if (!workspace) throw new WorkspaceError(`No workspace with slug "${slug}"`);
+  return workspace;
+}
+
+export async function setPortalEnabled(trx: Trx, slug: string, enabled: boolean): Promise<Workspace> {
+  const workspace = await requireWorkspace(trx, slug);
+  const updated = await workspaces.update(trx, workspace.id, { portalEnabled: enabled });
+  if (!updated) throw new WorkspaceError(`No workspace with slug "${slug}"`);
+  return updated;
+}
+
+/** Only a brand-new development database gets the demo workspace, so nothing real is touched. */
+export async function seedDemoIfEmpty(trx: Trx): Promise<Workspace | undefined> {
+  if (!(await workspaces.isEmpty(trx))) return undefined;
+  return createWorkspace(trx, { slug: 'acme', name: 'Acme Inc', portalEnabled: true });
+}

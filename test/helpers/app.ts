@@ -1,0 +1,112 @@
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import pino from 'pino';
+import type { Express } from 'express';
+import { createApp, type AppDeps } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import type { Clock } from '../../src/deps';
+import { processOutbox } from '../../src/services/mail';
+import type { MailTransport, OutgoingMail } from '../../src/services/mail-transport';
+import { createRateLimits } from '../../src/services/rate-limits';
+import { createTemplates } from '../../src/services/templates';
+import { testDatabase } from './database';
+
+export class FakeClock implements Clock {
+  constructor(private current = new Date('2026-11-25T10:00:00Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** A transport that keeps what it is given, for tests that are not about SMTP itself. */
+export class CapturingTransport implements MailTransport {
+  readonly sent: OutgoingMail[] = [];
+  send(mail: OutgoingMail): Promise<void> {
+    this.sent.push(mail);
+    return Promise.resolve();
+  }
+}
+
+export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: '/tmp/tickets-test-data',
+    SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+    BASE_URL: 'http://localhost:3000',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export interface TestApp {
+  app: Express;
+  deps: AppDeps;
+  clock: FakeClock;
+  transport: MailTransport;
+  /** Everything the logger wrote, for tests about what must never be logged. */
+  logLines: string[];
+  /** Runs the mail worker once and returns what it delivered (with the capturing transport). */
+  deliverMail(): Promise<OutgoingMail[]>;
+}
+
+const pools: pg.Pool[] = [];
+
+export function makeTestApp(
+  options: { env?: NodeJS.ProcessEnv; transport?: MailTransport; clock?: FakeClock } = {},
+): TestApp {
+  const { db, url } = testDatabase();
+  const config = testConfig(options.env);
+  const clock = options.clock ?? new FakeClock();
+  const transport = options.transport ?? new CapturingTransport();
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level: 'debug' }, sink);
+  const sessionPool = new pg.Pool({ connectionString: url, max: 3 });
+  pools.push(sessionPool);
+  const deps: AppDeps = {
+    config,
+    db,
+    clock,
+    logger,
+    templates: createTemplates(),
+    mailTransport: transport,
+    rateLimits: createRateLimits(db, config.rateLimits),
+    sessionPool,
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    clock,
+    transport,
+    logLines,
+    async deliverMail() {
+      const before = transport instanceof CapturingTransport ? transport.sent.length : 0;
+      await processOutbox({
+        db,
+        clock,
+        logger,
+        mailTransport: transport,
+        secret: config.sessionSecret,
+        maxBackoffMs: config.mailWorker.maxBackoffMs,
+      });
+      return transport instanceof CapturingTransport ? transport.sent.slice(before) : [];
+    },
+  };
+}
+
+export async function closeTestApps(): Promise<void> {
+  await Promise.all(pools.splice(0).map((pool) => pool.end()));
+}

@@ -1,0 +1,67 @@
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import type { TestApp } from './app';
+
+/** One browser: a cookie jar, a workspace host, CSRF tokens read from the forms it loaded. */
+export class Browser {
+  readonly agent: ReturnType<typeof request.agent>;
+  constructor(
+    readonly testApp: TestApp,
+    readonly host = 'acme.localhost',
+  ) {
+    this.agent = request.agent(testApp.app);
+  }
+
+  get(path: string): Promise<Response> {
+    return this.agent.get(path).set('Host', this.host).redirects(0);
+  }
+
+  /** POSTs a form body as a browser would (urlencoded), with no CSRF token unless given. */
+  post(path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+    return this.agent.post(path).set('Host', this.host).set(headers).type('form').send(form).redirects(0);
+  }
+
+  /** Loads the page holding a form, takes its CSRF token and submits. */
+  async submit(
+    pagePath: string,
+    action: string,
+    form: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const page = await this.get(pagePath);
+    const token = csrfTokenOf(page.text);
+    return this.post(action, { _csrf: token, ...form }, headers);
+  }
+
+  /** The magic-link round trip: request, take the link from the mail, confirm. */
+  async signIn(email: string): Promise<Response> {
+    await this.submit('/tickets/login', '/tickets/login', { email });
+    const mails = await this.testApp.deliverMail();
+    const mail = mails.find((m) => m.to === email.trim().toLowerCase());
+    if (!mail) throw new Error(`no sign-in mail for ${email}`);
+    const link = new URL(signInLinkOf(mail.text));
+    return this.submit(link.pathname, link.pathname);
+  }
+
+  cookie(name: string): string | undefined {
+    const cookie = this.agent.jar.getCookie(name, { domain: '127.0.0.1', path: '/tickets', script: false, secure: false });
+    return cookie?.value;
+  }
+}
+
+export function csrfTokenOf(html: string): string {
+  const token = cheerio.load(html)('input[name="_csrf"]').first().val();
+  if (typeof token !== 'string' || !token) throw new Error('no CSRF token on the page');
+  return token;
+}
+
+export function signInLinkOf(text: string): string {
+  const match = /https?:\/\/\S+\/tickets\/login\/[A-Za-z0-9_-]+/.exec(text);
+  if (!match) throw new Error('no sign-in link in the mail');
+  return match[0];
+}
+
+export function $(html: string): cheerio.CheerioAPI {
+  return cheerio.load(html);
+}

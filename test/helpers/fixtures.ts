@@ -1,0 +1,121 @@
+import { withScope } from '../../src/db/scopes';
+import * as messages from '../../src/models/messages';
+import * as requesters from '../../src/models/requesters';
+import type { Requester } from '../../src/models/requesters';
+import * as tickets from '../../src/models/tickets';
+import type { Ticket, TicketStatus } from '../../src/models/tickets';
+import * as users from '../../src/models/users';
+import type { User, UserRole } from '../../src/models/users';
+import * as workspaces from '../../src/models/workspaces';
+import type { Workspace } from '../../src/models/workspaces';
+import { formatReference } from '../../src/services/references';
+import { openTicket } from '../../src/services/tickets';
+import { createWorkspace } from '../../src/services/workspaces';
+import { testDatabase } from './database';
+
+/** Test data goes in through the same models the app uses, in the system scope. */
+function system<T>(work: Parameters<typeof withScope<T>>[2]): Promise<T> {
+  return withScope(testDatabase().db, { kind: 'system' }, work);
+}
+
+export function aWorkspace(
+  slug = 'acme',
+  options: { portal?: boolean; name?: string; color?: string } = {},
+): Promise<Workspace> {
+  return system(async (trx) => {
+    const workspace = await createWorkspace(trx, {
+      slug,
+      name: options.name ?? `${slug[0]!.toUpperCase()}${slug.slice(1)} Inc`,
+      portalEnabled: options.portal ?? true,
+    });
+    if (!options.color) return workspace;
+    return (await workspaces.update(trx, workspace.id, { primaryColor: options.color }))!;
+  });
+}
+
+export function aRequester(workspace: Workspace, email: string, name = ''): Promise<Requester> {
+  return system((trx) => requesters.findOrCreate(trx, { workspaceId: workspace.id, email, name }));
+}
+
+export function anAgent(
+  workspace: Workspace,
+  input: { email?: string; name?: string; role?: UserRole; passwordHash?: string } = {},
+): Promise<User> {
+  return system(async (trx) => {
+    const user = await users.insert(trx, {
+      workspaceId: workspace.id,
+      email: input.email ?? 'agent@acme.test',
+      name: input.name ?? 'Alex Agent',
+      role: input.role ?? 'agent',
+      passwordHash: input.passwordHash ?? 'scrypt$unusable',
+    });
+    if (!user) throw new Error('duplicate agent');
+    return user;
+  });
+}
+
+export interface TicketFixture extends Ticket {
+  reference: string;
+}
+
+export function aTicket(
+  workspace: Workspace,
+  requester: Requester,
+  input: { subject?: string; body?: string; status?: TicketStatus; at?: Date } = {},
+): Promise<TicketFixture> {
+  return system(async (trx) => {
+    const at = input.at ?? new Date('2026-11-25T09:00:00Z');
+    const ticket = await openTicket(trx, {
+      workspace,
+      requester,
+      subject: input.subject ?? 'Printer on fire',
+      body: input.body ?? 'It started this morning.',
+      at,
+    });
+    if (input.status && input.status !== 'open') {
+      await tickets.setStatus(trx, { workspaceId: workspace.id, id: ticket.id, status: input.status, at });
+    }
+    const fresh = (await tickets.findByNumber(trx, workspace.id, ticket.number))!;
+    return { ...fresh, reference: formatReference(workspace.slug, ticket.number) };
+  });
+}
+
+export function anAgentMessage(
+  ticket: Ticket,
+  agent: User,
+  body: string,
+  options: { internal?: boolean; at?: Date } = {},
+): Promise<void> {
+  return system(async (trx) => {
+    const at = options.at ?? new Date('2026-11-25T09:30:00Z');
+    await messages.insert(trx, {
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.id,
+      author: { kind: 'agent', userId: agent.id, name: agent.name },
+      body,
+      internal: options.internal ?? false,
+      at,
+    });
+    await tickets.recordReply(trx, {
+      workspaceId: ticket.workspaceId,
+      id: ticket.id,
+      at,
+      isPublic: !options.internal,
+    });
+  });
+}
+
+export function setStatus(ticket: Ticket, status: TicketStatus): Promise<void> {
+  return system((trx) =>
+    tickets.setStatus(trx, { workspaceId: ticket.workspaceId, id: ticket.id, status, at: new Date() }),
+  );
+}
+
+export function reloadTicket(ticket: Ticket): Promise<Ticket> {
+  return system(async (trx) => (await tickets.findByNumber(trx, ticket.workspaceId, ticket.number))!);
+}
+
+/** Raw rows for assertions about what was (not) stored. */
+export async function rows<T = Record<string, unknown>>(sql: string, bindings: unknown[] = []): Promise<T[]> {
+  return system(async (trx) => (await trx.raw<{ rows: T[] }>(sql, bindings as never)).rows);
+}
