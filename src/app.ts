@@ -8,6 +8,7 @@ import { errorHandler, notFound } from './middleware/errors';
 import { requestLogSerializers } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { paths } from './routes/paths';
+import { adminRouter } from './routes/admin';
 import { portalRouter } from './routes/portal';
 
 export interface AppDeps extends Deps {
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
     res.type('text').send('ok');
   });
   app.use(portalRouter(deps.config, deps.sessionPool));
+  app.use(adminRouter(deps.config, deps.sessionPool));
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -44,6 +44,9 @@ export interface RateLimits {
   signinPerAddressPerHour: number;
   signinPerIpPerHour: number;
   newTicketPerIpPerHour: number;
+  /** Failed agent sign-ins allowed per account, and per client IP, in 15 minutes. */
+  agentLoginFailuresPerAccount: number;
+  agentLoginFailuresPerIp: number;
 }
 
 export const defaultLimits: FieldLimits = {
@@ -80,6 +83,8 @@ const envSchema = z.object({
   SIGNIN_PER_ADDRESS_PER_HOUR: positiveInt.default(5),
   SIGNIN_PER_IP_PER_HOUR: positiveInt.default(20),
   NEW_TICKET_PER_IP_PER_HOUR: positiveInt.default(10),
+  AGENT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(5),
+  AGENT_LOGIN_FAILURES_PER_IP: positiveInt.default(20),
   SESSION_IDLE_DAYS: positiveInt.default(7),
   SESSION_MAX_DAYS: positiveInt.default(30),
 });
@@ -133,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signinPerAddressPerHour: e.SIGNIN_PER_ADDRESS_PER_HOUR,
       signinPerIpPerHour: e.SIGNIN_PER_IP_PER_HOUR,
       newTicketPerIpPerHour: e.NEW_TICKET_PER_IP_PER_HOUR,
+      agentLoginFailuresPerAccount: e.AGENT_LOGIN_FAILURES_PER_ACCOUNT,
+      agentLoginFailuresPerIp: e.AGENT_LOGIN_FAILURES_PER_IP,
     },
     sessions: { idleMs: e.SESSION_IDLE_DAYS * DAY, absoluteMs: e.SESSION_MAX_DAYS * DAY },
     magicLinkTtlMs: HOUR,

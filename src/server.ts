@@ -28,6 +28,9 @@ async function main(): Promise<void> {
   if (role.superuser || role.bypassRls) {
     logger.warn('DATABASE_URL connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. Use an ordinary role that owns the database.');
   }
+  if (config.env === 'production' && config.trustProxy === false) {
+    logger.warn('NODE_ENV=production without TRUST_PROXY: session cookies are Secure and will only be set if Express sees https. Behind a TLS-terminating proxy, set TRUST_PROXY.');
+  }
   if (config.env !== 'production') {
     const demo = await withScope(db, { kind: 'system' }, (trx) => seedDemoIfEmpty(trx));
     if (demo) logger.info({ slug: demo.slug }, 'demo workspace created');

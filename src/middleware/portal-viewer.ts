@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps';
+import { regenerateSession, sessionExpired } from './sessions';
 import { withScope } from '../db/scopes';
 import * as requesters from '../models/requesters';
 import { paths } from '../routes/paths';
@@ -9,10 +10,6 @@ declare module 'express-serve-static-core' {
   interface Locals {
     viewer: PortalViewer | undefined;
   }
-}
-
-function regenerate(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((e) => (e ? reject(e as Error) : resolve())));
 }
 
 /**
@@ -27,9 +24,8 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
   if (session.workspaceId !== workspace.id || session.signedInAt === undefined) return next();
 
   const now = clock.now().getTime();
-  const idleFor = now - (session.lastSeenAt ?? session.signedInAt);
-  if (now - session.signedInAt > config.sessions.absoluteMs || idleFor > config.sessions.idleMs) {
-    await regenerate(req);
+  if (sessionExpired({ signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt }, now, config.sessions)) {
+    await regenerateSession(req);
     return next();
   }
 
@@ -39,7 +35,7 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
       requesters.findById(trx, workspace.id, requesterId),
     );
     if (!requester) {
-      await regenerate(req);
+      await regenerateSession(req);
       return next();
     }
     res.locals.viewer = { kind: 'requester', requester };

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Sign-in tokens travel in the URL path; logs get the path with the token cut out. */
+/**
+ * Sign-in tokens travel in the URL path; logs get the path with the token cut out, in any letter
+ * case: /TICKETS/LOGIN/<token> is a 404, but its URL is logged all the same.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/tickets\/login\/)[^/?#]+/, '$1[redacted]');
+  return url.replace(/(\/tickets\/login\/)[^/?#]+/i, '$1[redacted]');
 }
 
 /**

@@ -1,6 +1,6 @@
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 
@@ -8,6 +8,8 @@ declare module 'express-session' {
   interface SessionData {
     workspaceId: string;
     requesterId: string;
+    /** Agent app only: the signed-in user. */
+    userId: string;
     /** Tickets an anonymous visitor opened in this session: all it may ever see. */
     visitorTicketIds: string[];
     signedInAt: number;
@@ -59,4 +61,34 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
       maxAge: config.sessions.idleMs,
     },
   });
+}
+
+/** Sessions end after a spell without use and at the latest some time after sign-in (config). */
+export function sessionExpired(
+  session: { signedInAt: number; lastSeenAt?: number },
+  now: number,
+  limits: Config['sessions'],
+): boolean {
+  const idleFor = now - (session.lastSeenAt ?? session.signedInAt);
+  return now - session.signedInAt >= limits.absoluteMs || idleFor >= limits.idleMs;
+}
+
+/** A fresh, empty session with a new id (the old row is deleted): at every sign-in and expiry. */
+export function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((e) => (e ? reject(e as Error) : resolve())));
+}
+
+export function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((e) => (e ? reject(e as Error) : resolve())));
+}
+
+export function destroySession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((e) => (e ? reject(e as Error) : resolve())));
+}
+
+/** A one-time message for the next page (POST-redirect-GET keeps no other state). */
+export function takeFlash(req: Request): string | undefined {
+  const flash = req.session.flash;
+  delete req.session.flash;
+  return flash;
 }

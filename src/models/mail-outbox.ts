@@ -6,9 +6,16 @@ export interface QueuedMail {
   attempts: number;
 }
 
-export async function enqueue(trx: Trx, input: { workspaceId: string; sealed: Buffer }): Promise<void> {
+export async function enqueue(
+  trx: Trx,
+  input: { workspaceId: string; sealed: Buffer; dueAt?: Date },
+): Promise<void> {
   // No RETURNING: request scopes may write to the queue but not read it back.
-  await trx('mail_outbox').insert({ workspace_id: input.workspaceId, sealed: input.sealed });
+  await trx('mail_outbox').insert({
+    workspace_id: input.workspaceId,
+    sealed: input.sealed,
+    next_attempt_at: input.dueAt,
+  });
 }
 
 /**

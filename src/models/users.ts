@@ -42,3 +42,32 @@ export async function insert(
     .returning<UserRow[]>(columns);
   return row ? toUser(row) : undefined;
 }
+
+/** The user and their stored hash, for password checks only; the hash never leaves services. */
+export async function findCredentials(
+  trx: Trx,
+  workspaceId: string,
+  email: string,
+): Promise<{ user: User; passwordHash: string } | undefined> {
+  const row = await trx('users')
+    .select<(UserRow & { password_hash: string })[]>([...columns, 'password_hash'])
+    .where({ workspace_id: workspaceId, email })
+    .first<(UserRow & { password_hash: string }) | undefined>();
+  return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
+}
+
+export async function findById(trx: Trx, workspaceId: string, id: string): Promise<User | undefined> {
+  const row = await trx('users')
+    .select<UserRow[]>(columns)
+    .where({ workspace_id: workspaceId, id })
+    .first<UserRow | undefined>();
+  return row ? toUser(row) : undefined;
+}
+
+export async function listByWorkspace(trx: Trx, workspaceId: string): Promise<User[]> {
+  const rows = await trx('users')
+    .select<UserRow[]>(columns)
+    .where({ workspace_id: workspaceId })
+    .orderBy([{ column: 'name' }, { column: 'email' }]);
+  return rows.map(toUser);
+}

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 import * as brand from '../controllers/portal/brand';
@@ -11,6 +11,7 @@ import * as reply from '../controllers/portal/reply';
 import * as signInLink from '../controllers/portal/sign-in-link';
 import * as ticket from '../controllers/portal/ticket';
 import { csrfProtection } from '../middleware/csrf';
+import { formBody } from '../middleware/form-body';
 import { portalLocals } from '../middleware/portal-locals';
 import { loadViewer, requireViewer } from '../middleware/portal-viewer';
 import { portalSession, sessions } from '../middleware/sessions';
@@ -19,7 +20,8 @@ import { paths } from './paths';
 
 /** Everything under /tickets: tenant → module gate → session → body → CSRF → viewer → controller. */
 export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
-  const router = Router();
+  // Case-sensitive like the cookie's Path=/tickets: /TICKETS would otherwise run without a session.
+  const router = Router({ caseSensitive: true });
   const root = paths.portal.root;
   router.use(root, resolveTenant, requirePortalEnabled, portalLocals);
   // Branding needs no session: it is public and cached.
@@ -29,7 +31,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.use(
     root,
     sessions(config, sessionPool, portalSession),
-    express.urlencoded({ extended: false, limit: config.limits.requestBytes, parameterLimit: 50 }),
+    formBody(config.limits.requestBytes),
     csrfProtection,
     loadViewer,
   );

@@ -36,10 +36,13 @@ export function linkColourOnWhite(brand: string): string {
   return hex();
 }
 
-/** The per-workspace stylesheet: custom properties only, so the main stylesheet stays shared. */
-export function brandStylesheet(primaryColour: string): string {
+/**
+ * The per-workspace stylesheet: custom properties only, so the main stylesheet stays shared. The
+ * agent app's branding preview scopes the same properties to its preview block.
+ */
+export function brandStylesheet(primaryColour: string, selector = ':root'): string {
   return (
-    `:root{--brand:${primaryColour};--brand-text:${textColourOn(primaryColour)};` +
+    `${selector}{--brand:${primaryColour};--brand-text:${textColourOn(primaryColour)};` +
     `--brand-link:${linkColourOnWhite(primaryColour)}}\n`
   );
 }

@@ -41,6 +41,7 @@ export async function sendSignInLink(
     subject: `Your sign-in link for ${input.workspace.name}`,
     template: 'sign-in',
     data: { workspaceName: input.workspace.name, link, validMinutes: ctx.config.magicLinkTtlMs / 60_000 },
+    at: ctx.now,
   });
 }
 

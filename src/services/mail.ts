@@ -47,6 +47,8 @@ export async function queueMail(
     subject: string;
     template: string;
     data: Record<string, unknown>;
+    /** The app clock's now: the worker compares due times with that clock, not the database's. */
+    at: Date;
   },
 ): Promise<void> {
   const data = { ...input.data, subject: input.subject };
@@ -56,7 +58,11 @@ export async function queueMail(
     text: ctx.templates.render(`emails/${input.template}.txt.njk`, data),
     html: ctx.templates.render(`emails/${input.template}.html.njk`, data),
   };
-  await outbox.enqueue(trx, { workspaceId: input.workspaceId, sealed: seal(ctx.secret, mail) });
+  await outbox.enqueue(trx, {
+    workspaceId: input.workspaceId,
+    sealed: seal(ctx.secret, mail),
+    dueAt: input.at,
+  });
 }
 
 export interface OutboxWorkerDeps {

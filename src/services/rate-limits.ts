@@ -13,9 +13,15 @@ export interface RateLimits {
    * A sign-in request. Throws TooManyRequestsError over an hourly limit; returns false when the
    * address already had a mail this minute (answer as usual, send nothing).
    */
-  signinRequest(input: { email: string; ip: string }): Promise<boolean>;
+  signinRequest(input: { workspaceId: string; email: string; ip: string }): Promise<boolean>;
   /** An anonymous new-ticket submission; throws TooManyRequestsError over the limit. */
   newTicket(ip: string): Promise<void>;
+  /** Before checking an agent's password: throws TooManyRequestsError after too many failures. */
+  agentLoginAllowed(input: { workspaceId: string; email: string; ip: string }): Promise<void>;
+  /** Counts a failed agent sign-in against the account and the IP. */
+  agentLoginFailed(input: { workspaceId: string; email: string; ip: string }): Promise<void>;
+  /** A successful sign-in clears the account's failures. */
+  agentLoginSucceeded(input: { workspaceId: string; email: string }): Promise<void>;
 }
 
 const HOUR_S = 60 * 60;
@@ -57,17 +63,34 @@ export function createRateLimits(db: Db, config: RateLimitConfig): RateLimits {
   const perAddressHour = limiter(db, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
   const perAddressMinute = limiter(db, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
   const newTicketIp = limiter(db, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
+  const agentAccount = limiter(db, 'agent-fail-account', config.agentLoginFailuresPerAccount, 15 * 60);
+  const agentIp = limiter(db, 'agent-fail-ip', config.agentLoginFailuresPerIp, 15 * 60);
+  const blocked = async (rl: RateLimiterPostgres, k: string): Promise<void> => {
+    const res = await rl.get(k);
+    if (res && res.remainingPoints <= 0) throw tooMany(res);
+  };
   return {
-    async signinRequest({ email, ip }) {
+    async signinRequest({ workspaceId, email, ip }) {
       const overIp = await take(perIp, key(ip));
       if (overIp) throw tooMany(overIp);
-      const overHour = await take(perAddressHour, key(email));
+      const overHour = await take(perAddressHour, key(workspaceId, email));
       if (overHour) throw tooMany(overHour);
-      return (await take(perAddressMinute, key(email))) === undefined;
+      return (await take(perAddressMinute, key(workspaceId, email))) === undefined;
     },
     async newTicket(ip) {
       const over = await take(newTicketIp, key(ip));
       if (over) throw tooMany(over);
+    },
+    async agentLoginAllowed({ workspaceId, email, ip }) {
+      await blocked(agentAccount, key(workspaceId, email));
+      await blocked(agentIp, key(ip));
+    },
+    async agentLoginFailed({ workspaceId, email, ip }) {
+      await take(agentAccount, key(workspaceId, email));
+      await take(agentIp, key(ip));
+    },
+    async agentLoginSucceeded({ workspaceId, email }) {
+      await agentAccount.delete(key(workspaceId, email));
     },
   };
 }

@@ -117,7 +117,8 @@ export async function replyAsRequester(
   trx: Trx,
   input: { ticket: Ticket; requester: Requester; body: string; at: Date },
 ): Promise<void> {
-  if (input.ticket.status === 'closed') throw new ValidationError('body', closedTicketMessage);
+  // The error points at the page's 'closed' notice, since a closed ticket has no reply field.
+  if (input.ticket.status === 'closed') throw new ValidationError('closed', closedTicketMessage);
   await messages.insert(trx, {
     workspaceId: input.ticket.workspaceId,
     ticketId: input.ticket.id,
@@ -145,7 +146,8 @@ export async function rateTicket(
   input: { ticket: Ticket; rating: number; comment: string | null; at: Date },
 ): Promise<Ticket> {
   if (!canBeRated(input.ticket)) {
-    throw new ValidationError('rating', 'You can rate a ticket once it is resolved');
+    // An unrateable ticket has no rating field: the error points at its status.
+    throw new ValidationError('status', 'You can rate a ticket once it is resolved');
   }
   const rated = await tickets.setRating(trx, {
     workspaceId: input.ticket.workspaceId,

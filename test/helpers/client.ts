@@ -44,8 +44,14 @@ export class Browser {
     return this.submit(link.pathname, link.pathname);
   }
 
-  cookie(name: string): string | undefined {
-    const cookie = this.agent.jar.getCookie(name, { domain: '127.0.0.1', path: '/tickets', script: false, secure: false });
+  /** Agent app sign-in with email and password; answers the POST's response (303 on success). */
+  async signInAgent(email: string, password: string): Promise<Response> {
+    return this.submit('/admin/login', '/admin/login', { email, password });
+  }
+
+  /** A cookie of this browser, by name; the path says which app's jar entry to read. */
+  cookie(name: string, path = '/tickets'): string | undefined {
+    const cookie = this.agent.jar.getCookie(name, { domain: '127.0.0.1', path, script: false, secure: false });
     return cookie?.value;
   }
 }

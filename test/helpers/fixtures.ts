@@ -8,6 +8,7 @@ import * as users from '../../src/models/users';
 import type { User, UserRole } from '../../src/models/users';
 import * as workspaces from '../../src/models/workspaces';
 import type { Workspace } from '../../src/models/workspaces';
+import { hashPassword } from '../../src/services/passwords';
 import { formatReference } from '../../src/services/references';
 import { openTicket } from '../../src/services/tickets';
 import { createWorkspace } from '../../src/services/workspaces';
@@ -118,4 +119,23 @@ export function reloadTicket(ticket: Ticket): Promise<Ticket> {
 /** Raw rows for assertions about what was (not) stored. */
 export async function rows<T = Record<string, unknown>>(sql: string, bindings: unknown[] = []): Promise<T[]> {
   return system(async (trx) => (await trx.raw<{ rows: T[] }>(sql, bindings as never)).rows);
+}
+
+/**
+ * Every tenant row a request could create or change (tickets, messages, requesters, sign-in
+ * tokens, queued mail), in a stable order: compare two snapshots to prove nothing changed.
+ */
+export async function tenantRows(): Promise<Record<string, unknown[]>> {
+  const tables = ['requesters', 'tickets', 'messages', 'login_tokens', 'mail_outbox'];
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of tables) snapshot[table] = await rows(`select * from ${table} order by id`);
+  return snapshot;
+}
+
+/** An agent who can really sign in (scrypt hash of the password; slower than anAgent). */
+export async function anAgentWithPassword(
+  workspace: Workspace,
+  input: { email: string; password: string; name?: string; role?: UserRole },
+): Promise<User> {
+  return anAgent(workspace, { ...input, passwordHash: await hashPassword(input.password) });
 }

@@ -1,28 +1,10 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
 import { withScope } from '../../db/scopes';
-import { HttpError } from '../../errors';
-import type { ActivityCursor } from '../../models/tickets';
 import { paths } from '../../routes/paths';
+import { decodeActivityCursor, encodeActivityCursor } from '../../services/cursors';
 import { listViewerTickets, portalScope } from '../../services/tickets';
 import { ticketView } from './ticket-view';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function encodeCursor(cursor: ActivityCursor): string {
-  return Buffer.from(`${cursor.at.toISOString()}|${cursor.id}`).toString('base64url');
-}
-
-/** Keyset cursor from `?after=`; anything unreadable is a 400, not a silent first page. */
-function decodeCursor(value: unknown): ActivityCursor | undefined {
-  if (value === undefined) return undefined;
-  const [at, id] = typeof value === 'string' ? Buffer.from(value, 'base64url').toString().split('|') : [];
-  const date = at ? new Date(at) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || !id || !UUID.test(id)) {
-    throw new HttpError(400, 'bad cursor');
-  }
-  return { at: date, id };
-}
 
 /**
  * /tickets: a signed-in requester's tickets, newest activity first, 25 a page (keyset). Anyone
@@ -44,7 +26,7 @@ export async function get(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const after = decodeCursor(req.query.after);
+  const after = decodeActivityCursor(req.query.after);
   const rows = await withScope(db, portalScope(workspace.id, viewer), (trx) =>
     listViewerTickets(trx, { workspaceId: workspace.id, viewer, after, limit: config.pageSize + 1 }),
   );
@@ -52,7 +34,7 @@ export async function get(req: Request, res: Response): Promise<void> {
   const last = page[page.length - 1];
   const nextHref =
     rows.length > config.pageSize && last
-      ? `${paths.portal.home}?after=${encodeCursor({ at: last.lastActivityAt, id: last.id })}`
+      ? `${paths.portal.home}?after=${encodeActivityCursor({ at: last.lastActivityAt, id: last.id })}`
       : undefined;
   res.render('portal/ticket-list.njk', {
     tickets: page.map((t) => ticketView(workspace.slug, t)),

@@ -27,7 +27,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   }
   const { email } = form.data;
   const workspace = res.locals.workspace;
-  const send = await deps.rateLimits.signinRequest({ email, ip: req.ip ?? '' });
+  const send = await deps.rateLimits.signinRequest({ workspaceId: workspace.id, email, ip: req.ip ?? '' });
   if (send) {
     await withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
       sendSignInLink(

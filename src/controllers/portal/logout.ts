@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
-import { portalSession } from '../../middleware/sessions';
 import { paths } from '../../routes/paths';
-import { destroySession } from './session';
+import { destroySession, portalSession } from '../../middleware/sessions';
 
 export async function post(req: Request, res: Response): Promise<void> {
   await destroySession(req);

@@ -8,7 +8,7 @@ import { formatReference } from '../../services/references';
 import { openAnonymousTicket, openTicket } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
-import { regenerateSession, saveSession } from './session';
+import { regenerateSession, saveSession } from '../../middleware/sessions';
 
 function ticketFields(limits: FieldLimits) {
   return {
@@ -98,11 +98,14 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
     }),
   );
 
-  const earlier = req.session.workspaceId === workspace.id ? (req.session.visitorTicketIds ?? []) : [];
+  const sameVisitor = req.session.workspaceId === workspace.id && !req.session.requesterId;
+  const earlier = sameVisitor ? (req.session.visitorTicketIds ?? []) : [];
+  // A visitor session's lifetime counts from its first ticket, not its latest.
+  const startedAt = sameVisitor && req.session.signedInAt !== undefined ? req.session.signedInAt : now.getTime();
   await regenerateSession(req);
   req.session.workspaceId = workspace.id;
   req.session.visitorTicketIds = [...earlier, ticket.id];
-  req.session.signedInAt = now.getTime();
+  req.session.signedInAt = startedAt;
   req.session.lastSeenAt = now.getTime();
   req.session.flash = 'created-anonymous';
   await saveSession(req);

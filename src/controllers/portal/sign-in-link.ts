@@ -3,7 +3,7 @@ import { depsOf } from '../../deps';
 import { withScope } from '../../db/scopes';
 import { paths } from '../../routes/paths';
 import { isSignInLinkUsable, redeemSignInLink } from '../../services/magic-links';
-import { regenerateSession, saveSession } from './session';
+import { regenerateSession, saveSession } from '../../middleware/sessions';
 
 function tokenOf(req: Request): string {
   const token = req.params.token;

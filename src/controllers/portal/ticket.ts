@@ -6,7 +6,7 @@ import type { Workspace } from '../../models/workspaces';
 import { paths } from '../../routes/paths';
 import { canBeRated, findViewerTicket, portalScope, publicThread, type PortalViewer } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
-import { takeFlash } from './session';
+import { takeFlash } from '../../middleware/sessions';
 import { messageView, ticketView } from './ticket-view';
 
 export function referenceOf(req: Request): string {

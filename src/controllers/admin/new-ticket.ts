@@ -1,0 +1,44 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { FieldLimits } from '../../config';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { paths } from '../../routes/paths';
+import { openTicketForRequester } from '../../services/agent-tickets';
+import { formatReference } from '../../services/references';
+import { emailField, textField } from '../../validation/fields';
+import { parseForm, type FormErrors } from '../../validation/form-errors';
+
+function newTicketForm(limits: FieldLimits) {
+  return z.object({
+    email: emailField(limits.email),
+    name: textField(limits.name, { missing: "Enter the requester's name", label: 'Name' }),
+    subject: textField(limits.subject, { missing: 'Enter a subject', label: 'Subject' }),
+    body: textField(limits.body, { missing: 'Enter the first message', label: 'First message' }, { multiline: true }),
+  });
+}
+
+function render(res: Response, form: { status?: number; values?: unknown; errors?: FormErrors } = {}): void {
+  res.status(form.status ?? 200).render('admin/new-ticket.njk', {
+    section: 'inbox',
+    values: form.values ?? {},
+    errors: form.errors,
+  });
+}
+
+export function get(_req: Request, res: Response): void {
+  render(res);
+}
+
+/** Opens a ticket on behalf of a requester (found or created by address) and shows it. */
+export async function post(req: Request, res: Response): Promise<void> {
+  const { db, clock, config } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const form = parseForm(newTicketForm(config.limits), req.body);
+  if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  const ticket = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+    openTicketForRequester(trx, { workspace, ...form.data, at: clock.now() }),
+  );
+  req.session.flash = 'created';
+  res.redirect(303, paths.admin.ticket(formatReference(workspace.slug, ticket.number)));
+}

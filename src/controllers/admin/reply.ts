@@ -1,0 +1,50 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf } from '../../deps';
+import { ValidationError } from '../../errors';
+import { agentOf } from '../../middleware/admin-viewer';
+import { ticketStatuses } from '../../models/tickets';
+import { addInternalNote, replyAsAgent } from '../../services/agent-tickets';
+import { textField } from '../../validation/fields';
+import { fieldError, parseForm } from '../../validation/form-errors';
+import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
+
+function replyForm(max: number) {
+  return z.object({
+    visibility: z.enum(['public', 'internal'], { error: 'Choose a public reply or an internal note' }),
+    body: textField(max, { missing: 'Enter a message', label: 'Message' }, { multiline: true }),
+    // Blank: the default (Pending after a public reply, unchanged after a note).
+    replyStatus: z
+      .enum(['', ...ticketStatuses], { error: 'Choose a status from the list' })
+      .optional()
+      .transform((v) => (v ? v : undefined)),
+  });
+}
+
+/** A public reply (mailed to the requester) or an internal note, by the radio in the same form. */
+export async function post(req: Request, res: Response): Promise<void> {
+  const { clock, config, templates } = depsOf(req);
+  const values = req.body as unknown;
+  const form = parseForm(replyForm(config.limits.body), req.body);
+  if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
+  const agent = agentOf(res);
+  const workspace = res.locals.workspace;
+  const { visibility, body, replyStatus: status } = form.data;
+  const at = clock.now();
+  try {
+    const ticket = await withAgentTicket(req, res, async (trx, ticket) => {
+      if (visibility === 'public') {
+        const mail = { templates, secret: config.sessionSecret, config };
+        await replyAsAgent(trx, mail, { workspace, ticket, agent, body, status, at });
+      } else {
+        await addInternalNote(trx, { ticket, agent, body, status, at });
+      }
+      return ticket;
+    });
+    req.session.flash = visibility === 'public' ? 'replied' : 'noted';
+    res.redirect(303, ticketPath(res, ticket));
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    await renderTicketPage(req, res, { status: 422, errors: fieldError(error.field, error.message), values });
+  }
+}

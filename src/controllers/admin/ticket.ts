@@ -1,0 +1,93 @@
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../../deps';
+import type { Trx } from '../../db/knex';
+import { withScope } from '../../db/scopes';
+import { takeFlash } from '../../middleware/sessions';
+import type { Message } from '../../models/messages';
+import type { Ticket } from '../../models/tickets';
+import { ticketStatuses } from '../../models/tickets';
+import { paths } from '../../routes/paths';
+import { agentThread, findAgentTicket } from '../../services/agent-tickets';
+import { formatReference, parseReference } from '../../services/references';
+import { ticketRequester } from '../../services/tickets';
+import type { FormErrors } from '../../validation/form-errors';
+
+export const statusOptions = ticketStatuses.map((value) => ({
+  value,
+  text: value[0]!.toUpperCase() + value.slice(1),
+}));
+
+export function referenceOf(req: Request): string {
+  const ref = req.params.ref;
+  return typeof ref === 'string' ? ref : '';
+}
+
+export function ticketPath(res: Response, ticket: Ticket): string {
+  return paths.admin.ticket(formatReference(res.locals.workspace.slug, ticket.number));
+}
+
+/** Loads this workspace's ticket named by the URL (404 for anything else) and runs work on it, in one agent scope. */
+export function withAgentTicket<T>(
+  req: Request,
+  res: Response,
+  work: (trx: Trx, ticket: Ticket) => Promise<T>,
+): Promise<T> {
+  const { db } = depsOf(req);
+  const workspace = res.locals.workspace;
+  return withScope(db, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+    const ticket = await findAgentTicket(trx, { workspace, reference: referenceOf(req) });
+    return work(trx, ticket);
+  });
+}
+
+function messageView(message: Message) {
+  return {
+    authorKind: message.authorKind,
+    authorName: message.authorName,
+    body: message.body,
+    internal: message.internal,
+    createdAt: message.createdAt,
+  };
+}
+
+/** The ticket page; the reply and status forms re-render it with their errors (422). */
+export async function renderTicketPage(
+  req: Request,
+  res: Response,
+  form: { status?: number; errors?: FormErrors; values?: unknown } = {},
+): Promise<void> {
+  const { ticket, thread, requester } = await withAgentTicket(req, res, async (trx, ticket) => ({
+    ticket,
+    thread: await agentThread(trx, ticket),
+    requester: await ticketRequester(trx, ticket),
+  }));
+  const reference = formatReference(res.locals.workspace.slug, ticket.number);
+  res.status(form.status ?? 200).render('admin/ticket.njk', {
+    section: 'inbox',
+    ticket: {
+      reference,
+      subject: ticket.subject,
+      status: ticket.status,
+      createdAt: ticket.createdAt,
+      rating: ticket.rating,
+      ratingComment: ticket.ratingComment,
+    },
+    requester: { name: requester.name, email: requester.email },
+    thread: thread.map(messageView),
+    statusOptions,
+    replyAction: paths.admin.reply(reference),
+    statusAction: paths.admin.status(reference),
+    flash: form.errors ? undefined : takeFlash(req),
+    values: form.values ?? {},
+    errors: form.errors,
+  });
+}
+
+/**
+ * Anything that is not shaped like one of this workspace's references falls through to the
+ * routes after this one (e.g. /admin/tickets/export.csv) and, failing those, to the 404 page.
+ */
+export async function get(req: Request, res: Response, next: NextFunction): Promise<void> {
+  if (parseReference(res.locals.workspace.slug, referenceOf(req)) === undefined) return next('route');
+  await renderTicketPage(req, res);
+}

@@ -1,0 +1,85 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { workspaceOrigin } from '../../config';
+import { depsOf } from '../../deps';
+import { withScope } from '../../db/scopes';
+import { takeFlash } from '../../middleware/sessions';
+import * as users from '../../models/users';
+import { paths } from '../../routes/paths';
+import { hashPassword } from '../../services/passwords';
+import { MIN_PASSWORD_LENGTH } from '../../services/user-accounts';
+import { emailField, textField } from '../../validation/fields';
+import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
+
+// Nobody types more; the cap keeps a request from asking for an expensive hash of megabytes.
+const MAX_PASSWORD_LENGTH = 1024;
+const DUPLICATE = 'A user with this email address already exists';
+
+function newUserForm(limits: { name: number; email: number }) {
+  return z.object({
+    name: textField(limits.name, { missing: 'Enter their name', label: 'Name' }),
+    // emailField speaks to the person signing in ("your"); here an admin types someone else's.
+    email: z
+      .string({ error: 'Enter their email address' })
+      .trim()
+      .min(1, 'Enter their email address')
+      .pipe(emailField(limits.email)),
+    role: z.enum(['admin', 'agent'], { error: 'Select a role' }),
+    password: z
+      .string({ error: 'Enter an initial password' })
+      .min(1, 'Enter an initial password')
+      .min(MIN_PASSWORD_LENGTH, `The password must be at least ${MIN_PASSWORD_LENGTH} characters`)
+      .max(MAX_PASSWORD_LENGTH, `The password must be ${MAX_PASSWORD_LENGTH} characters or fewer`),
+  });
+}
+
+interface NewUserValues {
+  name: string;
+  email: string;
+  role: string;
+}
+
+async function render(
+  req: Request,
+  res: Response,
+  status: number,
+  values: NewUserValues,
+  errors?: FormErrors,
+): Promise<void> {
+  const { config, db } = depsOf(req);
+  const workspace = res.locals.workspace;
+  const list = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+    users.listByWorkspace(trx, workspace.id),
+  );
+  res.status(status).render('admin/users.njk', {
+    section: 'users',
+    users: list,
+    values,
+    minPasswordLength: MIN_PASSWORD_LENGTH,
+    loginUrl: `${workspaceOrigin(config, workspace.slug)}${paths.admin.login}`,
+    flash: errors ? undefined : takeFlash(req),
+    errors,
+  });
+}
+
+export function get(req: Request, res: Response): Promise<void> {
+  return render(req, res, 200, { name: '', email: '', role: '' });
+}
+
+export async function post(req: Request, res: Response): Promise<void> {
+  const { config, db } = depsOf(req);
+  const workspaceId = res.locals.workspace.id;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const values = { name: text(body.name), email: text(body.email), role: text(body.role) };
+  const form = parseForm(newUserForm(config.limits), body);
+  if (!form.ok) return render(req, res, 422, values, form.errors);
+  // Hash before the transaction: scrypt takes a while and needs no database.
+  const passwordHash = await hashPassword(form.data.password);
+  const user = await withScope(db, { kind: 'agent', workspaceId }, (trx) =>
+    users.insert(trx, { workspaceId, email: form.data.email, name: form.data.name, role: form.data.role, passwordHash }),
+  );
+  if (!user) return render(req, res, 422, values, fieldError('email', DUPLICATE));
+  req.session.flash = 'user-added';
+  res.redirect(303, paths.admin.users);
+}

@@ -1,0 +1,11 @@
+import type { NextFunction, Request, Response } from 'express';
+import { depsOf } from '../deps';
+import { paths } from '../routes/paths';
+
+/** What every agent-app template may use. The agent app is not branded: it is our own tool. */
+export function adminLocals(req: Request, res: Response, next: NextFunction): void {
+  res.locals.workspaceName = res.locals.workspace.name;
+  res.locals.paths = paths;
+  res.locals.limits = depsOf(req).config.limits;
+  next();
+}

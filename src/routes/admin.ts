@@ -1,0 +1,67 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import type { Config } from '../config';
+import * as branding from '../controllers/admin/branding';
+import * as ticketExport from '../controllers/admin/export';
+import * as inbox from '../controllers/admin/inbox';
+import * as login from '../controllers/admin/login';
+import * as logo from '../controllers/admin/logo';
+import * as modules from '../controllers/admin/modules';
+import * as newTicket from '../controllers/admin/new-ticket';
+import * as reply from '../controllers/admin/reply';
+import * as status from '../controllers/admin/status';
+import * as ticket from '../controllers/admin/ticket';
+import * as users from '../controllers/admin/users';
+import { adminLocals } from '../middleware/admin-locals';
+import { loadAgent, requireAdmin, requireAgent } from '../middleware/admin-viewer';
+import { csrfProtection } from '../middleware/csrf';
+import { formBody } from '../middleware/form-body';
+import { logoUpload } from '../middleware/logo-upload';
+import { adminSession, sessions } from '../middleware/sessions';
+import { resolveTenant } from '../middleware/tenant';
+import { paths } from './paths';
+
+/**
+ * Everything under /admin: tenant → the agent app's own session (cookie admin_sid, Path=/admin,
+ * table admin_sessions) → body → CSRF → agent → controller. No module gate: agents work with
+ * the portal on or off.
+ */
+export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
+  // Case-sensitive like the cookie path: /ADMIN would otherwise run without its session.
+  const router = Router({ caseSensitive: true });
+  const root = paths.admin.root;
+  router.use(root, resolveTenant, adminLocals);
+  // The logo form is multipart: parsed before CSRF, which reads the token from the body.
+  router.post(paths.admin.logo, logoUpload);
+  router.use(
+    root,
+    sessions(config, sessionPool, adminSession),
+    formBody(config.limits.requestBytes),
+    csrfProtection,
+    loadAgent,
+  );
+
+  router.get(paths.admin.login, login.get);
+  router.post(paths.admin.login, login.post);
+  router.post(paths.admin.logout, requireAgent, login.logout);
+  router.get(paths.admin.root, requireAgent, inbox.get);
+  router.get(paths.admin.inbox, requireAgent, inbox.get);
+  // Before any /tickets/:ref route, or export.csv would read as a reference.
+  router.get(paths.admin.export, requireAgent, ticketExport.get);
+  router.get(paths.admin.newTicket, requireAgent, newTicket.get);
+  router.post(paths.admin.newTicket, requireAgent, newTicket.post);
+  router.get(paths.admin.ticket(':ref'), requireAgent, ticket.get);
+  router.post(paths.admin.reply(':ref'), requireAgent, reply.post);
+  router.post(paths.admin.status(':ref'), requireAgent, status.post);
+  router.get(paths.admin.modules, requireAdmin, modules.get);
+  router.post(paths.admin.modules, requireAdmin, modules.post);
+  router.get(paths.admin.branding, requireAdmin, branding.get);
+  router.post(paths.admin.branding, requireAdmin, branding.post);
+  router.get(paths.admin.brandPreview(':version'), requireAdmin, branding.previewStylesheet);
+  router.get(paths.admin.logo, requireAdmin, logo.get);
+  router.post(paths.admin.logo, requireAdmin, logo.post);
+  router.post(paths.admin.logoRemove, requireAdmin, logo.remove);
+  router.get(paths.admin.users, requireAdmin, users.get);
+  router.post(paths.admin.users, requireAdmin, users.post);
+  return router;
+}

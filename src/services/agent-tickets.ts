@@ -1,0 +1,150 @@
+import { workspaceOrigin, type Config } from '../config';
+import type { Trx } from '../db/knex';
+import { NotFoundError, ValidationError } from '../errors';
+import * as messages from '../models/messages';
+import type { Message, MessageAuthor } from '../models/messages';
+import * as requesters from '../models/requesters';
+import * as tickets from '../models/tickets';
+import type { Ticket, TicketStatus } from '../models/tickets';
+import type { User } from '../models/users';
+import type { Workspace } from '../models/workspaces';
+import { paths } from '../routes/paths';
+import { queueMail, type MailContext } from './mail';
+import { formatReference, parseReference } from './references';
+import { openTicket, ticketRequester } from './tickets';
+
+/**
+ * The agent app's ticket rules. Everything here runs in an `agent` scope: row-level security
+ * shows the agent's own workspace only, internal notes included.
+ */
+
+export type AgentMailContext = MailContext & { config: Pick<Config, 'baseUrl'> };
+
+/** A ticket of this workspace by reference; unknown, garbled or another workspace's: 404. */
+export async function findAgentTicket(
+  trx: Trx,
+  input: { workspace: Workspace; reference: string },
+): Promise<Ticket> {
+  const number = parseReference(input.workspace.slug, input.reference);
+  const ticket = number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+  if (!ticket) throw new NotFoundError();
+  return ticket;
+}
+
+/** The whole thread, internal notes included: for agents' eyes only. */
+export function agentThread(trx: Trx, ticket: Ticket): Promise<Message[]> {
+  return messages.listThread(trx, { workspaceId: ticket.workspaceId, ticketId: ticket.id, includeInternal: true });
+}
+
+function agentAuthor(agent: User): MessageAuthor {
+  return { kind: 'agent', userId: agent.id, name: agent.name };
+}
+
+export const closedTicketReplyMessage =
+  'This ticket is closed. Choose another status for it in this form to reply, or add an internal note.';
+
+/**
+ * A public reply: the ticket becomes Pending (waiting for the customer) unless the agent chose
+ * another status in the same form. A Closed ticket takes a reply only together with a status
+ * that reopens it, because its customer can no longer answer. The requester gets the reply by
+ * mail, queued in this transaction; the link to the portal only when the portal is on.
+ */
+export async function replyAsAgent(
+  trx: Trx,
+  ctx: AgentMailContext,
+  input: { workspace: Workspace; ticket: Ticket; agent: User; body: string; status?: TicketStatus; at: Date },
+): Promise<void> {
+  const { ticket } = input;
+  if (ticket.status === 'closed' && (input.status ?? 'closed') === 'closed') {
+    throw new ValidationError('body', closedTicketReplyMessage);
+  }
+  await messages.insert(trx, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    author: agentAuthor(input.agent),
+    body: input.body,
+    internal: false,
+    at: input.at,
+  });
+  await tickets.recordReply(trx, {
+    workspaceId: ticket.workspaceId,
+    id: ticket.id,
+    at: input.at,
+    status: input.status ?? 'pending',
+    isPublic: true,
+  });
+  const requester = await ticketRequester(trx, ticket);
+  const reference = formatReference(input.workspace.slug, ticket.number);
+  const link = input.workspace.portalEnabled
+    ? `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.ticket(reference)}`
+    : undefined;
+  await queueMail(trx, ctx, {
+    workspaceId: ticket.workspaceId,
+    to: requester.email,
+    subject: `Re: ${ticket.subject} [${reference}]`,
+    template: 'agent-reply',
+    data: {
+      workspaceName: input.workspace.name,
+      reference,
+      ticketSubject: ticket.subject,
+      agentName: input.agent.name,
+      body: input.body,
+      link,
+    },
+    at: input.at,
+  });
+}
+
+/** An internal note: never mailed, never shown in the portal; the status changes only if chosen. */
+export async function addInternalNote(
+  trx: Trx,
+  input: { ticket: Ticket; agent: User; body: string; status?: TicketStatus; at: Date },
+): Promise<void> {
+  const { ticket } = input;
+  await messages.insert(trx, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    author: agentAuthor(input.agent),
+    body: input.body,
+    internal: true,
+    at: input.at,
+  });
+  await tickets.recordReply(trx, {
+    workspaceId: ticket.workspaceId,
+    id: ticket.id,
+    at: input.at,
+    status: input.status,
+    isPublic: false,
+  });
+}
+
+export async function changeStatus(trx: Trx, input: { ticket: Ticket; status: TicketStatus; at: Date }): Promise<void> {
+  await tickets.setStatus(trx, {
+    workspaceId: input.ticket.workspaceId,
+    id: input.ticket.id,
+    status: input.status,
+    at: input.at,
+  });
+}
+
+/**
+ * A ticket opened by an agent for a customer (a phone call, a mail to a colleague): the address's
+ * requester is found or created (a known name is kept, a blank one filled in) and the first
+ * message is the requester's own, public one.
+ */
+export async function openTicketForRequester(
+  trx: Trx,
+  input: { workspace: Workspace; email: string; name: string; subject: string; body: string; at: Date },
+): Promise<Ticket> {
+  const workspaceId = input.workspace.id;
+  const found = await requesters.findOrCreate(trx, { workspaceId, email: input.email, name: input.name });
+  const requester = found.name ? found : { ...found, name: input.name };
+  if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
+  return openTicket(trx, {
+    workspace: input.workspace,
+    requester,
+    subject: input.subject,
+    body: input.body,
+    at: input.at,
+  });
+}

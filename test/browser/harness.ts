@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { createApp } from '../../src/app';
+import { loadConfig, workspaceOrigin, type Config } from '../../src/config';
+import { systemClock } from '../../src/deps';
+import { startOutboxWorker, type Worker } from '../../src/services/mail';
+import { smtpTransport } from '../../src/services/mail-transport';
+import { createRateLimits } from '../../src/services/rate-limits';
+import { createTemplates } from '../../src/services/templates';
+import { testDatabase } from '../helpers/database';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const OUTPUT = path.resolve(__dirname, '../../test-output');
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+/** A mail as the test SMTP server received it, with quoted-printable undone. */
+export interface CaughtMail {
+  to: string[];
+  raw: string;
+}
+
+function decodeQuotedPrintable(raw: string): string {
+  return raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+export interface RunningServer {
+  config: Config;
+  origin(slug: string): string;
+  mail: CaughtMail[];
+  /** Waits for a mail to an address (the outbox worker sends it within a poll). */
+  waitForMail(to: string, after?: number): Promise<CaughtMail>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real app on a free port, its mail worker sending over SMTP to a server started here.
+ * The database is the test database of the root hooks.
+ */
+export async function startServer(): Promise<RunningServer> {
+  const mail: CaughtMail[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mail.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: decodeQuotedPrintable(Buffer.concat(chunks).toString('utf8')),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+
+  const { db, url } = testDatabase();
+  const sessionPool = new pg.Pool({ connectionString: url, max: 4 });
+  const logger = pino({ level: 'silent' });
+  // The port is known only after listening, and BASE_URL must carry it: bind first, then build.
+  const { createServer } = await import('node:http');
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: path.join(OUTPUT, 'data'),
+    SESSION_SECRET: 'browser-test-secret-browser-test-secret',
+    BASE_URL: `http://localhost:${port}`,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    LOG_LEVEL: 'silent',
+  });
+  const mailTransport = smtpTransport(config.smtpUrl!, config.mailFrom);
+  const deps = {
+    config,
+    db,
+    clock: systemClock,
+    logger,
+    templates: createTemplates(),
+    mailTransport,
+    rateLimits: createRateLimits(db, config.rateLimits),
+    sessionPool,
+  };
+  http.on('request', createApp(deps));
+  const worker: Worker = startOutboxWorker(
+    { ...deps, secret: config.sessionSecret, maxBackoffMs: 1000 },
+    100,
+  );
+
+  return {
+    config,
+    origin: (slug) => workspaceOrigin(config, slug),
+    mail,
+    async waitForMail(to, after = 0) {
+      for (let i = 0; i < 100; i += 1) {
+        const found = mail.slice(after).find((m) => m.to.includes(to));
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no mail to ${to} within 10 s`);
+    },
+    async stop() {
+      await worker.stop();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await sessionPool.end();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with nothing that talks to the network on its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+export function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
+  return browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+}
+
+export function signInLinkIn(mail: CaughtMail): string {
+  const match = /https?:\/\/[^\s"<>]+\/tickets\/login\/[A-Za-z0-9_-]{43}/.exec(mail.raw);
+  if (!match) throw new Error('no sign-in link in the mail');
+  return match[0];
+}
+
+export function writeOutput(relative: string, content: string | Buffer): string {
+  const file = path.join(OUTPUT, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  return file;
+}

@@ -1,0 +1,343 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createDb, type Db } from '../../src/db/knex';
+import { withScope, type Scope } from '../../src/db/scopes';
+import * as loginTokens from '../../src/models/login-tokens';
+import * as mailOutbox from '../../src/models/mail-outbox';
+import * as messages from '../../src/models/messages';
+import type { Requester } from '../../src/models/requesters';
+import * as tickets from '../../src/models/tickets';
+import type { User } from '../../src/models/users';
+import type { Workspace } from '../../src/models/workspaces';
+import { testDatabase } from '../helpers/database';
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  anAgent,
+  anAgentMessage,
+  rows,
+  type TicketFixture,
+} from '../helpers/fixtures';
+
+const TENANT_TABLES = ['requesters', 'users', 'login_tokens', 'tickets', 'messages', 'mail_outbox'];
+
+interface Row {
+  id: string;
+  [column: string]: unknown;
+}
+
+/**
+ * PostgreSQL row-level security is the second wall behind the `where` clauses: these tests run
+ * queries that "forget" their filters and show the database still returns only the scope's rows.
+ */
+describe('row-level security', () => {
+  let db: Db;
+  let acme: Workspace;
+  let globex: Workspace;
+  let jo: Requester;
+  let sam: Requester;
+  let agent: User;
+  let joTicket: TicketFixture;
+  let samTicket: TicketFixture;
+  let globexTicket: TicketFixture;
+
+  beforeEach(async () => {
+    db = testDatabase().db;
+    acme = await aWorkspace('acme');
+    globex = await aWorkspace('globex');
+    jo = await aRequester(acme, 'jo@example.com', 'Jo');
+    sam = await aRequester(acme, 'sam@example.com', 'Sam');
+    const gail = await aRequester(globex, 'gail@example.com', 'Gail');
+    agent = await anAgent(acme);
+    const globexAgent = await anAgent(globex, { email: 'agent@globex.test' });
+    joTicket = await aTicket(acme, jo, { subject: 'Jo’s printer' });
+    samTicket = await aTicket(acme, sam, { subject: 'Sam’s invoice' });
+    globexTicket = await aTicket(globex, gail, { subject: 'Gail’s login' });
+    await anAgentMessage(joTicket, agent, 'We are on it.');
+    await anAgentMessage(joTicket, agent, 'INTERNAL: customer is on the naughty list', { internal: true });
+    await anAgentMessage(samTicket, agent, 'INTERNAL: sam note', { internal: true });
+    await anAgentMessage(globexTicket, globexAgent, 'INTERNAL: globex note', { internal: true });
+    await withScope(db, { kind: 'system' }, async (trx) => {
+      for (const [workspace, email] of [
+        [acme, 'jo@example.com'],
+        [globex, 'gail@example.com'],
+      ] as const) {
+        await loginTokens.insert(trx, {
+          workspaceId: workspace.id,
+          email,
+          tokenHash: createHash('sha256').update(email).digest(),
+          expiresAt: new Date('2026-11-25T11:00:00Z'),
+        });
+        await mailOutbox.enqueue(trx, { workspaceId: workspace.id, sealed: Buffer.from('sealed') });
+      }
+    });
+  });
+
+  function select(scope: Scope, table: string): Promise<Row[]> {
+    return withScope(db, scope, (trx) => trx(table).select<Row[]>());
+  }
+
+  function ids(list: { id: string }[]): string[] {
+    return list.map((r) => r.id).sort();
+  }
+
+  const requesterScope = (): Scope => ({ kind: 'requester', workspaceId: acme.id, requesterId: jo.id });
+
+  describe('the database role', () => {
+    it('the app connects as a role that is neither superuser nor BYPASSRLS', async () => {
+      const result = await db.raw<{ rows: { rolname: string; rolsuper: boolean; rolbypassrls: boolean }[] }>(
+        'select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user',
+      );
+      const [role] = result.rows;
+      assert.ok(role, 'the current role is known');
+      assert.notEqual(role.rolname, 'postgres');
+      assert.equal(role.rolsuper, false, 'not a superuser');
+      assert.equal(role.rolbypassrls, false, 'no BYPASSRLS');
+    });
+
+    it('every tenant table has row-level security enabled and forced (the app role owns them)', async () => {
+      const result = await db.raw<{
+        rows: { relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string; me: string }[];
+      }>(
+        `select c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) as owner,
+                current_user as me
+           from pg_class c
+          where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relname = any (?)`,
+        [TENANT_TABLES],
+      );
+      assert.deepEqual(result.rows.map((r) => r.relname).sort(), [...TENANT_TABLES].sort());
+      for (const row of result.rows) {
+        assert.equal(row.relrowsecurity, true, `${row.relname}: row level security enabled`);
+        assert.equal(row.relforcerowsecurity, true, `${row.relname}: forced, so the owner is bound too`);
+        assert.equal(row.owner, row.me, `${row.relname}: owned by the app role`);
+      }
+    });
+  });
+
+  describe('a requester scope', () => {
+    it('a select without any filter returns only the requester’s own tickets', async () => {
+      const seen = await select(requesterScope(), 'tickets');
+      assert.deepEqual(ids(seen), [joTicket.id]);
+    });
+
+    it('the ticket list model with its requester filter forgotten still lists only the requester’s tickets', async () => {
+      const listed = await withScope(db, requesterScope(), (trx) =>
+        tickets.listByActivity(trx, { workspaceId: acme.id, filter: {}, limit: 100 }),
+      );
+      assert.deepEqual(ids(listed), [joTicket.id]);
+    });
+
+    it('cannot load someone else’s ticket by number', async () => {
+      const found = await withScope(db, requesterScope(), (trx) => tickets.findByNumber(trx, acme.id, samTicket.number));
+      assert.equal(found, undefined);
+      const own = await withScope(db, requesterScope(), (trx) => tickets.findByNumber(trx, acme.id, joTicket.number));
+      assert.equal(own?.id, joTicket.id);
+    });
+
+    it('sees no internal notes, even when the query asks for them', async () => {
+      const all = await select(requesterScope(), 'messages');
+      assert.ok(all.length >= 2, 'the requester’s public messages are visible');
+      assert.ok(all.every((m) => m.internal === false), 'no internal note');
+      assert.ok(all.every((m) => m.ticket_id === joTicket.id), 'only messages of the requester’s tickets');
+      const thread = await withScope(db, requesterScope(), (trx) =>
+        messages.listThread(trx, { workspaceId: acme.id, ticketId: joTicket.id, includeInternal: true }),
+      );
+      assert.ok(thread.length >= 2);
+      assert.ok(!thread.some((m) => m.body.startsWith('INTERNAL')));
+      const stored = await rows("select id from messages where ticket_id = ? and internal", [joTicket.id]);
+      assert.equal(stored.length, 1, 'the internal note does exist');
+    });
+
+    it('sees only its own requester row, no agents, no sign-in tokens and no queued mail', async () => {
+      assert.deepEqual(ids(await select(requesterScope(), 'requesters')), [jo.id]);
+      assert.deepEqual(await select(requesterScope(), 'users'), []);
+      assert.deepEqual(await select(requesterScope(), 'login_tokens'), []);
+      assert.deepEqual(await select(requesterScope(), 'mail_outbox'), []);
+    });
+
+    it('cannot insert an internal note', async () => {
+      await assert.rejects(
+        withScope(db, requesterScope(), (trx) =>
+          messages.insert(trx, {
+            workspaceId: acme.id,
+            ticketId: joTicket.id,
+            author: { kind: 'agent', userId: agent.id, name: 'Forged agent' },
+            body: 'forged internal note',
+            internal: true,
+            at: new Date(),
+          }),
+        ),
+        /row-level security/,
+      );
+      assert.equal((await rows("select id from messages where body = 'forged internal note'")).length, 0);
+    });
+
+    it('cannot write a message into someone else’s ticket', async () => {
+      await assert.rejects(
+        withScope(db, requesterScope(), (trx) =>
+          messages.insert(trx, {
+            workspaceId: acme.id,
+            ticketId: samTicket.id,
+            author: { kind: 'requester', requesterId: jo.id, name: 'Jo' },
+            body: 'sneaky reply',
+            internal: false,
+            at: new Date(),
+          }),
+        ),
+        /row-level security/,
+      );
+      assert.equal((await rows("select id from messages where body = 'sneaky reply'")).length, 0);
+    });
+
+    it('cannot change someone else’s ticket, nor hand its own to someone else', async () => {
+      await withScope(db, requesterScope(), (trx) =>
+        tickets.setStatus(trx, { workspaceId: acme.id, id: samTicket.id, status: 'closed', at: new Date() }),
+      );
+      const [sams] = await rows<{ status: string }>('select status from tickets where id = ?', [samTicket.id]);
+      assert.equal(sams!.status, 'open', 'the update found no row');
+      await assert.rejects(
+        withScope(db, requesterScope(), (trx) => trx('tickets').where({ id: joTicket.id }).update({ requester_id: sam.id })),
+        /row-level security/,
+      );
+    });
+
+    it('cannot see another workspace’s rows even when its scope names that workspace’s requester', async () => {
+      const crossed: Scope = { kind: 'requester', workspaceId: acme.id, requesterId: globexTicket.requesterId };
+      assert.deepEqual(await select(crossed, 'tickets'), []);
+      assert.deepEqual(await select(crossed, 'messages'), []);
+    });
+  });
+
+  describe('a visitor scope', () => {
+    const visitorScope = (ticketIds: string[]): Scope => ({ kind: 'visitor', workspaceId: acme.id, ticketIds });
+
+    it('sees only the tickets it holds and their public messages', async () => {
+      const scope = visitorScope([samTicket.id]);
+      assert.deepEqual(ids(await select(scope, 'tickets')), [samTicket.id]);
+      const seen = await select(scope, 'messages');
+      assert.ok(seen.length >= 1);
+      assert.ok(seen.every((m) => m.ticket_id === samTicket.id && m.internal === false));
+      assert.deepEqual(ids(await select(scope, 'requesters')), [sam.id], 'only the ticket’s requester');
+    });
+
+    it('with no tickets sees nothing', async () => {
+      const scope = visitorScope([]);
+      for (const table of TENANT_TABLES) assert.deepEqual(await select(scope, table), [], table);
+    });
+
+    it('cannot reach another workspace’s ticket by putting its id in the scope', async () => {
+      const scope = visitorScope([globexTicket.id]);
+      assert.deepEqual(await select(scope, 'tickets'), []);
+      assert.deepEqual(await select(scope, 'messages'), []);
+    });
+
+    it('cannot insert a message into a ticket it does not hold', async () => {
+      await assert.rejects(
+        withScope(db, visitorScope([samTicket.id]), (trx) =>
+          messages.insert(trx, {
+            workspaceId: acme.id,
+            ticketId: joTicket.id,
+            author: { kind: 'requester', requesterId: jo.id, name: 'Jo' },
+            body: 'visitor sneaking in',
+            internal: false,
+            at: new Date(),
+          }),
+        ),
+        /row-level security/,
+      );
+    });
+  });
+
+  describe('an agent scope', () => {
+    const agentScope = (): Scope => ({ kind: 'agent', workspaceId: acme.id });
+
+    it('sees all of its workspace’s tickets and notes, and none of another workspace’s', async () => {
+      assert.deepEqual(ids(await select(agentScope(), 'tickets')), ids([joTicket, samTicket]));
+      const seen = await select(agentScope(), 'messages');
+      assert.ok(seen.some((m) => m.internal === true), 'agents see internal notes');
+      assert.ok(seen.every((m) => m.workspace_id === acme.id));
+      assert.ok(!seen.some((m) => m.ticket_id === globexTicket.id));
+      assert.ok((await select(agentScope(), 'users')).every((u) => u.workspace_id === acme.id));
+      assert.ok((await select(agentScope(), 'requesters')).every((r) => r.workspace_id === acme.id));
+    });
+
+    it('cannot write into another workspace', async () => {
+      await withScope(db, agentScope(), (trx) =>
+        tickets.setStatus(trx, { workspaceId: globex.id, id: globexTicket.id, status: 'closed', at: new Date() }),
+      );
+      const [theirs] = await rows<{ status: string }>('select status from tickets where id = ?', [globexTicket.id]);
+      assert.equal(theirs!.status, 'open');
+      await assert.rejects(
+        withScope(db, agentScope(), (trx) =>
+          messages.insert(trx, {
+            workspaceId: globex.id,
+            ticketId: globexTicket.id,
+            author: { kind: 'agent', userId: agent.id, name: agent.name },
+            body: 'cross-workspace note',
+            internal: true,
+            at: new Date(),
+          }),
+        ),
+        /row-level security/,
+      );
+    });
+
+    it('cannot read queued mail (it may hold sign-in links)', async () => {
+      assert.deepEqual(await select(agentScope(), 'mail_outbox'), []);
+    });
+  });
+
+  describe('a sign-in scope', () => {
+    it('sees only its own workspace’s sign-in tokens and no tickets or messages', async () => {
+      const scope: Scope = { kind: 'signin', workspaceId: acme.id };
+      const tokens = await select(scope, 'login_tokens');
+      assert.deepEqual(tokens.map((r) => r.email), ['jo@example.com']);
+      assert.deepEqual(await select(scope, 'tickets'), []);
+      assert.deepEqual(await select(scope, 'messages'), []);
+    });
+  });
+
+  describe('no scope at all', () => {
+    it('a bare transaction without a scope sees no rows in any tenant table', async () => {
+      for (const table of TENANT_TABLES) {
+        const seen = await db.transaction((trx) => trx(table).select<Row[]>());
+        assert.deepEqual(seen, [], table);
+      }
+    });
+
+    it('a plain query on the pool sees no rows, even right after a system-scoped transaction', async () => {
+      const all = await select({ kind: 'system' }, 'tickets');
+      assert.equal(all.length, 3, 'the system scope sees everything');
+      for (const table of TENANT_TABLES) {
+        assert.deepEqual(await db(table).select(), [], table);
+      }
+    });
+
+    it('a scope ends with its transaction: nothing leaks to the next query on the same connection', async () => {
+      const single = createDb(testDatabase().url, 1);
+      try {
+        const scoped = await withScope(single, { kind: 'agent', workspaceId: acme.id }, (trx) => trx('tickets').select<Row[]>());
+        assert.equal(scoped.length, 2);
+        const [pid1] = (await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows;
+        assert.deepEqual(await single('tickets').select(), []);
+        assert.deepEqual(await single.transaction((trx) => trx('messages').select()), []);
+        const [pid2] = (await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows;
+        assert.equal(pid1!.pid, pid2!.pid, 'one and the same connection throughout');
+      } finally {
+        await single.destroy();
+      }
+    });
+
+    it('cannot insert tenant rows', async () => {
+      await assert.rejects(
+        db.transaction((trx) => trx('requesters').insert({ workspace_id: acme.id, email: 'ghost@example.com' })),
+        /row-level security/,
+      );
+      await assert.rejects(
+        db('mail_outbox').insert({ workspace_id: acme.id, sealed: Buffer.from('x') }),
+        /row-level security/,
+      );
+    });
+  });
+});
