@@ -20,6 +20,9 @@ export interface AppDeps extends Deps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.locals.deps = deps;
+  // node-postgres rethrows an idle connection's error (e.g. the database restarting) unless the
+  // pool has a listener, and connect-pg-simple adds none to a pool it is given.
+  deps.sessionPool.on('error', (err) => deps.logger.error({ err }, 'session store connection lost'));
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
   app.set('views', path.resolve(__dirname, '../views'));

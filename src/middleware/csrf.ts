@@ -24,7 +24,10 @@ function refuseCrossSite(req: Request, res: Response, next: NextFunction): void 
   if (SAFE_METHODS.has(req.method)) return next();
   if (req.get('sec-fetch-site') === 'cross-site') throw new ForbiddenError('cross-site request');
   const origin = req.get('origin');
-  if (origin !== undefined) {
+  // Under our Referrer-Policy: no-referrer, browsers send `Origin: null` even on a same-origin
+  // form post; their Fetch Metadata (which no page can forge) then says where it came from.
+  const opaqueSameOrigin = origin === 'null' && req.get('sec-fetch-site') === 'same-origin';
+  if (origin !== undefined && !opaqueSameOrigin) {
     const expected = workspaceOrigin(depsOf(req).config, res.locals.workspace.slug);
     if (origin !== expected) throw new ForbiddenError('foreign origin');
   }

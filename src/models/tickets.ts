@@ -136,7 +136,9 @@ export async function recordReply(
     .update({
       status: input.status,
       updated_at: input.at,
-      last_activity_at: input.at,
+      // A bare internal note leaves the customer-visible order alone: the portal list must not
+      // hint at it. A status change is visible, so it counts as activity.
+      last_activity_at: input.isPublic || input.status ? input.at : undefined,
       last_reply_at: input.isPublic ? input.at : undefined,
     });
 }

@@ -12,6 +12,7 @@ import {
   aTicket,
   aWorkspace,
   anAgent,
+  rows,
   setStatus,
   type TicketFixture,
 } from '../helpers/fixtures';
@@ -370,5 +371,24 @@ describe('agent inbox', () => {
       assert.match(page('#q').attr('aria-describedby') ?? '', /q-error/);
       assert.equal(page('main table').length, 0);
     }
+  });
+
+  it('keeps working when the database cuts an idle session-store connection', async () => {
+    await signIn();
+    assert.equal((await browser.get('/admin/tickets')).status, 200);
+    // The session store's pool connects without an application name; knex's connections have one.
+    const cut = await rows<{ pid: number }>(
+      `select pid from pg_stat_activity
+        where datname = current_database() and application_name = '' and pid <> pg_backend_pid()`,
+    );
+    assert.ok(cut.length > 0, 'an idle session-store connection to cut');
+    await rows('select pg_terminate_backend(pid) from pg_stat_activity where pid = any(?)', [cut.map((c) => c.pid)]);
+    for (let i = 0; i < 40 && !t.logLines.some((l) => l.includes('session store connection lost')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(t.logLines.some((l) => l.includes('session store connection lost')), 'logged, not thrown');
+    const res = await browser.get('/admin/tickets');
+    assert.equal(res.status, 200, 'still signed in, on a fresh connection');
+    assert.equal($(res.text)('h1').text().trim(), 'Inbox');
   });
 });
