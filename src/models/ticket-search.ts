@@ -1,5 +1,5 @@
 import type { Trx } from '../db/knex';
-import type { ActivityCursor, TicketStatus } from './tickets';
+import { ticketColumns, toTicket, type ActivityCursor, type Ticket, type TicketRow, type TicketStatus } from './tickets';
 
 /** What the agent inbox and the CSV export filter on; every given criterion narrows the list. */
 export interface TicketSearch {
@@ -12,66 +12,24 @@ export interface TicketSearch {
 }
 
 /** A ticket as the agent lists see it: its own columns and who asked. No message bodies. */
-export interface ListedTicket {
-  id: string;
-  number: number;
-  subject: string;
-  status: TicketStatus;
-  createdAt: Date;
-  lastActivityAt: Date;
-  lastReplyAt: Date | null;
-  rating: number | null;
-  ratingComment: string | null;
-  ratedAt: Date | null;
+export interface ListedTicket extends Ticket {
   requesterName: string;
   requesterEmail: string;
 }
 
-interface ListedTicketRow {
-  id: string;
-  number: number;
-  subject: string;
-  status: TicketStatus;
-  created_at: Date;
-  last_activity_at: Date;
-  last_reply_at: Date | null;
-  rating: number | null;
-  rating_comment: string | null;
-  rated_at: Date | null;
+interface ListedTicketRow extends TicketRow {
   requester_name: string;
   requester_email: string;
 }
 
 const columns = [
-  't.id',
-  't.number',
-  't.subject',
-  't.status',
-  't.created_at',
-  't.last_activity_at',
-  't.last_reply_at',
-  't.rating',
-  't.rating_comment',
-  't.rated_at',
+  ...ticketColumns.map((column) => `t.${column}`),
   'r.name as requester_name',
   'r.email as requester_email',
 ];
 
 function toListedTicket(row: ListedTicketRow): ListedTicket {
-  return {
-    id: row.id,
-    number: row.number,
-    subject: row.subject,
-    status: row.status,
-    createdAt: row.created_at,
-    lastActivityAt: row.last_activity_at,
-    lastReplyAt: row.last_reply_at,
-    rating: row.rating,
-    ratingComment: row.rating_comment,
-    ratedAt: row.rated_at,
-    requesterName: row.requester_name,
-    requesterEmail: row.requester_email,
-  };
+  return { ...toTicket(row), requesterName: row.requester_name, requesterEmail: row.requester_email };
 }
 
 /** The search text is data, not a pattern: `%`, `_` and the escape character itself match literally. */

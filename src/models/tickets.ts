@@ -18,7 +18,7 @@ export interface Ticket {
   ratedAt: Date | null;
 }
 
-interface TicketRow {
+export interface TicketRow {
   id: string;
   workspace_id: string;
   number: number;
@@ -33,7 +33,7 @@ interface TicketRow {
   rated_at: Date | null;
 }
 
-const columns = [
+export const ticketColumns = [
   'id',
   'workspace_id',
   'number',
@@ -48,7 +48,7 @@ const columns = [
   'rated_at',
 ];
 
-function toTicket(row: TicketRow): Ticket {
+export function toTicket(row: TicketRow): Ticket {
   return {
     id: row.id,
     workspaceId: row.workspace_id,
@@ -81,7 +81,7 @@ export async function listByActivity(
   trx: Trx,
   input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
 ): Promise<Ticket[]> {
-  const query = trx('tickets').select<TicketRow[]>(columns).where({ workspace_id: input.workspaceId });
+  const query = trx('tickets').select<TicketRow[]>(ticketColumns).where({ workspace_id: input.workspaceId });
   if ('requesterId' in input.filter) query.where({ requester_id: input.filter.requesterId });
   if ('ticketIds' in input.filter) query.whereIn('id', [...input.filter.ticketIds]);
   if (input.after) {
@@ -100,7 +100,7 @@ export async function findByNumber(
   number: number,
 ): Promise<Ticket | undefined> {
   const row = await trx('tickets')
-    .select<TicketRow[]>(columns)
+    .select<TicketRow[]>(ticketColumns)
     .where({ workspace_id: workspaceId, number })
     .first<TicketRow | undefined>();
   return row ? toTicket(row) : undefined;
@@ -122,7 +122,7 @@ export async function insert(
       last_activity_at: input.at,
       last_reply_at: input.at,
     })
-    .returning<TicketRow[]>(columns);
+    .returning<TicketRow[]>(ticketColumns);
   return toTicket(row as TicketRow);
 }
 
@@ -164,6 +164,6 @@ export async function setRating(
       rated_at: input.at,
       updated_at: input.at,
     })
-    .returning<TicketRow[]>(columns);
+    .returning<TicketRow[]>(ticketColumns);
   return row ? toTicket(row) : undefined;
 }

@@ -414,6 +414,8 @@ describe('CSV export of tickets', () => {
 describe('export rows (unit)', () => {
   const ticket: ListedTicket = {
     id: '3f1c6f1e-8f2a-4d5b-9c1e-2a3b4c5d6e7f',
+    workspaceId: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+    requesterId: '5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9',
     number: 1042,
     subject: '=SUM(A1:A9)',
     status: 'pending',
