@@ -9,10 +9,12 @@ import type { Requester } from '../../src/models/requesters';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword } from '../../src/services/passwords';
 import { exportColumns, exportRow, neutralise } from '../../src/services/ticket-export';
-import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
-import { Browser } from '../helpers/client';
+import { MINUTE, type TestApp } from '../helpers/app';
+import type { Browser } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
-import { aRequester, aTicket, aWorkspace, anAgent, rows, setStatus, type TicketFixture } from '../helpers/fixtures';
+import { aRequester, aTicket, aWorkspace, anAgent, rows, setStatus, type TicketFixture,
+  acmeWithJo,
+} from '../helpers/fixtures';
 
 const BASE = new Date('2026-11-20T08:00:00Z');
 const at = (minutes: number) => new Date(BASE.getTime() + minutes * MINUTE);
@@ -124,10 +126,7 @@ describe('CSV export of tickets', () => {
   let jo: Requester;
 
   beforeEach(async () => {
-    t = makeTestApp();
-    browser = new Browser(t);
-    acme = await aWorkspace('acme');
-    jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+    ({ t, browser, acme, jo } = await acmeWithJo());
   });
 
   async function signIn(role: 'agent' | 'admin' = 'agent'): Promise<void> {

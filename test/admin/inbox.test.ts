@@ -4,7 +4,7 @@ import * as tickets from '../../src/models/tickets';
 import type { Requester } from '../../src/models/requesters';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword } from '../../src/services/passwords';
-import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
+import { MINUTE, type TestApp } from '../helpers/app';
 import { $, Browser } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
 import {
@@ -15,6 +15,7 @@ import {
   rows,
   setStatus,
   type TicketFixture,
+  acmeWithJo,
 } from '../helpers/fixtures';
 
 const BASE = new Date('2026-11-20T08:00:00Z');
@@ -68,10 +69,7 @@ describe('agent inbox', () => {
   let jo: Requester;
 
   beforeEach(async () => {
-    t = makeTestApp();
-    browser = new Browser(t);
-    acme = await aWorkspace('acme');
-    jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+    ({ t, browser, acme, jo } = await acmeWithJo());
   });
 
   async function signIn(role: 'agent' | 'admin' = 'agent'): Promise<void> {

@@ -12,6 +12,8 @@ import { hashPassword } from '../../src/services/passwords';
 import { formatReference } from '../../src/services/references';
 import { openTicket } from '../../src/services/tickets';
 import { createWorkspace } from '../../src/services/workspaces';
+import { makeTestApp, type TestApp } from './app';
+import { Browser } from './client';
 import { testDatabase } from './database';
 
 /** Test data goes in through the same models the app uses, in the system scope. */
@@ -138,4 +140,11 @@ export async function anAgentWithPassword(
   input: { email: string; password: string; name?: string; role?: UserRole },
 ): Promise<User> {
   return anAgent(workspace, { ...input, passwordHash: await hashPassword(input.password) });
+}
+
+/** The most common starting point: an app, a browser on acme, and acme's requester Jo. */
+export async function acmeWithJo(): Promise<{ t: TestApp; browser: Browser; acme: Workspace; jo: Requester }> {
+  const t = makeTestApp();
+  const acme = await aWorkspace('acme');
+  return { t, browser: new Browser(t), acme, jo: await aRequester(acme, 'jo@example.com', 'Jo Bloggs') };
 }

@@ -3,9 +3,12 @@ import { defaultLimits } from '../../src/config';
 import type { Requester } from '../../src/models/requesters';
 import type { TicketStatus } from '../../src/models/tickets';
 import type { Workspace } from '../../src/models/workspaces';
-import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
-import { $, Browser, csrfTokenOf } from '../helpers/client';
-import { aRequester, aTicket, aWorkspace, reloadTicket, rows, type TicketFixture } from '../helpers/fixtures';
+import { MINUTE, type TestApp } from '../helpers/app';
+import type { Browser} from '../helpers/client';
+import { $, csrfTokenOf } from '../helpers/client';
+import { aRequester, aTicket, reloadTicket, rows, type TicketFixture,
+  acmeWithJo,
+} from '../helpers/fixtures';
 
 interface RatingRow {
   rating: number | null;
@@ -27,10 +30,7 @@ describe('portal CSAT rating', () => {
   let jo: Requester;
 
   beforeEach(async () => {
-    t = makeTestApp();
-    browser = new Browser(t);
-    acme = await aWorkspace('acme');
-    jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+    ({ t, browser, acme, jo } = await acmeWithJo());
   });
 
   async function myTicket(status: TicketStatus): Promise<TicketFixture> {

@@ -3,8 +3,9 @@ import { defaultLimits } from '../../src/config';
 import type { Requester } from '../../src/models/requesters';
 import type { User } from '../../src/models/users';
 import type { Workspace } from '../../src/models/workspaces';
-import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
-import { $, Browser } from '../helpers/client';
+import { MINUTE, type TestApp } from '../helpers/app';
+import type { Browser } from '../helpers/client';
+import { $ } from '../helpers/client';
 import {
   aRequester,
   aTicket,
@@ -15,6 +16,7 @@ import {
   rows,
   setStatus,
   type TicketFixture,
+  acmeWithJo,
 } from '../helpers/fixtures';
 
 const BASE = new Date('2026-11-20T08:00:00Z');
@@ -47,16 +49,12 @@ function messageCount(ticket: { id: string }): Promise<number> {
 }
 
 describe('portal ticket list', () => {
-  let t: TestApp;
   let browser: Browser;
   let acme: Workspace;
   let jo: Requester;
 
   beforeEach(async () => {
-    t = makeTestApp();
-    browser = new Browser(t);
-    acme = await aWorkspace('acme');
-    jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+    ({ browser, acme, jo } = await acmeWithJo());
   });
 
   it('lists only the signed-in requester’s tickets, in every status, newest activity first', async () => {
@@ -196,10 +194,7 @@ describe('portal ticket page', () => {
   let ticket: TicketFixture;
 
   beforeEach(async () => {
-    t = makeTestApp();
-    browser = new Browser(t);
-    acme = await aWorkspace('acme');
-    jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+    ({ t, browser, acme, jo } = await acmeWithJo());
     agent = await anAgent(acme, { name: 'Alex Agent' });
     ticket = await aTicket(acme, jo, { subject: 'Printer on fire', body: 'It started this morning.', at: at(0) });
   });
