@@ -23,7 +23,7 @@ import { paths } from './paths';
 
 /**
  * Everything under /admin: tenant → the agent app's own session (cookie admin_sid, Path=/admin,
- * table admin_sessions) → body → CSRF → agent → controller. No module gate: agents work with
+ * table admin_sessions) → body → agent → CSRF → controller. No module gate: agents work with
  * the portal on or off.
  */
 export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
@@ -31,15 +31,11 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   const router = Router({ caseSensitive: true });
   const root = paths.admin.root;
   router.use(root, resolveTenant, adminLocals);
-  // The logo form is multipart: parsed before CSRF, which reads the token from the body.
-  router.post(paths.admin.logo, logoUpload);
-  router.use(
-    root,
-    sessions(config, sessionPool, adminSession),
-    formBody(config.limits.requestBytes),
-    csrfProtection,
-    loadAgent,
-  );
+  router.use(root, sessions(config, sessionPool, adminSession), formBody(config.limits.requestBytes), loadAgent);
+  // The logo form is multipart: parsed before CSRF (which reads the token from the body), but
+  // only for a signed-in admin, so nobody else can make the server buffer an upload.
+  router.post(paths.admin.logo, requireAdmin, logoUpload);
+  router.use(root, csrfProtection);
 
   router.get(paths.admin.login, login.get);
   router.post(paths.admin.login, login.post);

@@ -493,6 +493,17 @@ describe('agent app settings: modules and branding', () => {
       assert.equal((await workspaceState()).logo, null);
     });
 
+    it('does not read an upload from anyone but a signed-in admin', async () => {
+      const huge = { content: png(3 * 1024 * KB), filename: 'huge.png', contentType: 'image/png' };
+      // Were the body parsed first, these would be 413: the answer comes before any upload is read.
+      const stranger = await uploadLogo(new Browser(t), 'no-token', huge);
+      assert.equal(stranger.status, 303);
+      assert.equal(stranger.headers.location, '/admin/login');
+      const agent = await signedIn('agent');
+      assert.equal((await uploadLogo(agent, await tokenOf(agent, '/admin/tickets'), huge)).status, 403);
+      assert.equal((await workspaceState()).logo, null);
+    });
+
     it('refuses an upload with a second file with 400 and stores nothing', async () => {
       const admin = await signedIn('admin');
       const token = await tokenOf(admin, BRANDING);
