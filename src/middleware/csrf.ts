@@ -24,10 +24,12 @@ function refuseCrossSite(req: Request, res: Response, next: NextFunction): void 
   if (SAFE_METHODS.has(req.method)) return next();
   if (req.get('sec-fetch-site') === 'cross-site') throw new ForbiddenError('cross-site request');
   const origin = req.get('origin');
+  const site = req.get('sec-fetch-site');
   // Under our Referrer-Policy: no-referrer, browsers send `Origin: null` even on a same-origin
-  // form post; their Fetch Metadata (which no page can forge) then says where it came from.
-  const opaqueSameOrigin = origin === 'null' && req.get('sec-fetch-site') === 'same-origin';
-  if (origin !== undefined && !opaqueSameOrigin) {
+  // form post. Fetch Metadata (which no page can forge) then says where it came from; browsers
+  // too old to send it (Safari before 16.4) are judged by the CSRF token and SameSite cookie.
+  const opaqueButOurs = origin === 'null' && (site === 'same-origin' || site === undefined);
+  if (origin !== undefined && !opaqueButOurs) {
     const expected = workspaceOrigin(depsOf(req).config, res.locals.workspace.slug);
     if (origin !== expected) throw new ForbiddenError('foreign origin');
   }

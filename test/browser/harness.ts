@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import pg from 'pg';
 import pino from 'pino';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { createApp } from '../../src/app';
 import { loadConfig, workspaceOrigin, type Config } from '../../src/config';
@@ -114,8 +115,10 @@ export async function startServer(): Promise<RunningServer> {
     },
     async stop() {
       await worker.stop();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      // A browser keeps connections open: close them, or close() would wait for them forever.
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
+      await closed;
       await sessionPool.end();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     },
@@ -141,7 +144,78 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export function newContext(browser: Browser, javaScriptEnabled: boolean): Promise<BrowserContext> {
-  return browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+  return browser.newContext({
+    javaScriptEnabled,
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+  });
+}
+
+/** One response as the weight and compression checks need it (body length is after decoding). */
+export interface Transfer {
+  url: string;
+  type: string;
+  status: number;
+  encoding: string | undefined;
+  bytes: number;
+}
+
+/**
+ * Every request a context makes, grouped by top-level document: `page()` answers the latest
+ * document of the main frame and everything it loaded. Routing every request through Playwright
+ * turns the HTTP cache off, so each page shows its full first-visit weight.
+ */
+export class Traffic {
+  /** Every request of the context, for "no script, no font, ever" checks. */
+  readonly all: Request[] = [];
+  private documentRequests: Request[] = [];
+
+  private constructor() {}
+
+  static async record(context: BrowserContext): Promise<Traffic> {
+    const traffic = new Traffic();
+    // A request still in flight when its page closes cannot be continued; that is no failure.
+    await context.route('**/*', (route) => route.continue().catch(() => undefined));
+    context.on('request', (request) => {
+      traffic.all.push(request);
+      const mainFrame = request.isNavigationRequest() && request.frame().parentFrame() === null;
+      if (mainFrame) traffic.documentRequests = [request];
+      else traffic.documentRequests.push(request);
+    });
+    return traffic;
+  }
+
+  /** Every script or web-font request the context ever made (a script-free portal makes none). */
+  scriptsAndFonts(): string[] {
+    return this.all
+      .filter((r) => ['script', 'font'].includes(r.resourceType()))
+      .map((r) => `${r.resourceType()} ${r.url()}`);
+  }
+
+  /** The current document's response (with its raw text) and its subresources' transfers. */
+  async page(): Promise<{ html: string; document: Transfer; resources: Transfer[] }> {
+    const [first, ...rest] = this.documentRequests;
+    if (!first) throw new Error('no document loaded yet');
+    const document = await transferOf(first);
+    const response = await first.response();
+    const html = response ? (await response.body()).toString('utf8') : '';
+    return { html, document, resources: await Promise.all(rest.map(transferOf)) };
+  }
+}
+
+async function transferOf(request: Request): Promise<Transfer> {
+  const response = await request.response();
+  if (!response) throw new Error(`no response for ${request.url()}`);
+  const status = response.status();
+  const headers = await response.allHeaders();
+  const bytes = status >= 300 && status < 400 ? 0 : (await response.body()).length;
+  return {
+    url: request.url(),
+    type: request.resourceType(),
+    status,
+    encoding: headers['content-encoding'],
+    bytes,
+  };
 }
 
 export function signInLinkIn(mail: CaughtMail): string {
@@ -155,4 +229,34 @@ export function writeOutput(relative: string, content: string | Buffer): string 
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, content);
   return file;
+}
+
+/** A real PNG (RGB: a shaded disc on white, a few KB like a small logo), for logo uploads. */
+export function aPng(width: number, height: number): Buffer {
+  const chunk = (type: string, body: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])));
+    return Buffer.concat([head, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows: number[] = [];
+  for (let y = 0; y < height; y += 1) {
+    rows.push(0);
+    for (let x = 0; x < width; x += 1) {
+      const inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (width / 2.5) ** 2;
+      rows.push(inside ? 29 : 255, inside ? (x * 3) & 255 : 255, inside ? (y * 3) & 255 : 255);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -56,7 +56,21 @@ export interface TestApp {
   deliverMail(): Promise<OutgoingMail[]>;
 }
 
-const pools: pg.Pool[] = [];
+/**
+ * One session-store pool for every test app: a pool per app would hold idle connections past
+ * PostgreSQL's connection limit over a few hundred tests.
+ */
+let sharedSessionPool: pg.Pool | undefined;
+
+function sessionPoolFor(url: string): pg.Pool {
+  if (!sharedSessionPool) {
+    sharedSessionPool = new pg.Pool({ connectionString: url, max: 4 });
+    // pg-pool's end() resolves before idle sockets close; when the database then stops, an idle
+    // client's "terminating connection" must not surface as an unhandled error.
+    sharedSessionPool.on('error', () => undefined);
+  }
+  return sharedSessionPool;
+}
 
 export function makeTestApp(
   options: { env?: NodeJS.ProcessEnv; transport?: MailTransport; clock?: FakeClock } = {},
@@ -73,11 +87,7 @@ export function makeTestApp(
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const sessionPool = new pg.Pool({ connectionString: url, max: 3 });
-  // pg-pool's end() resolves before idle sockets close; when the database then stops, an idle
-  // client's "terminating connection" must not surface as an unhandled error.
-  sessionPool.on('error', () => undefined);
-  pools.push(sessionPool);
+  const sessionPool = sessionPoolFor(url);
   const deps: AppDeps = {
     config,
     db,
@@ -111,5 +121,7 @@ export function makeTestApp(
 }
 
 export async function closeTestApps(): Promise<void> {
-  await Promise.all(pools.splice(0).map((pool) => pool.end()));
+  const pool = sharedSessionPool;
+  sharedSessionPool = undefined;
+  await pool?.end();
 }

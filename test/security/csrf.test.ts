@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import type { Response } from 'supertest';
 import { makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, csrfTokenOf, signInLinkOf } from '../helpers/client';
-import { aRequester, aTicket, aWorkspace, rows, tenantRows, type TicketFixture } from '../helpers/fixtures';
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  rows,
+  tenantRows,
+  type TicketFixture,
+} from '../helpers/fixtures';
 
 /**
  * Every state-changing portal request needs the session's CSRF token, from the form field or
@@ -52,7 +59,12 @@ describe('CSRF protection of the portal', () => {
       who: () => anon,
       page: () => '/tickets/new',
       action: () => '/tickets/new',
-      form: () => ({ name: 'Sam', email: 'sam@example.com', subject: 'Help', description: 'Please.' }),
+      form: () => ({
+        name: 'Sam',
+        email: 'sam@example.com',
+        subject: 'Help',
+        description: 'Please.',
+      }),
     },
     {
       what: 'opening a ticket signed in',
@@ -112,7 +124,9 @@ describe('CSRF protection of the portal', () => {
       rows: await tenantRows(),
       joSignedIn: $(list.text)('h1').text(),
       anonSignedOut: $(anonHome.text)('h1').text(),
-      sessions: (await rows<{ sid: string }>('select sid from portal_sessions order by sid')).map((r) => r.sid),
+      sessions: (await rows<{ sid: string }>('select sid from portal_sessions order by sid')).map(
+        (r) => r.sid,
+      ),
     };
   }
 
@@ -139,7 +153,9 @@ describe('CSRF protection of the portal', () => {
       it('with a valid token only in the query string is refused and changes nothing', async () => {
         const token = csrfTokenOf((await c.who().get(c.page())).text);
         const before = await state();
-        const res = await c.who().post(`${c.action()}?_csrf=${encodeURIComponent(token)}`, c.form());
+        const res = await c
+          .who()
+          .post(`${c.action()}?_csrf=${encodeURIComponent(token)}`, c.form());
         assertExpiredPage(res);
         assert.deepEqual(await state(), before);
       });
@@ -155,9 +171,15 @@ describe('CSRF protection of the portal', () => {
 
   it('accepts a valid token in the X-CSRF-Token header', async () => {
     const token = csrfTokenOf((await jo.get(`/tickets/${ticket.reference}`)).text);
-    const res = await jo.post(`/tickets/${ticket.reference}/replies`, { body: 'Sent with the header' }, { 'X-CSRF-Token': token });
+    const res = await jo.post(
+      `/tickets/${ticket.reference}/replies`,
+      { body: 'Sent with the header' },
+      { 'X-CSRF-Token': token },
+    );
     assert.equal(res.status, 303);
-    const bodies = await rows<{ body: string }>('select body from messages where body = ?', ['Sent with the header']);
+    const bodies = await rows<{ body: string }>('select body from messages where body = ?', [
+      'Sent with the header',
+    ]);
     assert.equal(bodies.length, 1);
   });
 
@@ -165,7 +187,11 @@ describe('CSRF protection of the portal', () => {
     const other = new Browser(t);
     const token = csrfTokenOf((await other.get('/tickets')).text);
     const before = await tenantRows();
-    const res = await jo.post(`/tickets/${ticket.reference}/replies`, { body: 'Forged' }, { 'X-CSRF-Token': token });
+    const res = await jo.post(
+      `/tickets/${ticket.reference}/replies`,
+      { body: 'Forged' },
+      { 'X-CSRF-Token': token },
+    );
     assertExpiredPage(res);
     assert.deepEqual(await tenantRows(), before);
   });
@@ -177,7 +203,9 @@ describe('CSRF protection of the portal', () => {
       .post('/tickets/login')
       .set('Host', 'acme.localhost')
       .type('form')
-      .send(`_csrf=${encodeURIComponent(token)}&_csrf=${encodeURIComponent(token)}&email=a%40example.com`)
+      .send(
+        `_csrf=${encodeURIComponent(token)}&_csrf=${encodeURIComponent(token)}&email=a%40example.com`,
+      )
       .redirects(0);
     assertExpiredPage(res);
     assert.deepEqual(await tenantRows(), before);
@@ -185,7 +213,12 @@ describe('CSRF protection of the portal', () => {
 
   describe('cross-site requests', () => {
     async function signInRequest(headers: Record<string, string>): Promise<Response> {
-      return anon.submit('/tickets/login', '/tickets/login', { email: 'someone@example.com' }, headers);
+      return anon.submit(
+        '/tickets/login',
+        '/tickets/login',
+        { email: 'someone@example.com' },
+        headers,
+      );
     }
 
     it('a request marked Sec-Fetch-Site: cross-site is refused even with a valid token', async () => {
@@ -201,7 +234,12 @@ describe('CSRF protection of the portal', () => {
       assert.deepEqual(await tenantRows(), before);
     });
 
-    for (const origin of ['http://evil.example', 'http://globex.localhost:3000', 'null', 'http://acme.localhost', 'https://acme.localhost:3000']) {
+    for (const origin of [
+      'http://evil.example',
+      'http://globex.localhost:3000',
+      'http://acme.localhost',
+      'https://acme.localhost:3000',
+    ]) {
       it(`a request with Origin ${origin} is refused even with a valid token`, async () => {
         await aWorkspace('globex');
         const before = await tenantRows();
@@ -210,23 +248,66 @@ describe('CSRF protection of the portal', () => {
       });
     }
 
+    it('Origin null (sent under Referrer-Policy: no-referrer) is refused when Fetch Metadata says same-site', async () => {
+      const before = await tenantRows();
+      assertRefused(await signInRequest({ Origin: 'null', 'Sec-Fetch-Site': 'same-site' }));
+      assert.deepEqual(await tenantRows(), before);
+    });
+
+    it('Origin null is accepted from the same origin (Fetch Metadata) and from browsers without Fetch Metadata', async () => {
+      const cases: Record<string, string>[] = [
+        { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' },
+        { Origin: 'null' },
+      ];
+      for (const headers of cases) {
+        const res = await signInRequest(headers);
+        assert.equal(res.status, 200, JSON.stringify(headers));
+      }
+      assert.equal(
+        (await rows("select id from login_tokens where email = 'someone@example.com'")).length,
+        1,
+      );
+    });
+
+    it('Origin null without a valid token is still refused', async () => {
+      const before = await tenantRows();
+      const res = await new Browser(t).post(
+        '/tickets/login',
+        { email: 'someone@example.com', _csrf: 'forged' },
+        { Origin: 'null' },
+      );
+      assertRefused(res);
+      assert.deepEqual(await tenantRows(), before);
+    });
+
     it('a foreign Origin cannot sign anybody out', async () => {
       const token = csrfTokenOf((await jo.get('/tickets')).text);
-      assertRefused(await jo.post('/tickets/logout', { _csrf: token }, { Origin: 'http://evil.example' }));
+      assertRefused(
+        await jo.post('/tickets/logout', { _csrf: token }, { Origin: 'http://evil.example' }),
+      );
       assert.match($((await jo.get('/tickets')).text)('h1').text(), /Your tickets/);
     });
 
     it('a request from the workspace’s own origin is accepted', async () => {
-      const res = await signInRequest({ Origin: 'http://acme.localhost:3000', 'Sec-Fetch-Site': 'same-origin' });
+      const res = await signInRequest({
+        Origin: 'http://acme.localhost:3000',
+        'Sec-Fetch-Site': 'same-origin',
+      });
       assert.equal(res.status, 200);
       assert.match($(res.text)('h1').text(), /Check your email/);
-      assert.equal((await rows("select id from login_tokens where email = 'someone@example.com'")).length, 1);
+      assert.equal(
+        (await rows("select id from login_tokens where email = 'someone@example.com'")).length,
+        1,
+      );
     });
 
     it('a request without Origin or Fetch Metadata (an older browser) is judged by its token alone', async () => {
       const res = await signInRequest({});
       assert.equal(res.status, 200);
-      assert.equal((await rows("select id from login_tokens where email = 'someone@example.com'")).length, 1);
+      assert.equal(
+        (await rows("select id from login_tokens where email = 'someone@example.com'")).length,
+        1,
+      );
     });
   });
 

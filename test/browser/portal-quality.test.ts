@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Workspace } from '../../src/models/workspaces';
+import {
+  aRequester,
+  aTicket,
+  anAgent,
+  anAgentMessage,
+  aWorkspace,
+  rows,
+} from '../helpers/fixtures';
+import { withScope } from '../../src/db/scopes';
+import * as workspaces from '../../src/models/workspaces';
+import { testDatabase } from '../helpers/database';
+import { AuditLog, PageAudit } from './audit';
+import { describeInChromium } from './availability';
+import {
+  aPng,
+  launchChromium,
+  newContext,
+  signInLinkIn,
+  startServer,
+  Traffic,
+  type RunningServer,
+} from './harness';
+
+/*
+ * The states a happy journey does not reach: error pages, an empty list, a long thread, and
+ * workspace colours that are hard on contrast. JavaScript on, so axe runs on each.
+ */
+
+const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
+
+describeInChromium(
+  'the customer portal in Chromium: error pages, edge states and brand colours',
+  function () {
+    this.timeout(60_000);
+    let browser: Browser;
+    let server: RunningServer;
+    let context: BrowserContext;
+    let page: Page;
+    let audit: PageAudit;
+    const log = new AuditLog('portal-quality');
+
+    before(async () => {
+      browser = await launchChromium();
+    });
+    after(async () => {
+      await browser?.close();
+      log.finish();
+    });
+    beforeEach(async function () {
+      server = await startServer();
+      context = await newContext(browser, true);
+      const traffic = await Traffic.record(context);
+      page = await context.newPage();
+      const name = (this.currentTest?.title ?? 'quality').split(':')[0]!;
+      audit = new PageAudit(page, traffic, { name, log, axe: true, layout: true });
+    });
+    afterEach(async () => {
+      await context.close();
+      await server.stop();
+    });
+
+    /** The magic-link round trip through the pages; answers the (now used) link. */
+    async function signIn(workspace: Workspace, email: string): Promise<string> {
+      const origin = server.origin(workspace.slug);
+      const before = server.mail.length;
+      await page.goto(`${origin}/tickets/login`);
+      await page.getByLabel('Email address').fill(email);
+      await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+      assert.equal(await h1(page), 'Check your email');
+      const link = signInLinkIn(await server.waitForMail(email, before));
+      await page.goto(link);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      assert.equal(await h1(page), 'Your tickets');
+      return link;
+    }
+
+    it('error pages: a missing ticket, an expired form, a reply too large, too many sign-ins and a used link', async () => {
+      const acme = await aWorkspace('acme');
+      const jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+      const ticket = await aTicket(acme, jo, { subject: 'Printer on fire' });
+      const origin = server.origin('acme');
+      const link = await signIn(acme, 'jo@example.com');
+
+      await page.goto(`${origin}/tickets/ACME-9999`);
+      assert.equal(await h1(page), 'Page not found');
+      assert.equal((await audit.check('not found')).status, 404);
+
+      await page.goto(`${origin}/tickets/${ticket.reference}`);
+      await page.getByLabel('Your reply').fill('x'.repeat(65 * 1024));
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      assert.equal(await h1(page), 'What you sent is too large');
+      assert.equal((await audit.check('too large')).status, 413);
+
+      await page.goto(`${origin}/tickets/${ticket.reference}`);
+      await page.getByLabel('Your reply').fill('Sent after my session was gone');
+      await context.clearCookies();
+      await page.getByRole('button', { name: 'Send reply' }).click();
+      assert.equal(await h1(page), 'This form has expired');
+      assert.equal((await audit.check('expired form')).status, 403);
+      assert.deepEqual(
+        await rows('select body from messages where body like ?', ['Sent after%']),
+        [],
+      );
+
+      await page.goto(link);
+      assert.equal(await h1(page), 'This link has expired or was already used');
+      assert.equal((await audit.check('used link')).status, 410);
+
+      await page.goto(`${origin}/tickets/login`);
+      for (let i = 1; i <= 5; i += 1) {
+        await page.getByLabel('Email address').fill('many@example.com');
+        await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+        assert.equal(await h1(page), 'Check your email', `request ${i} is answered as usual`);
+        await page.getByRole('link', { name: 'ask for another link' }).click();
+      }
+      await page.getByLabel('Email address').fill('many@example.com');
+      await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+      assert.equal(await h1(page), 'Too many attempts');
+      assert.equal((await audit.check('too many')).status, 429);
+    });
+
+    it('an empty list, a list of two pages, a thread of thirty messages and a closed ticket', async () => {
+      const acme = await aWorkspace('acme');
+      const jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+      await signIn(acme, 'jo@example.com');
+      assert.match(await page.getByRole('main').innerText(), /You have no tickets yet\./);
+      await audit.check('ticket list', 'empty');
+
+      const agent = await anAgent(acme);
+      const closed = await aTicket(acme, jo, { subject: 'An old question', status: 'closed' });
+      for (let i = 1; i <= 24; i += 1) await aTicket(acme, jo, { subject: `Question ${i}` });
+      const long = await aTicket(acme, jo, {
+        subject: 'A long story',
+        body: 'It began like this.',
+      });
+      for (let i = 1; i < 30; i += 1) {
+        const body = `Message ${i + 1}: ${'and then something else happened. '.repeat(4)}`;
+        await anAgentMessage(long, agent, body, { at: new Date(Date.UTC(2026, 10, 25, 10, i)) });
+      }
+
+      await page.reload();
+      assert.equal(await page.getByRole('table').getByRole('link').count(), 25);
+      await audit.check('ticket list', 'first of two pages');
+      await page.getByRole('link', { name: 'Older tickets' }).click();
+      assert.equal(await page.getByRole('table').getByRole('link').count(), 1, 'the 26th ticket');
+      await audit.check('ticket list', 'older tickets');
+      await page.getByRole('link', { name: 'First page' }).click();
+
+      await page.getByRole('link', { name: 'A long story' }).click();
+      assert.equal(await page.getByRole('article').count(), 30);
+      await audit.check(`ticket ${long.reference}`, 'thirty messages');
+
+      await page.goto(`${server.origin('acme')}/tickets/${closed.reference}`);
+      assert.equal(await page.getByRole('heading', { name: 'This ticket is closed' }).count(), 1);
+      assert.equal(await page.getByRole('button', { name: 'Send reply' }).count(), 0);
+      await audit.check(`ticket ${closed.reference}`, 'closed');
+    });
+
+    for (const colour of ['#ffff00', '#777777', '#0000ff']) {
+      it(`brand ${colour} with a logo: the landing page, an error summary and a ticket with its rating form`, async () => {
+        const workspace = await aWorkspace('brand', { color: colour, name: 'Brand Co' });
+        const logo = aPng(80, 80);
+        await withScope(testDatabase().db, { kind: 'system' }, (trx) =>
+          workspaces.setLogo(trx, workspace.id, { content: logo, type: 'image/png' }),
+        );
+        const jo = await aRequester(workspace, 'jo@example.com', 'Jo Bloggs');
+        const ticket = await aTicket(workspace, jo, {
+          subject: 'Printer on fire',
+          status: 'resolved',
+        });
+        await page.goto(`${server.origin('brand')}/tickets`);
+        assert.equal(await h1(page), 'Get help from Brand Co');
+        const landing = await audit.check('landing');
+        assert.deepEqual(
+          landing.resources.filter((r) => r.type === 'image').map((r) => [r.status, r.bytes]),
+          [[200, logo.length]],
+          'the logo is part of the page and its weight',
+        );
+        await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+        assert.equal((await audit.check('sign in', 'empty email')).status, 422);
+
+        await signIn(workspace, 'jo@example.com');
+        await page.getByRole('link', { name: 'Printer on fire' }).click();
+        assert.equal(
+          await page.getByRole('region', { name: 'How did we do?' }).getByRole('radio').count(),
+          5,
+        );
+        await audit.check(`ticket ${ticket.reference}`, 'rating form');
+        await page.getByRole('button', { name: 'Send feedback' }).click();
+        assert.equal(
+          (await audit.check(`ticket ${ticket.reference}`, 'no rating chosen')).status,
+          422,
+        );
+        await page.getByRole('radio', { name: '5 – Excellent' }).check();
+        await page.getByRole('button', { name: 'Send feedback' }).click();
+        assert.equal(await page.getByRole('status').innerText(), 'Thank you for your feedback.');
+        await audit.check(`ticket ${ticket.reference}`, 'rated');
+      });
+    }
+  },
+);
