@@ -15,6 +15,7 @@ import {
   Traffic,
   type RunningServer,
 } from './harness';
+import { h1, main, agentNav, errorSummary, flat } from './locators';
 
 /*
  * The agent's whole journey in Chromium, by clicking and typing only, once with JavaScript off
@@ -26,12 +27,7 @@ import {
 
 const PASSWORD = 'correct horse battery staple';
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
-const main = (page: Page) => page.getByRole('main');
-const agentNav = (page: Page) => page.getByRole('navigation', { name: 'Agent app' });
 const settingsNav = (page: Page) => page.getByRole('navigation', { name: 'Settings' });
-const errorSummary = (page: Page) => page.getByRole('alert').innerText();
-const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /** A real 2×2 PNG (signature, IHDR, IDAT, IEND with their CRCs), as an upload would carry it. */
 function aPng(): Buffer {

@@ -4,15 +4,9 @@ import type { Workspace } from '../../src/models/workspaces';
 import { aRequester, aTicket, anAgentWithPassword, aWorkspace, rows } from '../helpers/fixtures';
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
-import {
-  assertFocusOrderAndLook,
-  focusedStop,
-  recordUnfocusedLooks,
-  tabThrough,
-  screenshot,
-  type FocusStop,
-} from './checks';
+import { walkWholePage, tabTo, focusedStop, recordUnfocusedLooks, screenshot } from './checks';
 import { launchChromium, newContext, startServer, Traffic, type RunningServer } from './harness';
+import { h1, main, agentNav, errorSummary, flat } from './locators';
 
 /*
  * The agent-app states the journeys do not reach (an empty inbox, a refused search, the new-ticket
@@ -22,12 +16,6 @@ import { launchChromium, newContext, startServer, Traffic, type RunningServer } 
  */
 
 const PASSWORD = 'correct horse battery staple';
-
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
-const main = (page: Page) => page.getByRole('main');
-const agentNav = (page: Page) => page.getByRole('navigation', { name: 'Agent app' });
-const errorSummary = (page: Page) => page.getByRole('alert').innerText();
-const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 describeInChromium('the agent app in Chromium: edge states, errors and the keyboard', function () {
   this.timeout(60_000);
@@ -228,25 +216,6 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
   }
 
   describe('keyboard only', () => {
-    /** Tabs through the whole page checking every stop; focus is then back outside the page. */
-    async function walkWholePage(label: string): Promise<FocusStop[]> {
-      await page.waitForLoadState('load');
-      await recordUnfocusedLooks(page);
-      const stops = await tabThrough(page);
-      assertFocusOrderAndLook(stops, label);
-      return stops;
-    }
-
-    /** From outside the page, Tab until the stop described like `pattern` has focus. */
-    async function tabTo(pattern: RegExp): Promise<void> {
-      const stops = await tabThrough(page, (s) => pattern.test(s.description));
-      const last = stops.at(-1);
-      assert.ok(
-        last && pattern.test(last.description),
-        `Tab reaches ${pattern}: ${stops.map((s) => s.description).join(', ')}`,
-      );
-    }
-
     const focused = async () => (await focusedStop(page))?.description ?? '';
 
     it('keyboard: the skip link is the first Tab stop, visibly, and Enter on it moves focus to the main content', async () => {
@@ -271,8 +240,8 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
       const printer = await aTicket(acme, jo, { subject: 'Printer on fire' });
 
       await page.goto(`${server.origin('acme')}/admin/login`);
-      await walkWholePage('the login page');
-      await tabTo(/^input#email/);
+      await walkWholePage(page, 'the login page');
+      await tabTo(page, /^input#email/);
       await page.keyboard.type('ada@acme.test');
       await page.keyboard.press('Tab');
       assert.match(await focused(), /^input#password/);
@@ -286,7 +255,7 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
       await page.waitForURL('**/admin/tickets');
       assert.equal(await h1(page), 'Inbox');
 
-      const inboxStops = await walkWholePage('the inbox');
+      const inboxStops = await walkWholePage(page, 'the inbox');
       assert.deepEqual(
         inboxStops
           .filter((s) => s.description.startsWith('a "'))
@@ -295,11 +264,11 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
         ['a "Printer on fire"', 'a "Invoice missing"'],
         'the tickets are reached in the order of the table',
       );
-      await tabTo(/^a "Printer on fire"/);
+      await tabTo(page, /^a "Printer on fire"/);
       await page.keyboard.press('Enter');
       await page.waitForURL(`**/admin/tickets/${printer.reference}`);
       assert.equal(await h1(page), 'Printer on fire');
-      const ticketStops = await walkWholePage('the ticket page');
+      const ticketStops = await walkWholePage(page, 'the ticket page');
       for (const control of [
         /^input#visibility/,
         /^textarea#body/,
@@ -313,9 +282,9 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
       }
 
       // A reply typed and sent from the keyboard.
-      await tabTo(/^textarea#body/);
+      await tabTo(page, /^textarea#body/);
       await page.keyboard.type('On our way.');
-      await tabTo(/^button "Send"/);
+      await tabTo(page, /^button "Send"/);
       await page.keyboard.press('Enter');
       await page.waitForLoadState('load');
       assert.equal(

@@ -437,3 +437,22 @@ export function assertFocusOrderAndLook(stops: FocusStop[], label: string): void
     );
   }
 }
+
+/** Tabs through the whole page checking every stop (visible focus, visual order); focus ends outside the page. */
+export async function walkWholePage(page: Page, label: string): Promise<FocusStop[]> {
+  await page.waitForLoadState('load');
+  await recordUnfocusedLooks(page);
+  const stops = await tabThrough(page);
+  assertFocusOrderAndLook(stops, label);
+  return stops;
+}
+
+/** From outside the page, Tab until the stop described like `pattern` has focus. */
+export async function tabTo(page: Page, pattern: RegExp): Promise<void> {
+  const stops = await tabThrough(page, (s) => pattern.test(s.description));
+  const last = stops.at(-1);
+  assert.ok(
+    last && pattern.test(last.description),
+    `Tab reaches ${pattern}: ${stops.map((s) => s.description).join(', ')}`,
+  );
+}

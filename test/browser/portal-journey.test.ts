@@ -20,6 +20,7 @@ import {
   Traffic,
   type RunningServer,
 } from './harness';
+import { h1, main, errorSummary } from './locators';
 
 /*
  * The whole customer journey in Chromium, by clicking and typing only, once with JavaScript off
@@ -27,10 +28,7 @@ import {
  * goes through PageAudit; with JavaScript on that includes axe, reflow at 320px and 200% text.
  */
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
-const main = (page: Page) => page.getByRole('main');
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Tickets portal' });
-const errorSummary = (page: Page) => page.getByRole('alert').innerText();
 
 describeInChromium('the customer portal in Chromium: the whole journey', function () {
   this.timeout(90_000);

@@ -9,13 +9,7 @@ import {
   rows,
 } from '../helpers/fixtures';
 import { describeInChromium } from './availability';
-import {
-  assertFocusOrderAndLook,
-  focusedStop,
-  recordUnfocusedLooks,
-  tabThrough,
-  type FocusStop,
-} from './checks';
+import { walkWholePage, tabTo, focusedStop, recordUnfocusedLooks } from './checks';
 import {
   launchChromium,
   newContext,
@@ -23,14 +17,13 @@ import {
   startServer,
   type RunningServer,
 } from './harness';
+import { h1 } from './locators';
 
 /*
  * Keyboard only: Tab, Shift+Tab, Enter and Space (and typing into fields). On every page the
  * journey passes, each Tab stop must show a focus indicator and the stops must follow the
  * visual order, starting with the skip link.
  */
-
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
 
 describeInChromium('the customer portal in Chromium: keyboard only', function () {
   this.timeout(60_000);
@@ -54,25 +47,6 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
     await context.close();
     await server.stop();
   });
-
-  /** Tabs through the whole page checking every stop; focus is then back outside the page. */
-  async function walkWholePage(label: string): Promise<FocusStop[]> {
-    await page.waitForLoadState('load');
-    await recordUnfocusedLooks(page);
-    const stops = await tabThrough(page);
-    assertFocusOrderAndLook(stops, label);
-    return stops;
-  }
-
-  /** From outside the page, Tab until the stop described like `pattern` has focus. */
-  async function tabTo(pattern: RegExp): Promise<void> {
-    const stops = await tabThrough(page, (s) => pattern.test(s.description));
-    const last = stops.at(-1);
-    assert.ok(
-      last && pattern.test(last.description),
-      `Tab reaches ${pattern}: ${stops.map((s) => s.description).join(', ')}`,
-    );
-  }
 
   it('the skip link is the first Tab stop, visibly, and Enter on it moves focus to the main content', async () => {
     await aWorkspace('acme');
@@ -102,8 +76,8 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
     await anAgentMessage(printer, agent, 'Fixed: it was the fuser.');
 
     await page.goto(`${server.origin('acme')}/tickets`);
-    await walkWholePage('the landing page');
-    await tabTo(/^input#email/);
+    await walkWholePage(page, 'the landing page');
+    await tabTo(page, /^input#email/);
     await page.keyboard.type('jo@example.com');
     await page.keyboard.press('Tab');
     assert.match((await focusedStop(page))?.description ?? '', /^button "Email me a sign-in link"/);
@@ -117,28 +91,28 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
     await page.keyboard.press('Space');
     await page.waitForURL('**/tickets/login');
     assert.equal(await h1(page), 'Check your email');
-    await walkWholePage('the check-your-email page');
+    await walkWholePage(page, 'the check-your-email page');
 
     // The link from the mail, as a mail program would open it.
     await page.goto(signInLinkIn(await server.waitForMail('jo@example.com')));
-    await walkWholePage('the confirm page');
-    await tabTo(/^button "Sign in"/);
+    await walkWholePage(page, 'the confirm page');
+    await tabTo(page, /^button "Sign in"/);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/tickets$/);
     assert.equal(await h1(page), 'Your tickets');
-    await walkWholePage('the ticket list');
-    await tabTo(/^a "Printer on fire"/);
+    await walkWholePage(page, 'the ticket list');
+    await tabTo(page, /^a "Printer on fire"/);
     await page.keyboard.press('Enter');
     await page.waitForURL(`**/tickets/${printer.reference}`);
     assert.equal(await h1(page), 'Printer on fire');
-    const stops = await walkWholePage('the ticket page');
+    const stops = await walkWholePage(page, 'the ticket page');
     assert.ok(
       stops.some((s) => s.description.startsWith('input#rating')),
       'the rating radios are reachable',
     );
 
     // Space chooses a rating, Enter sends it.
-    await tabTo(/^input#rating/);
+    await tabTo(page, /^input#rating/);
     await page.keyboard.press('Space');
     await page.keyboard.press('Tab');
     assert.match((await focusedStop(page))?.description ?? '', /^textarea#comment/);
@@ -162,17 +136,17 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
         status: 'resolved',
       });
       await page.goto(`${server.origin('brand')}/tickets`);
-      await walkWholePage(`the landing page in ${colour}`);
+      await walkWholePage(page, `the landing page in ${colour}`);
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       assert.equal(await h1(page), 'Sign in');
-      await walkWholePage(`the sign-in page with an error in ${colour}`);
+      await walkWholePage(page, `the sign-in page with an error in ${colour}`);
       await page.getByLabel('Email address').fill('jo@example.com');
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       await page.goto(signInLinkIn(await server.waitForMail('jo@example.com')));
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await walkWholePage(`the ticket list in ${colour}`);
+      await walkWholePage(page, `the ticket list in ${colour}`);
       await page.getByRole('link', { name: ticket.subject }).click();
-      await walkWholePage(`a ticket with its rating form in ${colour}`);
+      await walkWholePage(page, `a ticket with its rating form in ${colour}`);
     });
   }
 });

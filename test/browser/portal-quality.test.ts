@@ -23,13 +23,12 @@ import {
   Traffic,
   type RunningServer,
 } from './harness';
+import { h1 } from './locators';
 
 /*
  * The states a happy journey does not reach: error pages, an empty list, a long thread, and
  * workspace colours that are hard on contrast. JavaScript on, so axe runs on each.
  */
-
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 }).innerText();
 
 describeInChromium(
   'the customer portal in Chromium: error pages, edge states and brand colours',
