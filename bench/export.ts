@@ -37,8 +37,18 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 async function seed(db: Db): Promise<void> {
   const passwordHash = await hashPassword(PASSWORD);
   await withScope(db, { kind: 'system' }, async (trx) => {
-    const workspace = await createWorkspace(trx, { slug: 'acme', name: 'Acme Inc', portalEnabled: true });
-    await users.insert(trx, { workspaceId: workspace.id, email: EMAIL, name: 'Bench Agent', role: 'agent', passwordHash });
+    const workspace = await createWorkspace(trx, {
+      slug: 'acme',
+      name: 'Acme Inc',
+      portalEnabled: true,
+    });
+    await users.insert(trx, {
+      workspaceId: workspace.id,
+      email: EMAIL,
+      name: 'Bench Agent',
+      role: 'agent',
+      passwordHash,
+    });
     await trx.raw(
       `insert into requesters (workspace_id, email, name)
        select ?, 'customer' || g || '@example.com', 'Customer ' || g from generate_series(1, ?) g`,
@@ -74,7 +84,13 @@ function request(port: number, options: http.RequestOptions, body?: string): Pro
     const req = http.request({ host: '127.0.0.1', port, ...options }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -98,7 +114,11 @@ async function signIn(port: number): Promise<string> {
     {
       method: 'POST',
       path: '/admin/login',
-      headers: { Host: HOST, Cookie: sessionCookie(form), 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: {
+        Host: HOST,
+        Cookie: sessionCookie(form),
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
     },
     body,
   );
@@ -173,7 +193,9 @@ async function main(): Promise<void> {
     await migrateLatest(db);
     let started = Date.now();
     await seed(db);
-    say(`seeded ${TICKETS.toLocaleString('en-GB')} tickets (${REQUESTERS} requesters) in ${Date.now() - started} ms`);
+    say(
+      `seeded ${TICKETS.toLocaleString('en-GB')} tickets (${REQUESTERS} requesters) in ${Date.now() - started} ms`,
+    );
 
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -206,10 +228,16 @@ async function main(): Promise<void> {
     started = Date.now();
     const result = await streamExport(port, cookie);
     if (result.status !== 200) throw new Error(`export answered ${result.status}`);
-    say(`exported ${result.rows.toLocaleString('en-GB')} rows, ${mb(result.bytes)} of CSV, in ${result.ms.toFixed(0)} ms ` +
-      `(${Math.round(result.rows / (result.ms / 1000)).toLocaleString('en-GB')} rows/s)`);
-    say(`RSS:  before ${mb(before.rss)}, peak ${mb(result.peakRss)}, growth ${mb(result.peakRss - before.rss)}`);
-    say(`heap: before ${mb(before.heapUsed)}, peak ${mb(result.peakHeap)}, growth ${mb(result.peakHeap - before.heapUsed)}`);
+    say(
+      `exported ${result.rows.toLocaleString('en-GB')} rows, ${mb(result.bytes)} of CSV, in ${result.ms.toFixed(0)} ms ` +
+        `(${Math.round(result.rows / (result.ms / 1000)).toLocaleString('en-GB')} rows/s)`,
+    );
+    say(
+      `RSS:  before ${mb(before.rss)}, peak ${mb(result.peakRss)}, growth ${mb(result.peakRss - before.rss)}`,
+    );
+    say(
+      `heap: before ${mb(before.heapUsed)}, peak ${mb(result.peakHeap)}, growth ${mb(result.peakHeap - before.heapUsed)}`,
+    );
     if (result.rows !== TICKETS) throw new Error(`expected ${TICKETS} rows, got ${result.rows}`);
   } finally {
     if (server) {
@@ -224,6 +252,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

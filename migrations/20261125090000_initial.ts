@@ -137,7 +137,14 @@ export async function up(knex: Knex): Promise<void> {
   `);
 
   // Row-level security: every tenant table, forced, with one policy per scope. No scope: no rows.
-  for (const table of ['requesters', 'users', 'login_tokens', 'tickets', 'messages', 'mail_outbox']) {
+  for (const table of [
+    'requesters',
+    'users',
+    'login_tokens',
+    'tickets',
+    'messages',
+    'mail_outbox',
+  ]) {
     await knex.raw(`
       alter table ${table} enable row level security;
       alter table ${table} force row level security;

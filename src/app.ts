@@ -22,17 +22,24 @@ export function createApp(deps: AppDeps): Express {
   app.locals.deps = deps;
   // node-postgres rethrows an idle connection's error (e.g. the database restarting) unless the
   // pool has a listener, and connect-pg-simple adds none to a pool it is given.
-  deps.sessionPool.on('error', (err) => deps.logger.error({ err }, 'session store connection lost'));
+  deps.sessionPool.on('error', (err) =>
+    deps.logger.error({ err }, 'session store connection lost'),
+  );
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
   app.set('views', path.resolve(__dirname, '../views'));
   app.set('view engine', 'njk');
   deps.templates.express(app);
 
-  app.use(pinoHttp({ logger: deps.logger, serializers: requestLogSerializers, quietReqLogger: true }));
+  app.use(
+    pinoHttp({ logger: deps.logger, serializers: requestLogSerializers, quietReqLogger: true }),
+  );
   app.use(securityHeaders(deps.config.env === 'production'));
   app.use(compression());
-  app.use(paths.assets, express.static(path.resolve(__dirname, '../public'), { maxAge: '1d', index: false }));
+  app.use(
+    paths.assets,
+    express.static(path.resolve(__dirname, '../public'), { maxAge: '1d', index: false }),
+  );
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');
   });

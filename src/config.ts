@@ -116,7 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production');
+    throw new ConfigError(
+      'Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production',
+    );
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const baseUrl = new URL(e.BASE_URL ?? `http://localhost:${e.PORT}`);

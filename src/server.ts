@@ -26,10 +26,14 @@ async function main(): Promise<void> {
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
   const role = await currentRole(db);
   if (role.superuser || role.bypassRls) {
-    logger.warn('DATABASE_URL connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. Use an ordinary role that owns the database.');
+    logger.warn(
+      'DATABASE_URL connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. Use an ordinary role that owns the database.',
+    );
   }
   if (config.env === 'production' && config.trustProxy === false) {
-    logger.warn('NODE_ENV=production without TRUST_PROXY: session cookies are Secure and will only be set if Express sees https. Behind a TLS-terminating proxy, set TRUST_PROXY.');
+    logger.warn(
+      'NODE_ENV=production without TRUST_PROXY: session cookies are Secure and will only be set if Express sees https. Behind a TLS-terminating proxy, set TRUST_PROXY.',
+    );
   }
   if (config.env !== 'production') {
     const demo = await withScope(db, { kind: 'system' }, (trx) => seedDemoIfEmpty(trx));
@@ -84,7 +88,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`Tickets Portal could not start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `Tickets Portal could not start: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

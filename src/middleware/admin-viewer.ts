@@ -26,7 +26,13 @@ export async function loadAgent(req: Request, res: Response, next: NextFunction)
     return next();
   }
   const now = clock.now().getTime();
-  if (sessionExpired({ signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt }, now, config.sessions)) {
+  if (
+    sessionExpired(
+      { signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt },
+      now,
+      config.sessions,
+    )
+  ) {
     await regenerateSession(req);
     return next();
   }

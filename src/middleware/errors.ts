@@ -19,18 +19,26 @@ function statusOf(error: unknown): number {
 }
 
 /** The one place that writes error pages: plain, unbranded, without details. */
-export function errorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
+export function errorHandler(
+  error: unknown,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   if (res.headersSent) return next(error);
   const status = statusOf(error);
   if (status === 500) depsOf(req).logger.error({ err: error }, 'unhandled error');
-  if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
+  if (error instanceof TooManyRequestsError)
+    res.set('Retry-After', String(error.retryAfterSeconds));
   const page = status === 500 ? 500 : PAGES.has(status) ? status : 400;
-  res.status(status).render(`errors/${page}.njk`, { csrfError: isCsrfError(error) }, (renderError, html) => {
-    if (renderError) {
-      depsOf(req).logger.error({ err: renderError }, 'error page failed');
-      res.type('text').send('Sorry, there is a problem with the service.');
-      return;
-    }
-    res.send(html);
-  });
+  res
+    .status(status)
+    .render(`errors/${page}.njk`, { csrfError: isCsrfError(error) }, (renderError, html) => {
+      if (renderError) {
+        depsOf(req).logger.error({ err: renderError }, 'error page failed');
+        res.type('text').send('Sorry, there is a problem with the service.');
+        return;
+      }
+      res.send(html);
+    });
 }

@@ -10,7 +10,14 @@ const UPLOAD_CAP_BYTES = 2 * 1024 * 1024;
 
 const upload = multer({
   storage: multer.memoryStorage(),
-  limits: { files: 1, fileSize: UPLOAD_CAP_BYTES, fields: 4, parts: 5, fieldSize: 1024, fieldNameSize: 100 },
+  limits: {
+    files: 1,
+    fileSize: UPLOAD_CAP_BYTES,
+    fields: 4,
+    parts: 5,
+    fieldSize: 1024,
+    fieldNameSize: 100,
+  },
 }).single('logo');
 
 /**
@@ -22,7 +29,8 @@ export function logoUpload(req: Request, res: Response, next: NextFunction): voi
   void upload(req, res, (error?: unknown) => {
     if (error === undefined || error === null) return next();
     if (error instanceof multer.MulterError) {
-      const status = error.code === 'LIMIT_FILE_SIZE' || error.code === 'LIMIT_FIELD_VALUE' ? 413 : 400;
+      const status =
+        error.code === 'LIMIT_FILE_SIZE' || error.code === 'LIMIT_FIELD_VALUE' ? 413 : 400;
       return next(new HttpError(status, `logo upload: ${error.code}`));
     }
     next(new HttpError(400, 'logo upload: malformed multipart body'));

@@ -24,15 +24,23 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
   if (session.workspaceId !== workspace.id || session.signedInAt === undefined) return next();
 
   const now = clock.now().getTime();
-  if (sessionExpired({ signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt }, now, config.sessions)) {
+  if (
+    sessionExpired(
+      { signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt },
+      now,
+      config.sessions,
+    )
+  ) {
     await regenerateSession(req);
     return next();
   }
 
   if (session.requesterId) {
     const requesterId = session.requesterId;
-    const requester = await withScope(db, { kind: 'requester', workspaceId: workspace.id, requesterId }, (trx) =>
-      requesters.findById(trx, workspace.id, requesterId),
+    const requester = await withScope(
+      db,
+      { kind: 'requester', workspaceId: workspace.id, requesterId },
+      (trx) => requesters.findById(trx, workspace.id, requesterId),
     );
     if (!requester) {
       await regenerateSession(req);

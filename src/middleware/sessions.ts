@@ -75,15 +75,21 @@ export function sessionExpired(
 
 /** A fresh, empty session with a new id (the old row is deleted): at every sign-in and expiry. */
 export function regenerateSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((e) => (e ? reject(e as Error) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((e) => (e ? reject(e as Error) : resolve())),
+  );
 }
 
 export function saveSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.save((e) => (e ? reject(e as Error) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.save((e) => (e ? reject(e as Error) : resolve())),
+  );
 }
 
 export function destroySession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.destroy((e) => (e ? reject(e as Error) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.destroy((e) => (e ? reject(e as Error) : resolve())),
+  );
 }
 
 /** A one-time message for the next page (POST-redirect-GET keeps no other state). */

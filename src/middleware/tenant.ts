@@ -21,7 +21,11 @@ export function slugOfHost(hostname: string, baseHostname: string): string | und
 }
 
 /** Resolves the workspace from the Host header; unknown hosts are 404 for everything below. */
-export async function resolveTenant(req: Request, res: Response, next: NextFunction): Promise<void> {
+export async function resolveTenant(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<void> {
   const { config, db } = depsOf(req);
   const slug = slugOfHost(req.hostname, config.baseUrl.hostname);
   const workspace = slug

@@ -62,6 +62,8 @@ export async function markFailed(
 }
 
 export async function countPending(trx: Trx): Promise<number> {
-  const row = await trx('mail_outbox').whereNull('sent_at').count<{ count: number }[]>('id as count');
+  const row = await trx('mail_outbox')
+    .whereNull('sent_at')
+    .count<{ count: number }[]>('id as count');
   return Number(row[0]?.count ?? 0);
 }

@@ -20,7 +20,11 @@ function toRequester(row: RequesterRow): Requester {
   return { id: row.id, workspaceId: row.workspace_id, email: row.email, name: row.name };
 }
 
-export async function findById(trx: Trx, workspaceId: string, id: string): Promise<Requester | undefined> {
+export async function findById(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+): Promise<Requester | undefined> {
   const row = await trx('requesters')
     .select<RequesterRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
@@ -51,6 +55,11 @@ export async function findOrCreate(
 }
 
 /** Fills in a name only where none was known yet (a magic-link sign-up has no name). */
-export async function setNameIfBlank(trx: Trx, workspaceId: string, id: string, name: string): Promise<void> {
+export async function setNameIfBlank(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+  name: string,
+): Promise<void> {
   await trx('requesters').where({ workspace_id: workspaceId, id, name: '' }).update({ name });
 }

@@ -1,5 +1,12 @@
 import type { Trx } from '../db/knex';
-import { ticketColumns, toTicket, type ActivityCursor, type Ticket, type TicketRow, type TicketStatus } from './tickets';
+import {
+  ticketColumns,
+  toTicket,
+  type ActivityCursor,
+  type Ticket,
+  type TicketRow,
+  type TicketStatus,
+} from './tickets';
 
 /** What the agent inbox and the CSV export filter on; every given criterion narrows the list. */
 export interface TicketSearch {
@@ -29,7 +36,11 @@ const columns = [
 ];
 
 function toListedTicket(row: ListedTicketRow): ListedTicket {
-  return { ...toTicket(row), requesterName: row.requester_name, requesterEmail: row.requester_email };
+  return {
+    ...toTicket(row),
+    requesterName: row.requester_name,
+    requesterEmail: row.requester_email,
+  };
 }
 
 /** The search text is data, not a pattern: `%`, `_` and the escape character itself match literally. */
@@ -50,7 +61,9 @@ function searchQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?
   if (text) {
     const pattern = `%${escapeLike(text.text)}%`;
     query.where((match) => {
-      match.whereRaw(`t.subject ilike ? escape '\\'`, [pattern]).orWhereRaw(`r.email ilike ? escape '\\'`, [pattern]);
+      match
+        .whereRaw(`t.subject ilike ? escape '\\'`, [pattern])
+        .orWhereRaw(`r.email ilike ? escape '\\'`, [pattern]);
       if (text.number !== undefined) match.orWhere('t.number', text.number);
     });
   }
@@ -66,7 +79,9 @@ export async function listPage(
   trx: Trx,
   input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit: number },
 ): Promise<ListedTicket[]> {
-  const rows = await searchQuery(trx, input.workspaceId, input.search, input.after).limit(input.limit);
+  const rows = await searchQuery(trx, input.workspaceId, input.search, input.after).limit(
+    input.limit,
+  );
   return (rows as ListedTicketRow[]).map(toListedTicket);
 }
 
@@ -91,7 +106,9 @@ export async function openExportCursor(
 async function* readCursor(trx: Trx, batchSize: number): AsyncGenerator<ListedTicket> {
   for (;;) {
     // FETCH takes no bind parameters; batchSize is an integer computed above, never user input.
-    const result = await trx.raw<{ rows: ListedTicketRow[] }>(`fetch forward ${batchSize} from ${EXPORT_CURSOR}`);
+    const result = await trx.raw<{ rows: ListedTicketRow[] }>(
+      `fetch forward ${batchSize} from ${EXPORT_CURSOR}`,
+    );
     for (const row of result.rows) yield toListedTicket(row);
     if (result.rows.length < batchSize) return;
   }

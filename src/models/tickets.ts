@@ -73,24 +73,26 @@ export interface ActivityCursor {
 
 /** Which tickets a list may show: the caller's filter, repeated in SQL behind row-level security. */
 export type TicketFilter =
-  | { requesterId: string }
-  | { ticketIds: readonly string[] }
-  | Record<string, never>;
+  { requesterId: string } | { ticketIds: readonly string[] } | Record<string, never>;
 
 export async function listByActivity(
   trx: Trx,
   input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
 ): Promise<Ticket[]> {
-  const query = trx('tickets').select<TicketRow[]>(ticketColumns).where({ workspace_id: input.workspaceId });
+  const query = trx('tickets')
+    .select<TicketRow[]>(ticketColumns)
+    .where({ workspace_id: input.workspaceId });
   if ('requesterId' in input.filter) query.where({ requester_id: input.filter.requesterId });
   if ('ticketIds' in input.filter) query.whereIn('id', [...input.filter.ticketIds]);
   if (input.after) {
     query.whereRaw('(last_activity_at, id) < (?, ?)', [input.after.at, input.after.id]);
   }
-  const rows = await query.orderBy([
-    { column: 'last_activity_at', order: 'desc' },
-    { column: 'id', order: 'desc' },
-  ]).limit(input.limit);
+  const rows = await query
+    .orderBy([
+      { column: 'last_activity_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(input.limit);
   return rows.map(toTicket);
 }
 

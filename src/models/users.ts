@@ -21,7 +21,13 @@ interface UserRow {
 const columns = ['id', 'workspace_id', 'email', 'name', 'role'];
 
 function toUser(row: UserRow): User {
-  return { id: row.id, workspaceId: row.workspace_id, email: row.email, name: row.name, role: row.role };
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+  };
 }
 
 /** Returns undefined when the address is already an account in this workspace. */
@@ -56,7 +62,11 @@ export async function findCredentials(
   return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
 }
 
-export async function findById(trx: Trx, workspaceId: string, id: string): Promise<User | undefined> {
+export async function findById(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+): Promise<User | undefined> {
   const row = await trx('users')
     .select<UserRow[]>(columns)
     .where({ workspace_id: workspaceId, id })

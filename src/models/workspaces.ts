@@ -54,7 +54,10 @@ function toWorkspace(row: WorkspaceRow): Workspace {
 }
 
 export async function findBySlug(trx: Trx, slug: string): Promise<Workspace | undefined> {
-  const row = await trx('workspaces').select<WorkspaceRow[]>(columns).where({ slug }).first<WorkspaceRow | undefined>();
+  const row = await trx('workspaces')
+    .select<WorkspaceRow[]>(columns)
+    .where({ slug })
+    .first<WorkspaceRow | undefined>();
   return row ? toWorkspace(row) : undefined;
 }
 

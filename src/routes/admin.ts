@@ -31,7 +31,12 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   const router = Router({ caseSensitive: true });
   const root = paths.admin.root;
   router.use(root, resolveTenant, adminLocals);
-  router.use(root, sessions(config, sessionPool, adminSession), formBody(config.limits.requestBytes), loadAgent);
+  router.use(
+    root,
+    sessions(config, sessionPool, adminSession),
+    formBody(config.limits.requestBytes),
+    loadAgent,
+  );
   // The logo form is multipart: parsed before CSRF (which reads the token from the body), but
   // only for a signed-in admin, so nobody else can make the server buffer an upload.
   router.post(paths.admin.logo, requireAdmin, logoUpload);

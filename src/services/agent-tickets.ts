@@ -26,14 +26,19 @@ export async function findAgentTicket(
   input: { workspace: Workspace; reference: string },
 ): Promise<Ticket> {
   const number = parseReference(input.workspace.slug, input.reference);
-  const ticket = number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+  const ticket =
+    number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
   if (!ticket) throw new NotFoundError();
   return ticket;
 }
 
 /** The whole thread, internal notes included: for agents' eyes only. */
 export function agentThread(trx: Trx, ticket: Ticket): Promise<Message[]> {
-  return messages.listThread(trx, { workspaceId: ticket.workspaceId, ticketId: ticket.id, includeInternal: true });
+  return messages.listThread(trx, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    includeInternal: true,
+  });
 }
 
 function agentAuthor(agent: User): MessageAuthor {
@@ -52,7 +57,14 @@ export const closedTicketReplyMessage =
 export async function replyAsAgent(
   trx: Trx,
   ctx: AgentMailContext,
-  input: { workspace: Workspace; ticket: Ticket; agent: User; body: string; status?: TicketStatus; at: Date },
+  input: {
+    workspace: Workspace;
+    ticket: Ticket;
+    agent: User;
+    body: string;
+    status?: TicketStatus;
+    at: Date;
+  },
 ): Promise<void> {
   const { ticket } = input;
   if (ticket.status === 'closed' && (input.status ?? 'closed') === 'closed') {
@@ -118,7 +130,10 @@ export async function addInternalNote(
   });
 }
 
-export async function changeStatus(trx: Trx, input: { ticket: Ticket; status: TicketStatus; at: Date }): Promise<void> {
+export async function changeStatus(
+  trx: Trx,
+  input: { ticket: Ticket; status: TicketStatus; at: Date },
+): Promise<void> {
   await tickets.setStatus(trx, {
     workspaceId: input.ticket.workspaceId,
     id: input.ticket.id,
@@ -134,10 +149,21 @@ export async function changeStatus(trx: Trx, input: { ticket: Ticket; status: Ti
  */
 export async function openTicketForRequester(
   trx: Trx,
-  input: { workspace: Workspace; email: string; name: string; subject: string; body: string; at: Date },
+  input: {
+    workspace: Workspace;
+    email: string;
+    name: string;
+    subject: string;
+    body: string;
+    at: Date;
+  },
 ): Promise<Ticket> {
   const workspaceId = input.workspace.id;
-  const found = await requesters.findOrCreate(trx, { workspaceId, email: input.email, name: input.name });
+  const found = await requesters.findOrCreate(trx, {
+    workspaceId,
+    email: input.email,
+    name: input.name,
+  });
   const requester = found.name ? found : { ...found, name: input.name };
   if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
   return openTicket(trx, {

@@ -3,11 +3,9 @@ import { createHash } from 'node:crypto';
 /** WCAG relative luminance of a #rrggbb colour. */
 export function luminance(hex: string): number {
   const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
-  const [r, g, b] = channels.map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)) as [
-    number,
-    number,
-    number,
-  ];
+  const [r, g, b] = channels.map((c) =>
+    c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4,
+  ) as [number, number, number];
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
@@ -28,7 +26,11 @@ export function textColourOn(background: string): '#000000' | '#ffffff' {
  * is too light (or too dark) to read as text on white, a darkened variant keeps 4.5:1.
  */
 export function linkColourOnWhite(brand: string): string {
-  let [r, g, b] = [1, 3, 5].map((i) => parseInt(brand.slice(i, i + 2), 16)) as [number, number, number];
+  let [r, g, b] = [1, 3, 5].map((i) => parseInt(brand.slice(i, i + 2), 16)) as [
+    number,
+    number,
+    number,
+  ];
   const hex = (): string => `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
   while (contrastRatio(hex(), '#ffffff') < 4.5) {
     [r, g, b] = [r, g, b].map((c) => Math.floor(c * 0.9)) as [number, number, number];

@@ -13,7 +13,8 @@ export function encodeActivityCursor(cursor: ActivityCursor): string {
 /** Keyset cursor from `?after=`; anything unreadable is a 400, not a silent first page. */
 export function decodeActivityCursor(value: unknown): ActivityCursor | undefined {
   if (value === undefined) return undefined;
-  const [at, id] = typeof value === 'string' ? Buffer.from(value, 'base64url').toString().split('|') : [];
+  const [at, id] =
+    typeof value === 'string' ? Buffer.from(value, 'base64url').toString().split('|') : [];
   const date = at && ISO_TIME.test(at) ? new Date(at) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !id || !UUID.test(id)) {
     throw new HttpError(400, 'bad cursor');

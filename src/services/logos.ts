@@ -15,11 +15,13 @@ const WEBP = Buffer.from('WEBP', 'ascii');
 export function detectLogoType(content: Buffer): LogoType | undefined {
   if (content.subarray(0, PNG.length).equals(PNG)) return 'image/png';
   if (content.subarray(0, JPEG.length).equals(JPEG)) return 'image/jpeg';
-  if (content.subarray(0, 4).equals(RIFF) && content.subarray(8, 12).equals(WEBP)) return 'image/webp';
+  if (content.subarray(0, 4).equals(RIFF) && content.subarray(8, 12).equals(WEBP))
+    return 'image/webp';
   return undefined;
 }
 
-export type LogoCheck = { ok: true; type: LogoType; content: Buffer } | { ok: false; message: string };
+export type LogoCheck =
+  { ok: true; type: LogoType; content: Buffer } | { ok: false; message: string };
 
 /** Whether an uploaded file may become the logo, with the words to show when not. */
 export function checkLogo(file: { buffer: Buffer; size: number } | undefined): LogoCheck {
@@ -27,6 +29,7 @@ export function checkLogo(file: { buffer: Buffer; size: number } | undefined): L
   if (file.size === 0) return { ok: false, message: 'The selected file is empty' };
   const type = detectLogoType(file.buffer);
   if (!type) return { ok: false, message: 'The logo must be a PNG, JPEG or WebP image' };
-  if (file.size > MAX_LOGO_BYTES) return { ok: false, message: 'The logo must be 512 KB or smaller' };
+  if (file.size > MAX_LOGO_BYTES)
+    return { ok: false, message: 'The logo must be 512 KB or smaller' };
   return { ok: true, type, content: file.buffer };
 }

@@ -40,7 +40,11 @@ export async function sendSignInLink(
     to: input.email,
     subject: `Your sign-in link for ${input.workspace.name}`,
     template: 'sign-in',
-    data: { workspaceName: input.workspace.name, link, validMinutes: ctx.config.magicLinkTtlMs / 60_000 },
+    data: {
+      workspaceName: input.workspace.name,
+      link,
+      validMinutes: ctx.config.magicLinkTtlMs / 60_000,
+    },
     at: ctx.now,
   });
 }
@@ -64,7 +68,11 @@ export async function redeemSignInLink(
 ): Promise<Requester | undefined> {
   const tokenHash = hashToken(input.token);
   if (!tokenHash) return undefined;
-  const email = await loginTokens.consume(trx, { workspaceId: input.workspaceId, tokenHash, now: input.now });
+  const email = await loginTokens.consume(trx, {
+    workspaceId: input.workspaceId,
+    tokenHash,
+    now: input.now,
+  });
   if (!email) return undefined;
   return requesters.findOrCreate(trx, { workspaceId: input.workspaceId, email, name: '' });
 }

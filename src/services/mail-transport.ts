@@ -35,7 +35,10 @@ export function fileTransport(dataDir: string, from: string, logger: Logger): Ma
     async send(mail) {
       const info = await transporter.sendMail({ from, ...mail });
       mkdirSync(directory, { recursive: true });
-      const file = path.join(directory, `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`);
+      const file = path.join(
+        directory,
+        `${Date.now()}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`,
+      );
       writeFileSync(file, info.message as Buffer);
       const links = mail.text.match(/https?:\/\/\S+/g) ?? [];
       process.stdout.write(

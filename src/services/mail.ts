@@ -99,7 +99,10 @@ export async function processOutbox(deps: OutboxWorkerDeps, limit = 20): Promise
       const retryAt = new Date(
         deps.clock.now().getTime() + backoffMs(item.attempts, deps.maxBackoffMs),
       );
-      deps.logger.warn({ mailId: item.id, attempts: item.attempts + 1, err: message }, 'mail failed');
+      deps.logger.warn(
+        { mailId: item.id, attempts: item.attempts + 1, err: message },
+        'mail failed',
+      );
       await withScope(deps.db, { kind: 'system' }, (trx) =>
         outbox.markFailed(trx, { id: item.id, error: message, retryAt }),
       );

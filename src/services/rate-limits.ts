@@ -63,7 +63,12 @@ export function createRateLimits(db: Db, config: RateLimitConfig): RateLimits {
   const perAddressHour = limiter(db, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
   const perAddressMinute = limiter(db, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
   const newTicketIp = limiter(db, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
-  const agentAccount = limiter(db, 'agent-fail-account', config.agentLoginFailuresPerAccount, 15 * 60);
+  const agentAccount = limiter(
+    db,
+    'agent-fail-account',
+    config.agentLoginFailuresPerAccount,
+    15 * 60,
+  );
   const agentIp = limiter(db, 'agent-fail-ip', config.agentLoginFailuresPerIp, 15 * 60);
   const blocked = async (rl: RateLimiterPostgres, k: string): Promise<void> => {
     const res = await rl.get(k);

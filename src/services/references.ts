@@ -6,7 +6,8 @@ export function formatReference(slug: string, number: number): string {
 /** The ticket number for a reference of this workspace, or undefined for anything else. */
 export function parseReference(slug: string, reference: string): number | undefined {
   const prefix = `${slug.toUpperCase()}-`;
-  if (reference.length > prefix.length + 9 || !reference.toUpperCase().startsWith(prefix)) return undefined;
+  if (reference.length > prefix.length + 9 || !reference.toUpperCase().startsWith(prefix))
+    return undefined;
   const digits = reference.slice(prefix.length);
   if (!/^[1-9]\d{0,8}$/.test(digits)) return undefined;
   return Number(digits);

@@ -13,12 +13,14 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
     lstripBlocks: true,
   });
   env.addFilter('isoTime', (value: Date) => value.toISOString());
-  env.addFilter('humanTime', (value: Date) =>
-    new Intl.DateTimeFormat('en-GB', {
-      dateStyle: 'medium',
-      timeStyle: 'short',
-      timeZone: 'UTC',
-    }).format(value) + ' UTC',
+  env.addFilter(
+    'humanTime',
+    (value: Date) =>
+      new Intl.DateTimeFormat('en-GB', {
+        dateStyle: 'medium',
+        timeStyle: 'short',
+        timeZone: 'UTC',
+      }).format(value) + ' UTC',
   );
   return env;
 }

@@ -13,8 +13,7 @@ import { parseReference } from './references';
 
 /** Who is looking at the portal: a signed-in requester, or a visitor holding only the tickets it opened. */
 export type PortalViewer =
-  | { kind: 'requester'; requester: Requester }
-  | { kind: 'visitor'; ticketIds: readonly string[] };
+  { kind: 'requester'; requester: Requester } | { kind: 'visitor'; ticketIds: readonly string[] };
 
 export function portalScope(workspaceId: string, viewer: PortalViewer): Scope {
   return viewer.kind === 'requester'
@@ -46,7 +45,8 @@ export async function findViewerTicket(
   input: { workspace: Workspace; viewer: PortalViewer; reference: string },
 ): Promise<Ticket> {
   const number = parseReference(input.workspace.slug, input.reference);
-  const ticket = number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+  const ticket =
+    number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
   const mine =
     ticket !== undefined &&
     (input.viewer.kind === 'requester'
@@ -94,14 +94,25 @@ export async function openTicket(
  */
 export async function openAnonymousTicket(
   trx: Trx,
-  input: { workspace: Workspace; email: string; name: string; subject: string; body: string; at: Date },
+  input: {
+    workspace: Workspace;
+    email: string;
+    name: string;
+    subject: string;
+    body: string;
+    at: Date;
+  },
 ): Promise<Ticket> {
   const requester = await requesters.findOrCreate(trx, {
     workspaceId: input.workspace.id,
     email: input.email,
     name: input.name,
   });
-  await applyScope(trx, { kind: 'requester', workspaceId: input.workspace.id, requesterId: requester.id });
+  await applyScope(trx, {
+    kind: 'requester',
+    workspaceId: input.workspace.id,
+    requesterId: requester.id,
+  });
   return openTicket(trx, { ...input, requester });
 }
 

@@ -17,11 +17,16 @@ export async function createWorkspace(
     );
   }
   const name = input.name.trim();
-  if (name.length < 1 || name.length > 100) throw new WorkspaceError('Name must be 1 to 100 characters');
+  if (name.length < 1 || name.length > 100)
+    throw new WorkspaceError('Name must be 1 to 100 characters');
   if (await workspaces.findBySlug(trx, input.slug)) {
     throw new WorkspaceError(`A workspace with slug "${input.slug}" already exists`);
   }
-  return workspaces.insert(trx, { slug: input.slug, name, portalEnabled: input.portalEnabled ?? false });
+  return workspaces.insert(trx, {
+    slug: input.slug,
+    name,
+    portalEnabled: input.portalEnabled ?? false,
+  });
 }
 
 export async function requireWorkspace(trx: Trx, slug: string): Promise<Workspace> {
@@ -30,7 +35,11 @@ export async function requireWorkspace(trx: Trx, slug: string): Promise<Workspac
   return workspace;
 }
 
-export async function setPortalEnabled(trx: Trx, slug: string, enabled: boolean): Promise<Workspace> {
+export async function setPortalEnabled(
+  trx: Trx,
+  slug: string,
+  enabled: boolean,
+): Promise<Workspace> {
   const workspace = await requireWorkspace(trx, slug);
   const updated = await workspaces.update(trx, workspace.id, { portalEnabled: enabled });
   if (!updated) throw new WorkspaceError(`No workspace with slug "${slug}"`);

@@ -34,7 +34,11 @@ interface TextMessages {
   label: string;
 }
 
-export function textField(max: number, messages: TextMessages, options: { multiline?: boolean } = {}) {
+export function textField(
+  max: number,
+  messages: TextMessages,
+  options: { multiline?: boolean } = {},
+) {
   const control = options.multiline ? CONTROL_EXCEPT_LINES : CONTROL;
   return z
     .string({ error: messages.missing })
@@ -48,7 +52,11 @@ export function textField(max: number, messages: TextMessages, options: { multil
 }
 
 /** An optional text: blank becomes null. */
-export function optionalTextField(max: number, label: string, options: { multiline?: boolean } = {}) {
+export function optionalTextField(
+  max: number,
+  label: string,
+  options: { multiline?: boolean } = {},
+) {
   const control = options.multiline ? CONTROL_EXCEPT_LINES : CONTROL;
   return z
     .string({ error: `${label} must be text` })

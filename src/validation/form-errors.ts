@@ -17,14 +17,20 @@ export function fromZodError(error: z.ZodError, order: readonly string[]): FormE
     const field = String(issue.path[0] ?? order[0] ?? 'form');
     fields[field] ??= issue.message;
   }
-  const ordered = [...order.filter((f) => f in fields), ...Object.keys(fields).filter((f) => !order.includes(f))];
+  const ordered = [
+    ...order.filter((f) => f in fields),
+    ...Object.keys(fields).filter((f) => !order.includes(f)),
+  ];
   return { summary: ordered.map((f) => ({ text: fields[f]!, href: `#${f}` })), fields };
 }
 
 export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FormErrors };
 
 /** Validates a submitted form; the keys of the schema's shape give the order of the summary. */
-export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): FormResult<z.output<S>> {
+export function parseForm<S extends z.ZodObject>(
+  schema: S,
+  body: unknown,
+): FormResult<z.output<S>> {
   const result = schema.safeParse(body ?? {});
   if (result.success) return { ok: true, data: result.data };
   return { ok: false, errors: fromZodError(result.error, Object.keys(schema.shape)) };

@@ -20,8 +20,7 @@ export interface InboxFilters {
 }
 
 export type InboxFiltersResult =
-  | { ok: true; filters: InboxFilters }
-  | { ok: false; filters: InboxFilters; errors: FormErrors };
+  { ok: true; filters: InboxFilters } | { ok: false; filters: InboxFilters; errors: FormErrors };
 
 /**
  * The inbox's and the export's `?q=&status=`. A status outside the list only comes from an
@@ -31,12 +30,19 @@ export type InboxFiltersResult =
 export function parseInboxFilters(query: Record<string, unknown>): InboxFiltersResult {
   const result = filtersSchema.safeParse({ q: query.q, status: query.status });
   if (result.success) {
-    return { ok: true, filters: { q: result.data.q ?? '', status: result.data.status || undefined } };
+    return {
+      ok: true,
+      filters: { q: result.data.q ?? '', status: result.data.status || undefined },
+    };
   }
   const errors = fromZodError(result.error, ['q', 'status']);
   if (errors.fields.status) throw new HttpError(400, 'bad status filter');
   const status = ticketStatuses.find((s) => s === query.status);
-  return { ok: false, filters: { q: typeof query.q === 'string' ? query.q.trim() : '', status }, errors };
+  return {
+    ok: false,
+    filters: { q: typeof query.q === 'string' ? query.q.trim() : '', status },
+    errors,
+  };
 }
 
 /** What the model searches for: the box's text, plus the ticket number when it reads as one of our references. */

@@ -95,7 +95,11 @@ describe('agent sign-in', () => {
     const after = sidOf(browser.cookie('admin_sid', '/admin'));
     assert.notEqual(after, before, 'session id regenerated');
     const sessions = await sessionRows('admin_sessions');
-    assert.deepEqual(sessions.map((s) => s.sid), [after], 'the pre-sign-in session row is deleted');
+    assert.deepEqual(
+      sessions.map((s) => s.sid),
+      [after],
+      'the pre-sign-in session row is deleted',
+    );
     const [user] = await rows<{ id: string }>('select id from users');
     assert.equal(sessions[0]!.sess.userId, user!.id);
     assert.equal(sessions[0]!.sess.workspaceId, acme.id);
@@ -121,7 +125,10 @@ describe('agent sign-in', () => {
 
     // The same address, known in one workspace and unknown in another: not one character differs.
     await aWorkspace('globex');
-    const unknownThere = await new Browser(t, 'globex.localhost').signInAgent('alex@acme.test', 'not the password');
+    const unknownThere = await new Browser(t, 'globex.localhost').signInAgent(
+      'alex@acme.test',
+      'not the password',
+    );
     assert.equal(unknownThere.status, wrongPassword.status);
     assert.equal(mainWithoutToken(unknownThere.text), mainWithoutToken(wrongPassword.text));
 
@@ -134,7 +141,9 @@ describe('agent sign-in', () => {
     assert.equal(res.status, 422);
     const page = $(res.text);
     assert.deepEqual(
-      page('.error-summary a').toArray().map((a) => page(a).attr('href')),
+      page('.error-summary a')
+        .toArray()
+        .map((a) => page(a).attr('href')),
       ['#email', '#password'],
     );
     assert.match(page('#password-error').text(), /Enter your password/);
@@ -144,14 +153,21 @@ describe('agent sign-in', () => {
     this.timeout(60_000);
     await anAgent(acme, { email: 'sam@acme.test', name: 'Sam', passwordHash });
     for (let i = 0; i < 5; i++) {
-      assert.equal((await browser.signInAgent('alex@acme.test', `wrong ${i}`)).status, 422, `attempt ${i + 1}`);
+      assert.equal(
+        (await browser.signInAgent('alex@acme.test', `wrong ${i}`)).status,
+        422,
+        `attempt ${i + 1}`,
+      );
     }
     const locked = await browser.signInAgent('alex@acme.test', PASSWORD);
     assert.equal(locked.status, 429);
     assert.equal($(locked.text)('h1').text().trim(), 'Too many attempts');
     assert.ok(Number(locked.headers['retry-after']) > 0, 'Retry-After');
     assert.ok(Number(locked.headers['retry-after']) <= 15 * 60, 'within 15 minutes');
-    assert.ok((await sessionRows('admin_sessions')).every((s) => s.sess.userId === undefined), 'no session');
+    assert.ok(
+      (await sessionRows('admin_sessions')).every((s) => s.sess.userId === undefined),
+      'no session',
+    );
     // The limit is per account: another account from the same address still signs in.
     assert.equal((await new Browser(t).signInAgent('sam@acme.test', PASSWORD)).status, 303);
   });
@@ -174,10 +190,20 @@ describe('agent sign-in', () => {
     const b = new Browser(t);
     for (let i = 0; i < 20; i++) {
       // Four tries on each of five addresses: no single account reaches its own limit.
-      const res = await b.submit('/admin/login', '/admin/login', { email: `guess${i % 5}@acme.test`, password: 'x' }, from('203.0.113.7'));
+      const res = await b.submit(
+        '/admin/login',
+        '/admin/login',
+        { email: `guess${i % 5}@acme.test`, password: 'x' },
+        from('203.0.113.7'),
+      );
       assert.equal(res.status, 422, `attempt ${i + 1}`);
     }
-    const blocked = await b.submit('/admin/login', '/admin/login', { email: 'alex@acme.test', password: PASSWORD }, from('203.0.113.7'));
+    const blocked = await b.submit(
+      '/admin/login',
+      '/admin/login',
+      { email: 'alex@acme.test', password: PASSWORD },
+      from('203.0.113.7'),
+    );
     assert.equal(blocked.status, 429);
     const elsewhere = await new Browser(t).submit(
       '/admin/login',
@@ -190,7 +216,11 @@ describe('agent sign-in', () => {
 
   it('sets the cookie admin_sid with Path=/admin, HttpOnly and SameSite=Lax, not Secure over plain HTTP in tests', async () => {
     const page = await browser.get('/admin/login');
-    const res = await browser.post('/admin/login', { _csrf: csrfTokenOf(page.text), email: 'alex@acme.test', password: PASSWORD });
+    const res = await browser.post('/admin/login', {
+      _csrf: csrfTokenOf(page.text),
+      email: 'alex@acme.test',
+      password: PASSWORD,
+    });
     assert.equal(res.status, 303);
     const cookie = setCookieOf(res, 'admin_sid');
     assert.match(cookie, /; Path=\/admin(;|$)/);
@@ -221,12 +251,20 @@ describe('agent sign-in', () => {
     const res = await signOutAgent(browser);
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/admin/login');
-    assert.deepEqual((await sessionRows('admin_sessions')).filter((s) => s.sid === sid), [], 'row gone');
+    assert.deepEqual(
+      (await sessionRows('admin_sessions')).filter((s) => s.sid === sid),
+      [],
+      'row gone',
+    );
     const after = await browser.get('/admin/tickets');
     assert.equal(after.status, 303);
     assert.equal(after.headers.location, '/admin/login');
     // Replaying the old cookie opens nothing either.
-    const replay = await withCookie(t, '/admin/tickets', `admin_sid=${encodeURIComponent(`s:${sid}`)}`);
+    const replay = await withCookie(
+      t,
+      '/admin/tickets',
+      `admin_sid=${encodeURIComponent(`s:${sid}`)}`,
+    );
     assert.equal(replay.status, 303);
   });
 });
@@ -254,7 +292,11 @@ describe('agent and portal sessions are separate', () => {
     await customer.signIn('jo@example.com');
     const value = customer.cookie('portal_sid', '/tickets')!;
     assert.equal((await customer.get('/tickets')).status, 200);
-    for (const cookie of [`admin_sid=${value}`, `portal_sid=${value}`, `admin_sid=${value}; portal_sid=${value}`]) {
+    for (const cookie of [
+      `admin_sid=${value}`,
+      `portal_sid=${value}`,
+      `admin_sid=${value}; portal_sid=${value}`,
+    ]) {
       const res = await withCookie(t, '/admin/tickets', cookie);
       assert.equal(res.status, 303, cookie.slice(0, 12));
       assert.equal(res.headers.location, '/admin/login');
@@ -292,8 +334,14 @@ describe('agent and portal sessions are separate', () => {
     assert.notEqual(portalSid, adminSid);
     const portalRows = await sessionRows('portal_sessions');
     const adminRows = await sessionRows('admin_sessions');
-    assert.deepEqual(portalRows.map((r) => r.sid), [portalSid]);
-    assert.deepEqual(adminRows.map((r) => r.sid), [adminSid]);
+    assert.deepEqual(
+      portalRows.map((r) => r.sid),
+      [portalSid],
+    );
+    assert.deepEqual(
+      adminRows.map((r) => r.sid),
+      [adminSid],
+    );
     assert.equal(portalRows[0]!.sess.requesterId, requester!.id, 'a Requester in the portal');
     assert.equal(portalRows[0]!.sess.userId, undefined);
     assert.equal(adminRows[0]!.sess.userId, user!.id, 'a User in the agent app');
@@ -304,11 +352,18 @@ describe('agent and portal sessions are separate', () => {
 
     assert.equal((await signOutRequester(b)).status, 303);
     assert.deepEqual(await sessionRows('portal_sessions'), [], 'the portal session is gone');
-    assert.match($((await b.get('/tickets')).text)('h1').text(), /Get help/, 'signed out of the portal');
+    assert.match(
+      $((await b.get('/tickets')).text)('h1').text(),
+      /Get help/,
+      'signed out of the portal',
+    );
     const admin = await b.get('/admin/tickets');
     assert.equal(admin.status, 200, 'still signed in to the agent app');
     assert.match($(admin.text)('footer').text(), /Signed in as Jo Agent/);
-    assert.deepEqual((await sessionRows('admin_sessions')).map((r) => r.sid), [adminSid]);
+    assert.deepEqual(
+      (await sessionRows('admin_sessions')).map((r) => r.sid),
+      [adminSid],
+    );
   });
 
   it('signing out of the agent app keeps the same address signed in to the portal', async () => {
@@ -318,11 +373,17 @@ describe('agent and portal sessions are separate', () => {
     const portalSid = sidOf(b.cookie('portal_sid', '/tickets'));
 
     assert.equal((await signOutAgent(b)).status, 303);
-    assert.ok((await sessionRows('admin_sessions')).every((r) => r.sess.userId === undefined), 'no agent session');
+    assert.ok(
+      (await sessionRows('admin_sessions')).every((r) => r.sess.userId === undefined),
+      'no agent session',
+    );
     assert.equal((await b.get('/admin/tickets')).status, 303, 'signed out of the agent app');
     const portal = await b.get('/tickets');
     assert.match($(portal.text)('h1').text(), /Your tickets/, 'still signed in to the portal');
-    assert.deepEqual((await sessionRows('portal_sessions')).map((r) => r.sid), [portalSid]);
+    assert.deepEqual(
+      (await sessionRows('portal_sessions')).map((r) => r.sid),
+      [portalSid],
+    );
   });
 });
 
@@ -340,7 +401,13 @@ describe('agent passwords', () => {
   });
 
   it('never verifies against a malformed or foreign hash', async () => {
-    for (const stored of ['', 'scrypt$unusable', 'bcrypt$2b$10$abc', PASSWORD, 'scrypt$131072$8$1$$']) {
+    for (const stored of [
+      '',
+      'scrypt$unusable',
+      'bcrypt$2b$10$abc',
+      PASSWORD,
+      'scrypt$131072$8$1$$',
+    ]) {
       assert.equal(await verifyPassword(PASSWORD, stored), false, stored);
     }
   });

@@ -12,7 +12,14 @@ import { exportColumns, exportRow, neutralise } from '../../src/services/ticket-
 import { MINUTE, type TestApp } from '../helpers/app';
 import type { Browser } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
-import { aRequester, aTicket, aWorkspace, anAgent, rows, setStatus, type TicketFixture,
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  anAgent,
+  rows,
+  setStatus,
+  type TicketFixture,
   acmeWithJo,
 } from '../helpers/fixtures';
 
@@ -48,7 +55,7 @@ function parseCsv(text: string): string[][] {
     const c = text[i]!;
     if (quoted) {
       if (c !== '"') field += c;
-      else if (text[i + 1] === '"') (field += '"'), i++;
+      else if (text[i + 1] === '"') ((field += '"'), i++);
       else quoted = false;
     } else if (c === '"') {
       if (field !== '' || wasQuoted) throw new Error(`quote inside an unquoted field at ${i}`);
@@ -71,7 +78,8 @@ function parseCsv(text: string): string[][] {
       field += c;
     }
   }
-  if (quoted || field !== '' || record.length) throw new Error('the last record does not end in CRLF');
+  if (quoted || field !== '' || record.length)
+    throw new Error('the last record does not end in CRLF');
   return records;
 }
 
@@ -90,20 +98,40 @@ interface Download {
 }
 
 async function download(browser: Browser, path: string): Promise<Download> {
-  const res = await browser.agent.get(path).set('Host', browser.host).redirects(0).buffer(true).parse(rawBody);
+  const res = await browser.agent
+    .get(path)
+    .set('Host', browser.host)
+    .redirects(0)
+    .buffer(true)
+    .parse(rawBody);
   const bytes = res.body as Buffer;
   const isCsv = res.status === 200 && bytes.subarray(0, 3).equals(BOM);
   return { res, bytes, records: isCsv ? parseCsv(bytes.subarray(3).toString('utf8')) : [] };
 }
 
-function rate(ticket: TicketFixture, rating: number, comment: string | null, ratedAt = new Date('2026-11-24T12:00:00Z')) {
+function rate(
+  ticket: TicketFixture,
+  rating: number,
+  comment: string | null,
+  ratedAt = new Date('2026-11-24T12:00:00Z'),
+) {
   return withScope(testDatabase().db, { kind: 'system' }, (trx) =>
-    tickets.setRating(trx, { workspaceId: ticket.workspaceId, id: ticket.id, rating, comment, at: ratedAt }),
+    tickets.setRating(trx, {
+      workspaceId: ticket.workspaceId,
+      id: ticket.id,
+      rating,
+      comment,
+      at: ratedAt,
+    }),
   );
 }
 
 /** Many tickets at once, straight in SQL (the export is about reading them, not making them). */
-async function bulkTickets(workspace: Workspace, requester: Requester, count: number): Promise<void> {
+async function bulkTickets(
+  workspace: Workspace,
+  requester: Requester,
+  count: number,
+): Promise<void> {
   await rows(
     `insert into tickets (workspace_id, number, requester_id, subject, status, created_at, updated_at,
                           last_activity_at, last_reply_at)
@@ -147,7 +175,10 @@ describe('CSV export of tickets', () => {
     const { res, bytes } = await download(browser, '/admin/tickets/export.csv');
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'text/csv; charset=utf-8');
-    assert.match(String(res.headers['content-disposition']), /^attachment; filename="?acme-tickets-2026-11-25\.csv"?$/);
+    assert.match(
+      String(res.headers['content-disposition']),
+      /^attachment; filename="?acme-tickets-2026-11-25\.csv"?$/,
+    );
     assert.ok(bytes.subarray(0, 3).equals(BOM), 'starts with the UTF-8 byte order mark');
     assert.equal(bytes.indexOf(BOM, 3), -1, 'one BOM only');
   });
@@ -164,7 +195,12 @@ describe('CSV export of tickets', () => {
     const older = await aTicket(acme, jo, { subject: 'Printer on fire', at: at(0) });
     const newer = await aTicket(acme, jo, { subject: 'Toner low', at: at(30) });
     await withScope(testDatabase().db, { kind: 'system' }, (trx) =>
-      tickets.setStatus(trx, { workspaceId: acme.id, id: older.id, status: 'resolved', at: at(60) }),
+      tickets.setStatus(trx, {
+        workspaceId: acme.id,
+        id: older.id,
+        status: 'resolved',
+        at: at(60),
+      }),
     );
     await rate(older, 4, 'Quick and friendly', new Date('2026-11-24T12:00:00Z'));
     await signIn();
@@ -175,7 +211,11 @@ describe('CSV export of tickets', () => {
     assert.deepEqual(records[0], HEADER);
     assert.deepEqual([...exportColumns], HEADER);
     const byRef = new Map(records.slice(1).map((r) => [r[0], r]));
-    assert.deepEqual(records.slice(1).map((r) => r[0]), [older.reference, newer.reference], 'resolving was the latest activity');
+    assert.deepEqual(
+      records.slice(1).map((r) => r[0]),
+      [older.reference, newer.reference],
+      'resolving was the latest activity',
+    );
     assert.deepEqual(byRef.get('ACME-1001'), [
       'ACME-1001',
       'Printer on fire',
@@ -204,13 +244,18 @@ describe('CSV export of tickets', () => {
 
   it('quotes commas, quotes and line breaks as RFC 4180 says', async () => {
     const sam = await aRequester(acme, 'sam@example.com', 'Smith, "Sam"');
-    const ticket = await aTicket(acme, sam, { subject: 'Broken, again: "the thing"\nsecond line\r\nthird' });
+    const ticket = await aTicket(acme, sam, {
+      subject: 'Broken, again: "the thing"\nsecond line\r\nthird',
+    });
     await setStatus(ticket, 'closed');
     await rate(ticket, 2, 'Too slow,\n"really"');
     await signIn();
     const { bytes, records } = await download(browser, '/admin/tickets/export.csv');
     const text = bytes.toString('utf8');
-    assert.ok(text.includes('"Broken, again: ""the thing""\nsecond line\r\nthird"'), 'quoted, quotes doubled');
+    assert.ok(
+      text.includes('"Broken, again: ""the thing""\nsecond line\r\nthird"'),
+      'quoted, quotes doubled',
+    );
     assert.ok(text.includes(',"Smith, ""Sam""",'));
     assert.ok(text.includes(',"Too slow,\n""really""",'));
     const row = records[1]!;
@@ -222,8 +267,15 @@ describe('CSV export of tickets', () => {
 
   it('neutralises cells that start like a formula (= + - @ tab CR) in subject, requester name and CSAT comment', async () => {
     for (const [i, start] of FORMULA_STARTS.entries()) {
-      const requester = await aRequester(acme, `r${i}@example.com`, `${start}HYPERLINK("http://evil.test")`);
-      const ticket = await aTicket(acme, requester, { subject: `${start}1+1 subject ${i}`, at: at(i) });
+      const requester = await aRequester(
+        acme,
+        `r${i}@example.com`,
+        `${start}HYPERLINK("http://evil.test")`,
+      );
+      const ticket = await aTicket(acme, requester, {
+        subject: `${start}1+1 subject ${i}`,
+        at: at(i),
+      });
       await setStatus(ticket, 'resolved');
       await rate(ticket, 1, `${start}cmd|' /C calc'!A0`);
     }
@@ -235,7 +287,11 @@ describe('CSV export of tickets', () => {
       const row = body.find((r) => r[1]!.endsWith(`subject ${i}`));
       assert.ok(row, `row ${i}`);
       assert.equal(row[1], `'${start}1+1 subject ${i}`, `subject ${JSON.stringify(start)}`);
-      assert.equal(row[2], `'${start}HYPERLINK("http://evil.test")`, `name ${JSON.stringify(start)}`);
+      assert.equal(
+        row[2],
+        `'${start}HYPERLINK("http://evil.test")`,
+        `name ${JSON.stringify(start)}`,
+      );
       assert.equal(row[8], `'${start}cmd|' /C calc'!A0`, `comment ${JSON.stringify(start)}`);
     }
   });
@@ -260,7 +316,9 @@ describe('CSV export of tickets', () => {
     await setStatus(jam, 'resolved');
     await signIn();
     const refs = async (query: string) =>
-      (await download(browser, `/admin/tickets/export.csv${query}`)).records.slice(1).map((r) => r[0]);
+      (await download(browser, `/admin/tickets/export.csv${query}`)).records
+        .slice(1)
+        .map((r) => r[0]);
     assert.deepEqual(await refs('?status=resolved'), ['ACME-1001']);
     assert.deepEqual((await refs('?q=PRINTER')).sort(), ['ACME-1001', 'ACME-1002']);
     assert.deepEqual(await refs('?q=printer&status=open'), ['ACME-1002']);
@@ -303,7 +361,12 @@ describe('CSV export of tickets', () => {
 
   it('refuses an unknown status or an impossible search with a 400 page', async () => {
     await signIn();
-    for (const query of ['?status=deleted', `?q=${'x'.repeat(201)}`, '?q=a%00b', '?status=open&status=closed']) {
+    for (const query of [
+      '?status=deleted',
+      `?q=${'x'.repeat(201)}`,
+      '?q=a%00b',
+      '?status=open&status=closed',
+    ]) {
       const { res } = await download(browser, `/admin/tickets/export.csv${query}`);
       assert.equal(res.status, 400, query);
       assert.match(String(res.headers['content-type']), /^text\/html/);
@@ -335,7 +398,11 @@ describe('CSV export of tickets', () => {
             host: '127.0.0.1',
             port,
             path: '/admin/tickets/export.csv',
-            headers: { Host: 'acme.localhost', Cookie: `admin_sid=${sid}`, 'Accept-Encoding': 'identity' },
+            headers: {
+              Host: 'acme.localhost',
+              Cookie: `admin_sid=${sid}`,
+              'Accept-Encoding': 'identity',
+            },
           },
           (res) => {
             res.pause();
@@ -371,15 +438,27 @@ describe('CSV export of tickets', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       req.destroy();
       await eventually(
-        () => Promise.resolve(t.logLines.some((line) => line.includes('ticket export abandoned by the client'))),
+        () =>
+          Promise.resolve(
+            t.logLines.some((line) => line.includes('ticket export abandoned by the client')),
+          ),
         'the export noticed the client leaving',
       );
       await eventually(async () => (await openTransactions()) === 0, 'no transaction left open');
       const pool = (t.deps.db.client as { pool: { numUsed(): number } }).pool;
-      await eventually(() => Promise.resolve(pool.numUsed() === 0), 'every connection back in the pool');
-      const { res: again, records } = await download(browser, '/admin/tickets/export.csv?q=number%2039999,');
+      await eventually(
+        () => Promise.resolve(pool.numUsed() === 0),
+        'every connection back in the pool',
+      );
+      const { res: again, records } = await download(
+        browser,
+        '/admin/tickets/export.csv?q=number%2039999,',
+      );
       assert.equal(again.status, 200, 'the app still serves exports');
-      assert.deepEqual(records.slice(1).map((r) => r[0]), ['ACME-44999']);
+      assert.deepEqual(
+        records.slice(1).map((r) => r[0]),
+        ['ACME-44999'],
+      );
     });
 
     it('cuts the download instead of ending it short when the database fails mid-export', async () => {
@@ -429,8 +508,10 @@ describe('export rows (unit)', () => {
   };
 
   it('neutralises each formula start with a single quote and leaves other text as it is', () => {
-    for (const start of [...FORMULA_STARTS, '\uff1d']) assert.equal(neutralise(`${start}x`), `'${start}x`);
-    for (const safe of ['', 'plain', ' =leading space', "'already quoted", '1+1']) assert.equal(neutralise(safe), safe);
+    for (const start of [...FORMULA_STARTS, '\uff1d'])
+      assert.equal(neutralise(`${start}x`), `'${start}x`);
+    for (const safe of ['', 'plain', ' =leading space', "'already quoted", '1+1'])
+      assert.equal(neutralise(safe), safe);
   });
 
   it('maps a ticket to the columns in order, with empty cells for what is missing', () => {

@@ -17,9 +17,14 @@ function spoken(page: CheerioAPI, selector: string): string {
 
 /** A CSV without quoted fields (the values here have no commas, quotes or line breaks). */
 function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.replace(/^\ufeff/, '').split('\r\n').filter(Boolean);
+  const [header, ...lines] = text
+    .replace(/^\ufeff/, '')
+    .split('\r\n')
+    .filter(Boolean);
   const columns = header!.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [columns[i]!, cell])));
+  return lines.map((line) =>
+    Object.fromEntries(line.split(',').map((cell, i) => [columns[i]!, cell])),
+  );
 }
 
 describe('the full loop between customer and agent', () => {
@@ -28,7 +33,11 @@ describe('the full loop between customer and agent', () => {
   beforeEach(async () => {
     t = makeTestApp();
     const acme = await aWorkspace('acme');
-    await anAgentWithPassword(acme, { email: 'alex@acme.test', password: PASSWORD, name: 'Alex Agent' });
+    await anAgentWithPassword(acme, {
+      email: 'alex@acme.test',
+      password: PASSWORD,
+      name: 'Alex Agent',
+    });
   });
 
   it('customer opens, agent replies and notes, customer reads the reply only, agent resolves, customer rates, agent sees the rating', async function () {
@@ -47,21 +56,35 @@ describe('the full loop between customer and agent', () => {
     const agent = new Browser(t);
     assert.equal((await agent.signInAgent('alex@acme.test', PASSWORD)).status, 303);
     const inbox = $((await agent.get('/admin/tickets')).text);
-    assert.equal(inbox('main table tbody tr td a').first().attr('href'), '/admin/tickets/ACME-1001');
+    assert.equal(
+      inbox('main table tbody tr td a').first().attr('href'),
+      '/admin/tickets/ACME-1001',
+    );
     const ticketPage = await agent.get('/admin/tickets/ACME-1001');
     assert.equal(ticketPage.status, 200);
-    assert.equal($(ticketPage.text)('.message-body').first().text(), 'Smoke is coming out of the tray.');
+    assert.equal(
+      $(ticketPage.text)('.message-body').first().text(),
+      'Smoke is coming out of the tray.',
+    );
     t.clock.advance(10 * MINUTE);
-    const replied = await agent.submit('/admin/tickets/ACME-1001', '/admin/tickets/ACME-1001/replies', {
-      visibility: 'public',
-      body: REPLY,
-    });
+    const replied = await agent.submit(
+      '/admin/tickets/ACME-1001',
+      '/admin/tickets/ACME-1001/replies',
+      {
+        visibility: 'public',
+        body: REPLY,
+      },
+    );
     assert.equal(replied.status, 303);
     t.clock.advance(MINUTE);
-    const noted = await agent.submit('/admin/tickets/ACME-1001', '/admin/tickets/ACME-1001/replies', {
-      visibility: 'internal',
-      body: NOTE,
-    });
+    const noted = await agent.submit(
+      '/admin/tickets/ACME-1001',
+      '/admin/tickets/ACME-1001/replies',
+      {
+        visibility: 'internal',
+        body: NOTE,
+      },
+    );
     assert.equal(noted.status, 303);
     const agentView = $((await agent.get('/admin/tickets/ACME-1001')).text);
     assert.equal(agentView('ol.thread > li').length, 3, 'the agent sees message, reply and note');
@@ -71,11 +94,16 @@ describe('the full loop between customer and agent', () => {
     assert.equal(list.status, 200);
     const listed = $(list.text)('main table tbody tr');
     assert.equal(listed.length, 1);
-    assert.match(spoken($(list.text), 'main table tbody tr'), /ACME-1001 Printer on fire Waiting for you/);
+    assert.match(
+      spoken($(list.text), 'main table tbody tr'),
+      /ACME-1001 Printer on fire Waiting for you/,
+    );
     const portalTicket = await customer.get('/tickets/ACME-1001');
     assert.equal(portalTicket.status, 200);
     const portal = $(portalTicket.text);
-    const bodies = portal('.message-body').toArray().map((m) => portal(m).text());
+    const bodies = portal('.message-body')
+      .toArray()
+      .map((m) => portal(m).text());
     assert.deepEqual(bodies, ['Smoke is coming out of the tray.', REPLY]);
     assert.match($(portalTicket.text)('.message').last().text(), /Alex Agent/);
     for (const page of [list, portalTicket]) {
@@ -93,17 +121,28 @@ describe('the full loop between customer and agent', () => {
     assert.ok(!mail.text.includes(NOTE) && !mail.html.includes(NOTE));
     const link = new URL(/https?:\/\/\S+\/tickets\/ACME-1001/.exec(mail.text)![0]);
     assert.equal(link.host, 'acme.localhost:3000');
-    assert.equal((await customer.get(link.pathname)).status, 200, 'the link opens the ticket for the customer');
+    assert.equal(
+      (await customer.get(link.pathname)).status,
+      200,
+      'the link opens the ticket for the customer',
+    );
     const stranger = await new Browser(t).get(link.pathname);
     assert.equal(stranger.status, 303, 'someone signed out is asked to sign in');
     assert.equal(stranger.headers.location, '/tickets/login');
 
     // 5. The agent resolves the ticket.
-    const resolved = await agent.submit('/admin/tickets/ACME-1001', '/admin/tickets/ACME-1001/status', { status: 'resolved' });
+    const resolved = await agent.submit(
+      '/admin/tickets/ACME-1001',
+      '/admin/tickets/ACME-1001/status',
+      { status: 'resolved' },
+    );
     assert.equal(resolved.status, 303);
 
     // 6. The customer rates it 4 with a comment.
-    const rated = await customer.submit('/tickets/ACME-1001', '/tickets/ACME-1001/rating', { rating: '4', comment: COMMENT });
+    const rated = await customer.submit('/tickets/ACME-1001', '/tickets/ACME-1001/rating', {
+      rating: '4',
+      comment: COMMENT,
+    });
     assert.equal(rated.status, 303);
 
     // 7. The agent's ticket page, inbox and export show "4 of 5" and the comment.

@@ -79,10 +79,18 @@ describe('agent inbox', () => {
   }
 
   /** `count` tickets, the first the oldest; two neighbours share each activity time to test the tie-break. */
-  async function manyTickets(count: number, input: { subject?: (i: number) => string } = {}): Promise<TicketFixture[]> {
+  async function manyTickets(
+    count: number,
+    input: { subject?: (i: number) => string } = {},
+  ): Promise<TicketFixture[]> {
     const made: TicketFixture[] = [];
     for (let i = 0; i < count; i++) {
-      made.push(await aTicket(acme, jo, { subject: input.subject?.(i) ?? `Ticket ${i}`, at: at(Math.floor(i / 2)) }));
+      made.push(
+        await aTicket(acme, jo, {
+          subject: input.subject?.(i) ?? `Ticket ${i}`,
+          at: at(Math.floor(i / 2)),
+        }),
+      );
     }
     return made;
   }
@@ -198,14 +206,24 @@ describe('agent inbox', () => {
     for (const status of statuses) {
       const res = await browser.get(`/admin/tickets?status=${status}`);
       assert.equal(res.status, 200);
-      assert.deepEqual(listed(res.text).map((r) => r.subject), [`A ${status} one`], status);
-      assert.equal($(res.text)('#status option[selected]').attr('value'), status, 'the choice is kept');
+      assert.deepEqual(
+        listed(res.text).map((r) => r.subject),
+        [`A ${status} one`],
+        status,
+      );
+      assert.equal(
+        $(res.text)('#status option[selected]').attr('value'),
+        status,
+        'the choice is kept',
+      );
     }
     const all = await browser.get('/admin/tickets?status=');
     assert.equal(listed(all.text).length, 4);
     assert.equal($(all.text)('#status option[selected]').text(), 'All');
     assert.deepEqual(
-      $(all.text)('#status option').toArray().map((o) => $(all.text)(o).text()),
+      $(all.text)('#status option')
+        .toArray()
+        .map((o) => $(all.text)(o).text()),
       ['All', 'Open', 'Pending', 'Resolved', 'Closed'],
     );
     assert.equal($(all.text)('form[method=get] label[for=status]').text(), 'Status');
@@ -222,8 +240,12 @@ describe('agent inbox', () => {
   it('finds a ticket by its exact reference, in any letter case', async () => {
     for (let i = 0; i < 12; i++) await aTicket(acme, jo, { subject: `Ticket ${i}`, at: at(i) });
     await signIn();
-    assert.deepEqual(references((await browser.get('/admin/tickets?q=ACME-1002')).text), ['ACME-1002']);
-    assert.deepEqual(references((await browser.get('/admin/tickets?q=%20acme-1011%20')).text), ['ACME-1011']);
+    assert.deepEqual(references((await browser.get('/admin/tickets?q=ACME-1002')).text), [
+      'ACME-1002',
+    ]);
+    assert.deepEqual(references((await browser.get('/admin/tickets?q=%20acme-1011%20')).text), [
+      'ACME-1011',
+    ]);
     const partial = await browser.get('/admin/tickets?q=ACME-101');
     assert.deepEqual(references(partial.text), [], 'a reference matches exactly, not as a prefix');
     assert.match($(partial.text)('main').text(), /No tickets match/);
@@ -235,7 +257,10 @@ describe('agent inbox', () => {
     await aTicket(acme, jo, { subject: 'Fire alarm test', at: at(3) });
     await signIn();
     const res = await browser.get('/admin/tickets?q=fire');
-    assert.deepEqual(listed(res.text).map((r) => r.subject), ['Fire alarm test', 'Printer on FIRE']);
+    assert.deepEqual(
+      listed(res.text).map((r) => r.subject),
+      ['Fire alarm test', 'Printer on FIRE'],
+    );
     assert.equal($(res.text)('#q').val(), 'fire', 'the search is shown again');
   });
 
@@ -246,7 +271,11 @@ describe('agent inbox', () => {
     await signIn();
     for (const q of ['SMITH@GLOBEX', 'globex-mail.org', 'sam.']) {
       const res = await browser.get(`/admin/tickets?q=${encodeURIComponent(q)}`);
-      assert.deepEqual(listed(res.text).map((r) => r.subject), ['From Sam'], q);
+      assert.deepEqual(
+        listed(res.text).map((r) => r.subject),
+        ['From Sam'],
+        q,
+      );
     }
   });
 
@@ -258,7 +287,9 @@ describe('agent inbox', () => {
     await aTicket(acme, jo, { subject: 'back\\slash', at: at(5) });
     await signIn();
     const search = async (q: string) =>
-      listed((await browser.get(`/admin/tickets?q=${encodeURIComponent(q)}`)).text).map((r) => r.subject);
+      listed((await browser.get(`/admin/tickets?q=${encodeURIComponent(q)}`)).text).map(
+        (r) => r.subject,
+      );
     assert.deepEqual(await search('100%'), ['Discount of 100% not applied']);
     assert.deepEqual(await search('snake_case'), ['snake_case field broken']);
     assert.deepEqual(await search('%'), ['Discount of 100% not applied']);
@@ -273,7 +304,10 @@ describe('agent inbox', () => {
     await setStatus(a, 'resolved');
     await signIn();
     const res = await browser.get('/admin/tickets?q=printer&status=resolved');
-    assert.deepEqual(listed(res.text).map((r) => r.subject), ['Printer jam']);
+    assert.deepEqual(
+      listed(res.text).map((r) => r.subject),
+      ['Printer jam'],
+    );
   });
 
   it('keeps the search and the status filter on every page and in the export link', async () => {
@@ -293,12 +327,20 @@ describe('agent inbox', () => {
     const second = await browser.get(next.pathname + next.search);
     assert.equal(second.status, 200);
     assert.equal(listed(second.text).length, 5, '30 open printer tickets in all');
-    assert.ok(listed(second.text).every((r) => r.subject.startsWith('Printer ') && r.status === 'Open'));
+    assert.ok(
+      listed(second.text).every((r) => r.subject.startsWith('Printer ') && r.status === 'Open'),
+    );
     assert.equal(nextLink(second.text), undefined);
     assert.equal($(second.text)('#q').val(), 'printer');
     assert.equal($(second.text)('#status option[selected]').attr('value'), 'open');
-    assert.equal($(second.text)('.pagination a:not([rel])').attr('href'), '/admin/tickets?q=printer&status=open');
-    assert.equal($(second.text)('a.inbox-export').attr('href'), '/admin/tickets/export.csv?q=printer&status=open');
+    assert.equal(
+      $(second.text)('.pagination a:not([rel])').attr('href'),
+      '/admin/tickets?q=printer&status=open',
+    );
+    assert.equal(
+      $(second.text)('a.inbox-export').attr('href'),
+      '/admin/tickets/export.csv?q=printer&status=open',
+    );
   });
 
   it('shows a CSAT rating as stars and "4 of 5" with an excerpt of the comment, else "Not rated"', async () => {
@@ -315,7 +357,10 @@ describe('agent inbox', () => {
     assert.equal(rows.find((r) => r.subject === 'Rated')?.csat, '★★★★☆ 4 of 5 Quick and friendly.');
     const page = $(res.text);
     const csatOf = (subject: string) =>
-      page('tbody tr').filter((_, tr) => page(tr).find('td').eq(1).text().trim() === subject).find('td').eq(5);
+      page('tbody tr')
+        .filter((_, tr) => page(tr).find('td').eq(1).text().trim() === subject)
+        .find('td')
+        .eq(5);
     const four = csatOf('Rated');
     assert.equal(four.find('.stars').attr('aria-hidden'), 'true');
     assert.equal(four.find('.inbox-comment').text(), 'Quick and friendly.');
@@ -380,11 +425,20 @@ describe('agent inbox', () => {
         where datname = current_database() and application_name = '' and pid <> pg_backend_pid()`,
     );
     assert.ok(cut.length > 0, 'an idle session-store connection to cut');
-    await rows('select pg_terminate_backend(pid) from pg_stat_activity where pid = any(?)', [cut.map((c) => c.pid)]);
-    for (let i = 0; i < 40 && !t.logLines.some((l) => l.includes('session store connection lost')); i++) {
+    await rows('select pg_terminate_backend(pid) from pg_stat_activity where pid = any(?)', [
+      cut.map((c) => c.pid),
+    ]);
+    for (
+      let i = 0;
+      i < 40 && !t.logLines.some((l) => l.includes('session store connection lost'));
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.ok(t.logLines.some((l) => l.includes('session store connection lost')), 'logged, not thrown');
+    assert.ok(
+      t.logLines.some((l) => l.includes('session store connection lost')),
+      'logged, not thrown',
+    );
     const res = await browser.get('/admin/tickets');
     assert.equal(res.status, 200, 'still signed in, on a fresh connection');
     assert.equal($(res.text)('h1').text().trim(), 'Inbox');

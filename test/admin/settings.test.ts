@@ -42,7 +42,10 @@ function png(size?: number): Buffer {
   ];
   if (size !== undefined) {
     const filler = size - Buffer.concat(parts).length - 12;
-    const text = Buffer.concat([Buffer.from('Comment\0', 'latin1'), Buffer.alloc(filler - 8, 0x61)]);
+    const text = Buffer.concat([
+      Buffer.from('Comment\0', 'latin1'),
+      Buffer.alloc(filler - 8, 0x61),
+    ]);
     parts.splice(2, 0, pngChunk('tEXt', text));
   }
   const image = Buffer.concat(parts);
@@ -115,10 +118,18 @@ describe('agent app settings: modules and branding', () => {
     return csrfTokenOf(res.text);
   }
 
-  function uploadLogo(browser: Browser, token: string | undefined, file?: Upload): Promise<Response> {
+  function uploadLogo(
+    browser: Browser,
+    token: string | undefined,
+    file?: Upload,
+  ): Promise<Response> {
     let req = browser.agent.post(LOGO).set('Host', browser.host).redirects(0);
     if (token !== undefined) req = req.field('_csrf', token);
-    if (file) req = req.attach('logo', file.content, { filename: file.filename, contentType: file.contentType });
+    if (file)
+      req = req.attach('logo', file.content, {
+        filename: file.filename,
+        contentType: file.contentType,
+      });
     return req;
   }
 
@@ -131,7 +142,11 @@ describe('agent app settings: modules and branding', () => {
     assert.match(page('title').text(), /^Error: /);
     const message = page(`#${field}-error`).text().replace('Error:', '').trim();
     assert.equal(page('.error-summary a').first().attr('href'), `#${field}`);
-    assert.equal(page('.error-summary a').first().text().trim(), message, 'the same words in the summary');
+    assert.equal(
+      page('.error-summary a').first().text().trim(),
+      message,
+      'the same words in the summary',
+    );
     assert.match(page(`#${field}`).attr('aria-describedby') ?? '', new RegExp(`${field}-error`));
     return message;
   }
@@ -148,11 +163,20 @@ describe('agent app settings: modules and branding', () => {
       }
       const token = await tokenOf(browser, '/admin/login');
       for (const action of [MODULES, BRANDING, LOGO_REMOVE]) {
-        const res = await browser.post(action, { _csrf: token, portal: 'on', name: 'Evil', colour: '#000000' });
+        const res = await browser.post(action, {
+          _csrf: token,
+          portal: 'on',
+          name: 'Evil',
+          colour: '#000000',
+        });
         assert.equal(res.status, 303, action);
         assert.equal(res.headers.location, '/admin/login');
       }
-      const upload = await uploadLogo(browser, token, { content: png(), filename: 'logo.png', contentType: 'image/png' });
+      const upload = await uploadLogo(browser, token, {
+        content: png(),
+        filename: 'logo.png',
+        contentType: 'image/png',
+      });
       assert.equal(upload.status, 303);
       assert.equal(upload.headers.location, '/admin/login');
       const state = await workspaceState();
@@ -162,7 +186,11 @@ describe('agent app settings: modules and branding', () => {
     });
 
     it('refuses an agent with the readable 403 page on every GET and POST, and changes nothing', async () => {
-      await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [png(), 'image/png', workspace.id]);
+      await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [
+        png(),
+        'image/png',
+        workspace.id,
+      ]);
       const before = await workspaceState();
       const agent = await signedIn('agent');
       const inbox = await agent.get('/admin/tickets');
@@ -174,11 +202,20 @@ describe('agent app settings: modules and branding', () => {
       }
       const token = csrfTokenOf(inbox.text);
       for (const action of [MODULES, BRANDING, LOGO_REMOVE]) {
-        const res = await agent.post(action, { _csrf: token, portal: 'on', name: 'Evil', colourPicker: '#000000' });
+        const res = await agent.post(action, {
+          _csrf: token,
+          portal: 'on',
+          name: 'Evil',
+          colourPicker: '#000000',
+        });
         assert.equal(res.status, 403, action);
         assert.equal($(res.text)('h1').text().trim(), 'You cannot do that here');
       }
-      const upload = await uploadLogo(agent, token, { content: JPEG, filename: 'logo.jpg', contentType: 'image/jpeg' });
+      const upload = await uploadLogo(agent, token, {
+        content: JPEG,
+        filename: 'logo.jpg',
+        contentType: 'image/jpeg',
+      });
       assert.equal(upload.status, 403);
       assert.deepEqual(await workspaceState(), before);
     });
@@ -193,7 +230,11 @@ describe('agent app settings: modules and branding', () => {
     });
 
     it('every POST needs the CSRF token, the multipart logo upload too', async () => {
-      await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [png(), 'image/png', workspace.id]);
+      await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [
+        png(),
+        'image/png',
+        workspace.id,
+      ]);
       const before = await workspaceState();
       const admin = await signedIn('admin');
       for (const action of [MODULES, BRANDING, LOGO_REMOVE]) {
@@ -223,7 +264,10 @@ describe('agent app settings: modules and branding', () => {
       const box = page('input#portal[type=checkbox][name=portal]');
       assert.equal(box.length, 1);
       assert.equal(box.attr('checked'), undefined, 'off by default');
-      assert.match(page('#portal-hint').text(), /Customers open, follow and answer their tickets at http:\/\/acme\.localhost:3000\/tickets/);
+      assert.match(
+        page('#portal-hint').text(),
+        /Customers open, follow and answer their tickets at http:\/\/acme\.localhost:3000\/tickets/,
+      );
       assert.match(box.attr('aria-describedby') ?? '', /portal-hint/);
       assert.equal(page('nav[aria-label="Agent app"] a[aria-current=page]').text(), 'Settings');
       assert.equal(page('nav[aria-label="Settings"] a[aria-current=page]').text(), 'Modules');
@@ -239,7 +283,11 @@ describe('agent app settings: modules and branding', () => {
       const page = $((await admin.get(MODULES)).text);
       assert.match(page('.panel-success[role=status]').text(), /saved/);
       assert.equal(page('#portal').attr('checked'), 'checked');
-      assert.equal($((await admin.get(MODULES)).text)('.panel-success').length, 0, 'the notice shows once');
+      assert.equal(
+        $((await admin.get(MODULES)).text)('.panel-success').length,
+        0,
+        'the notice shows once',
+      );
       assert.equal((await workspaceState()).portal_enabled, true);
       const portal = await customer.get('/tickets');
       assert.equal(portal.status, 200);
@@ -255,7 +303,9 @@ describe('agent app settings: modules and branding', () => {
       const path = `/tickets/${ticket.reference}`;
       assert.equal((await jo.get(path)).status, 200, 'reachable while on');
       const joToken = csrfTokenOf((await jo.get(path)).text);
-      const brandCss = $((await jo.get('/tickets')).text)('link[href^="/tickets/brand/"]').attr('href')!;
+      const brandCss = $((await jo.get('/tickets')).text)('link[href^="/tickets/brand/"]').attr(
+        'href',
+      )!;
 
       const admin = await signedIn('admin');
       const res = await admin.submit(MODULES, MODULES, {});
@@ -290,15 +340,25 @@ describe('agent app settings: modules and branding', () => {
       assert.equal(page('h1').text().trim(), 'Branding');
       assert.equal(page('#name').val(), 'Acme Inc');
       assert.equal(page('input#colourPicker[type=color]').val(), '#1d70b8');
-      assert.equal(page('input#colour[type=text]').val(), '', 'the text field starts empty, so the picker counts');
+      assert.equal(
+        page('input#colour[type=text]').val(),
+        '',
+        'the text field starts empty, so the picker counts',
+      );
       assert.equal(page('label[for=colour]').length, 1);
       assert.equal(page('.brand-preview .site-name').text(), 'Acme Inc');
       assert.equal(page('[style]').length + page('style').length, 0, 'no inline styles (CSP)');
-      const href = page('link[rel=stylesheet][href^="/admin/settings/branding/preview-"]').attr('href')!;
+      const href = page('link[rel=stylesheet][href^="/admin/settings/branding/preview-"]').attr(
+        'href',
+      )!;
       const css = await admin.get(href);
       assert.equal(css.status, 200);
       assert.match(css.headers['content-type'] ?? '', /text\/css/);
-      assert.match(css.text, /^\.brand-preview\{--brand:#1d70b8;--brand-text:#ffffff;/, 'scoped to the preview');
+      assert.match(
+        css.text,
+        /^\.brand-preview\{--brand:#1d70b8;--brand-text:#ffffff;/,
+        'scoped to the preview',
+      );
     });
 
     it('a new name and colour show on the portal at once: new header name, new stylesheet URL', async () => {
@@ -309,7 +369,11 @@ describe('agent app settings: modules and branding', () => {
       assert.equal(before('.site-name').text(), 'Acme Inc');
 
       const admin = await signedIn('admin');
-      const res = await admin.submit(BRANDING, BRANDING, { name: 'Acme Help', colourPicker: '#0b0c0c', colour: '' });
+      const res = await admin.submit(BRANDING, BRANDING, {
+        name: 'Acme Help',
+        colourPicker: '#0b0c0c',
+        colour: '',
+      });
       assert.equal(res.status, 303);
       assert.equal(res.headers.location, BRANDING);
       assert.match($((await admin.get(BRANDING)).text)('.panel-success').text(), /saved/);
@@ -328,24 +392,52 @@ describe('agent app settings: modules and branding', () => {
 
     it('the typed colour wins over the picker when filled in, in either case of letters', async () => {
       const admin = await signedIn('admin');
-      await admin.submit(BRANDING, BRANDING, { name: 'Acme Inc', colourPicker: '#000000', colour: ' #00703C ' });
+      await admin.submit(BRANDING, BRANDING, {
+        name: 'Acme Inc',
+        colourPicker: '#000000',
+        colour: ' #00703C ',
+      });
       assert.equal((await workspaceState()).primary_color, '#00703c');
-      await admin.submit(BRANDING, BRANDING, { name: 'Acme Inc', colourPicker: '#d4351c', colour: '' });
-      assert.equal((await workspaceState()).primary_color, '#d4351c', 'blank text: the picker counts');
+      await admin.submit(BRANDING, BRANDING, {
+        name: 'Acme Inc',
+        colourPicker: '#d4351c',
+        colour: '',
+      });
+      assert.equal(
+        (await workspaceState()).primary_color,
+        '#d4351c',
+        'blank text: the picker counts',
+      );
     });
 
     it('refuses malformed colours with 422, keeps what was typed and changes nothing', async () => {
       const admin = await signedIn('admin');
       const before = await workspaceState();
-      for (const colour of ['red', '#12345', '#GGGGGG', '1d70b8', '#1d70b8ff', 'rgb(0,0,0)', '#1d70b8;}body{']) {
-        const res = await admin.submit(BRANDING, BRANDING, { name: 'New name', colourPicker: '#000000', colour });
+      for (const colour of [
+        'red',
+        '#12345',
+        '#GGGGGG',
+        '1d70b8',
+        '#1d70b8ff',
+        'rgb(0,0,0)',
+        '#1d70b8;}body{',
+      ]) {
+        const res = await admin.submit(BRANDING, BRANDING, {
+          name: 'New name',
+          colourPicker: '#000000',
+          colour,
+        });
         assert.equal(res.status, 422, colour);
         assert.match(errorOf(res.text, 'colour'), /like #1d70b8/);
         const page = $(res.text);
         assert.equal(page('#colour').val(), colour, 'the typed value is kept');
         assert.equal(page('#name').val(), 'New name');
       }
-      const picker = await admin.submit(BRANDING, BRANDING, { name: 'New name', colourPicker: 'blue', colour: '' });
+      const picker = await admin.submit(BRANDING, BRANDING, {
+        name: 'New name',
+        colourPicker: 'blue',
+        colour: '',
+      });
       assert.equal(picker.status, 422);
       assert.match(errorOf(picker.text, 'colourPicker'), /Choose a colour/);
       const none = await admin.submit(BRANDING, BRANDING, { name: 'New name', colour: '' });
@@ -360,7 +452,10 @@ describe('agent app settings: modules and branding', () => {
       const blank = await admin.submit(BRANDING, BRANDING, { name: '  ', colourPicker: '#000000' });
       assert.equal(blank.status, 422);
       assert.equal(errorOf(blank.text, 'name'), 'Enter a workspace name');
-      const long = await admin.submit(BRANDING, BRANDING, { name: 'x'.repeat(101), colourPicker: '#000000' });
+      const long = await admin.submit(BRANDING, BRANDING, {
+        name: 'x'.repeat(101),
+        colourPicker: '#000000',
+      });
       assert.equal(long.status, 422);
       assert.match(errorOf(long.text, 'name'), /100 characters or fewer/);
       assert.deepEqual(await workspaceState(), before);
@@ -375,18 +470,27 @@ describe('agent app settings: modules and branding', () => {
         assert.equal(warning.length, 1, `warned for ${colour}`);
         assert.match(warning.text(), /low contrast/);
         assert.match(warning.text(), /black text automatically/);
-        assert.ok(warning.text().includes(`darkened to ${linkColourOnWhite(colour)}`), 'names the link colour');
+        assert.ok(
+          warning.text().includes(`darkened to ${linkColourOnWhite(colour)}`),
+          'names the link colour',
+        );
       }
       for (const colour of ['#0b0c0c', '#1d70b8']) {
         assert.ok(contrastRatio(colour, '#ffffff') >= 4.5, `${colour} is a good example`);
         await admin.submit(BRANDING, BRANDING, { name: 'Acme Inc', colourPicker: colour });
-        assert.equal($((await admin.get(BRANDING)).text)('#contrast-warning').length, 0, `no warning for ${colour}`);
+        assert.equal(
+          $((await admin.get(BRANDING)).text)('#contrast-warning').length,
+          0,
+          `no warning for ${colour}`,
+        );
       }
     });
 
     it('answers 404 for a preview stylesheet of an old version', async () => {
       const admin = await signedIn('admin');
-      const href = $((await admin.get(BRANDING)).text)('link[href^="/admin/settings/branding/preview-"]').attr('href')!;
+      const href = $((await admin.get(BRANDING)).text)(
+        'link[href^="/admin/settings/branding/preview-"]',
+      ).attr('href')!;
       await admin.submit(BRANDING, BRANDING, { name: 'Acme Inc', colourPicker: '#00703c' });
       assert.equal((await admin.get(href)).status, 404);
       assert.equal((await admin.get('/admin/settings/branding/preview-nonsense.css')).status, 404);
@@ -440,18 +544,54 @@ describe('agent app settings: modules and branding', () => {
     });
 
     const refused: [string, Upload, RegExp][] = [
-      ['an SVG named logo.png and declared image/png', { content: SVG, filename: 'logo.png', contentType: 'image/png' }, /PNG, JPEG or WebP/],
-      ['an SVG declared as such', { content: SVG, filename: 'logo.svg', contentType: 'image/svg+xml' }, /PNG, JPEG or WebP/],
-      ['a text file renamed logo.jpg', { content: Buffer.from('just some text\n'), filename: 'logo.jpg', contentType: 'image/jpeg' }, /PNG, JPEG or WebP/],
-      ['a GIF', { content: GIF, filename: 'logo.gif', contentType: 'image/gif' }, /PNG, JPEG or WebP/],
-      ['an empty file', { content: Buffer.alloc(0), filename: 'logo.png', contentType: 'image/png' }, /empty/],
-      ['a PNG one byte over 512 KB', { content: png(512 * KB + 1), filename: 'big.png', contentType: 'image/png' }, /^The logo must be 512 KB or smaller$/],
-      ['a 1.5 MB PNG', { content: png(1536 * KB), filename: 'big.png', contentType: 'image/png' }, /^The logo must be 512 KB or smaller$/],
+      [
+        'an SVG named logo.png and declared image/png',
+        { content: SVG, filename: 'logo.png', contentType: 'image/png' },
+        /PNG, JPEG or WebP/,
+      ],
+      [
+        'an SVG declared as such',
+        { content: SVG, filename: 'logo.svg', contentType: 'image/svg+xml' },
+        /PNG, JPEG or WebP/,
+      ],
+      [
+        'a text file renamed logo.jpg',
+        {
+          content: Buffer.from('just some text\n'),
+          filename: 'logo.jpg',
+          contentType: 'image/jpeg',
+        },
+        /PNG, JPEG or WebP/,
+      ],
+      [
+        'a GIF',
+        { content: GIF, filename: 'logo.gif', contentType: 'image/gif' },
+        /PNG, JPEG or WebP/,
+      ],
+      [
+        'an empty file',
+        { content: Buffer.alloc(0), filename: 'logo.png', contentType: 'image/png' },
+        /empty/,
+      ],
+      [
+        'a PNG one byte over 512 KB',
+        { content: png(512 * KB + 1), filename: 'big.png', contentType: 'image/png' },
+        /^The logo must be 512 KB or smaller$/,
+      ],
+      [
+        'a 1.5 MB PNG',
+        { content: png(1536 * KB), filename: 'big.png', contentType: 'image/png' },
+        /^The logo must be 512 KB or smaller$/,
+      ],
     ];
 
     for (const [what, file, message] of refused) {
       it(`refuses ${what} with 422 and stores nothing`, async () => {
-        await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [JPEG, 'image/jpeg', workspace.id]);
+        await rows('update workspaces set logo = ?, logo_type = ? where id = ?', [
+          JPEG,
+          'image/jpeg',
+          workspace.id,
+        ]);
         const before = await workspaceState();
         const admin = await signedIn('admin');
         const res = await uploadLogo(admin, await tokenOf(admin, BRANDING), file);
@@ -500,7 +640,10 @@ describe('agent app settings: modules and branding', () => {
       assert.equal(stranger.status, 303);
       assert.equal(stranger.headers.location, '/admin/login');
       const agent = await signedIn('agent');
-      assert.equal((await uploadLogo(agent, await tokenOf(agent, '/admin/tickets'), huge)).status, 403);
+      assert.equal(
+        (await uploadLogo(agent, await tokenOf(agent, '/admin/tickets'), huge)).status,
+        403,
+      );
       assert.equal((await workspaceState()).logo, null);
     });
 
@@ -521,7 +664,11 @@ describe('agent app settings: modules and branding', () => {
     it('removes the logo: the portal shows the name alone and the old logo URL is gone', async () => {
       await setPortal(true);
       const admin = await signedIn('admin');
-      await uploadLogo(admin, await tokenOf(admin, BRANDING), { content: png(), filename: 'logo.png', contentType: 'image/png' });
+      await uploadLogo(admin, await tokenOf(admin, BRANDING), {
+        content: png(),
+        filename: 'logo.png',
+        contentType: 'image/png',
+      });
       const customer = new Browser(t);
       const src = $((await customer.get('/tickets')).text)('img.brand-logo').attr('src')!;
       assert.equal((await customer.get(src)).status, 200);

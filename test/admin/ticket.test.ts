@@ -68,7 +68,10 @@ describe('agent ticket page', () => {
     acme = await aWorkspace('acme');
     jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
     alex = await anAgent(acme, { email: 'alex@acme.test', name: 'Alex Agent', passwordHash });
-    ticket = await aTicket(acme, jo, { subject: 'Printer on fire', body: 'It started this morning.' });
+    ticket = await aTicket(acme, jo, {
+      subject: 'Printer on fire',
+      body: 'It started this morning.',
+    });
     browser = new Browser(t);
   });
 
@@ -89,8 +92,13 @@ describe('agent ticket page', () => {
     });
 
     it('shows the whole thread with author names and times, internal notes labelled and bordered', async () => {
-      await anAgentMessage(ticket, alex, 'Have you tried turning it off?', { at: new Date('2026-11-25T09:30:00Z') });
-      await anAgentMessage(ticket, alex, NOTE, { internal: true, at: new Date('2026-11-25T09:45:00Z') });
+      await anAgentMessage(ticket, alex, 'Have you tried turning it off?', {
+        at: new Date('2026-11-25T09:30:00Z'),
+      });
+      await anAgentMessage(ticket, alex, NOTE, {
+        internal: true,
+        at: new Date('2026-11-25T09:45:00Z'),
+      });
       await signIn();
       const res = await browser.get(page());
       assert.equal(res.status, 200);
@@ -99,14 +107,16 @@ describe('agent ticket page', () => {
       assert.equal(p('h1').text().trim(), 'Printer on fire');
       assert.match(p('title').text(), /^ACME-1001: Printer on fire/);
       assert.match(spoken(p, 'main'), /Jo Bloggs \(jo@example\.com\)/, 'the requester');
-      const items = p('ol.thread > li').toArray().map((li) => ({
-        classes: (p(li).attr('class') ?? '').split(/\s+/),
-        label: p(li).find('article').attr('aria-label'),
-        author: p(li).find('.message-meta strong').not('.internal-label').text().trim(),
-        internalLabel: p(li).find('.internal-label').text().trim(),
-        time: p(li).find('time').attr('datetime'),
-        body: p(li).find('.message-body').text(),
-      }));
+      const items = p('ol.thread > li')
+        .toArray()
+        .map((li) => ({
+          classes: (p(li).attr('class') ?? '').split(/\s+/),
+          label: p(li).find('article').attr('aria-label'),
+          author: p(li).find('.message-meta strong').not('.internal-label').text().trim(),
+          internalLabel: p(li).find('.internal-label').text().trim(),
+          time: p(li).find('time').attr('datetime'),
+          body: p(li).find('.message-body').text(),
+        }));
       assert.deepEqual(items, [
         {
           classes: ['message', 'message-requester'],
@@ -155,15 +165,28 @@ describe('agent ticket page', () => {
           { value: 'internal', checked: false },
         ],
       );
-      for (const radio of radios) assert.ok(p(`label[for="${p(radio).attr('id')}"]`).text().trim(), 'labelled');
+      for (const radio of radios)
+        assert.ok(
+          p(`label[for="${p(radio).attr('id')}"]`)
+            .text()
+            .trim(),
+          'labelled',
+        );
       assert.equal(p('label[for=body]').text().trim(), 'Message');
       assert.equal(form.find('textarea#body[name=body]').length, 1);
       const select = form.find('select#replyStatus[name=replyStatus]');
       assert.deepEqual(
-        select.find('option').toArray().map((o) => p(o).attr('value')),
+        select
+          .find('option')
+          .toArray()
+          .map((o) => p(o).attr('value')),
         ['', 'open', 'pending', 'resolved', 'closed'],
       );
-      assert.equal(select.find('option[selected]').length, 0, 'the default is the blank first option');
+      assert.equal(
+        select.find('option[selected]').length,
+        0,
+        'the default is the blank first option',
+      );
       assert.equal(form.find('button[type=submit]').length, 1);
     });
 
@@ -187,7 +210,11 @@ describe('agent ticket page', () => {
       );
       assert.equal(form.find('option[selected]').attr('value'), 'pending');
       assert.equal(form.find('button[type=submit]').text().trim(), 'Change status');
-      assert.equal(spoken(p, '#current-status'), 'Pending', 'agents read Pending, not the portal wording');
+      assert.equal(
+        spoken(p, '#current-status'),
+        'Pending',
+        'agents read Pending, not the portal wording',
+      );
     });
 
     it('shows the CSAT rating and comment when given', async () => {
@@ -213,7 +240,17 @@ describe('agent ticket page', () => {
 
     it('answers 404 for an unknown or garbled reference', async () => {
       await signIn();
-      for (const ref of ['ACME-9999', 'ACME-0', 'ACME-01001', 'ACME-1001x', 'acme1001', 'GLOBEX-1001', 'ACME-', '%E2%80%A8', 'ACME-1001%00']) {
+      for (const ref of [
+        'ACME-9999',
+        'ACME-0',
+        'ACME-01001',
+        'ACME-1001x',
+        'acme1001',
+        'GLOBEX-1001',
+        'ACME-',
+        '%E2%80%A8',
+        'ACME-1001%00',
+      ]) {
         const res = await browser.get(page(ref));
         assert.equal(res.status, 404, `404 for ${ref}`);
         assert.equal($(res.text)('h1').text().trim(), 'Page not found');
@@ -233,7 +270,10 @@ describe('agent ticket page', () => {
       const theirs = await aTicket(globex, sam, { subject: 'Globex secret' });
       await signIn();
 
-      const other = await browser.agent.get(page('GLOBEX-1001')).set('Host', 'globex.localhost').redirects(0);
+      const other = await browser.agent
+        .get(page('GLOBEX-1001'))
+        .set('Host', 'globex.localhost')
+        .redirects(0);
       assert.equal(other.status, 303, 'the acme session is no session on globex');
       assert.equal(other.headers.location, '/admin/login');
 
@@ -246,11 +286,18 @@ describe('agent ticket page', () => {
         NotFoundError,
       );
       const leaked = await withScope(db, { kind: 'agent', workspaceId: acme.id }, (trx) =>
-        messages.listThread(trx, { workspaceId: globex.id, ticketId: theirs.id, includeInternal: true }),
+        messages.listThread(trx, {
+          workspaceId: globex.id,
+          ticketId: theirs.id,
+          includeInternal: true,
+        }),
       );
       assert.deepEqual(leaked, []);
       const own = await withScope(db, { kind: 'agent', workspaceId: globex.id }, async (trx) =>
-        agentThread(trx, await findAgentTicket(trx, { workspace: globex, reference: 'GLOBEX-1001' })),
+        agentThread(
+          trx,
+          await findAgentTicket(trx, { workspace: globex, reference: 'GLOBEX-1001' }),
+        ),
       );
       assert.equal(own.length, 1, 'globex itself sees it');
     });
@@ -260,7 +307,10 @@ describe('agent ticket page', () => {
     it('stores a public reply by the agent, sets the ticket to Pending and redirects 303 to the ticket', async () => {
       await signIn();
       t.clock.advance(5 * MINUTE);
-      const res = await browser.submit(page(), replyPath(), { visibility: 'public', body: '  Try the blue button.  ' });
+      const res = await browser.submit(page(), replyPath(), {
+        visibility: 'public',
+        body: '  Try the blue button.  ',
+      });
       assert.equal(res.status, 303);
       assert.equal(res.headers.location, page());
       const thread = await messageRows(ticket);
@@ -293,20 +343,32 @@ describe('agent ticket page', () => {
 
     it('mails a public reply to the requester with the reference and a link to the ticket in the portal', async () => {
       await signIn();
-      await browser.submit(page(), replyPath(), { visibility: 'public', body: 'Try the <blue> button & wait.' });
+      await browser.submit(page(), replyPath(), {
+        visibility: 'public',
+        body: 'Try the <blue> button & wait.',
+      });
       const mails = await t.deliverMail();
       assert.equal(mails.length, 1);
       const mail = mails[0]!;
       assert.equal(mail.to, 'jo@example.com');
       assert.match(mail.subject, /ACME-1001/);
       assert.match(mail.subject, /Printer on fire/);
-      assert.ok(mail.text.includes('Try the <blue> button & wait.'), 'the reply, unescaped, in the text part');
+      assert.ok(
+        mail.text.includes('Try the <blue> button & wait.'),
+        'the reply, unescaped, in the text part',
+      );
       assert.ok(mail.text.includes('ACME-1001'));
       assert.ok(mail.text.includes('Alex Agent'));
-      assert.ok(mail.text.includes('http://acme.localhost:3000/tickets/ACME-1001'), 'a link to the ticket');
+      assert.ok(
+        mail.text.includes('http://acme.localhost:3000/tickets/ACME-1001'),
+        'a link to the ticket',
+      );
       const html = $(mail.html);
       assert.ok(html('body').text().includes('Try the <blue> button & wait.'));
-      assert.ok(mail.html.includes('Try the &lt;blue&gt; button &amp; wait.'), 'escaped in the HTML part');
+      assert.ok(
+        mail.html.includes('Try the &lt;blue&gt; button &amp; wait.'),
+        'escaped in the HTML part',
+      );
       assert.equal(html('a').attr('href'), 'http://acme.localhost:3000/tickets/ACME-1001');
     });
 
@@ -350,7 +412,11 @@ describe('agent ticket page', () => {
       });
       const fresh = await reloadTicket(ticket);
       assert.equal(fresh.status, 'open');
-      assert.deepEqual(fresh.lastReplyAt, ticket.lastReplyAt, 'a note is not a reply to the customer');
+      assert.deepEqual(
+        fresh.lastReplyAt,
+        ticket.lastReplyAt,
+        'a note is not a reply to the customer',
+      );
       assert.deepEqual(await rows('select id from mail_outbox'), [], 'nothing queued');
       assert.deepEqual(await t.deliverMail(), []);
       const after = $((await browser.get(page())).text);
@@ -360,7 +426,11 @@ describe('agent ticket page', () => {
 
     it('changes the status with a note only when the agent chose one', async () => {
       await signIn();
-      await browser.submit(page(), replyPath(), { visibility: 'internal', body: 'Escalated', replyStatus: 'pending' });
+      await browser.submit(page(), replyPath(), {
+        visibility: 'internal',
+        body: 'Escalated',
+        replyStatus: 'pending',
+      });
       assert.equal((await reloadTicket(ticket)).status, 'pending');
       assert.deepEqual(await t.deliverMail(), []);
     });
@@ -376,10 +446,26 @@ describe('agent ticket page', () => {
           field: 'body',
           message: /Message must be 10,000 characters or fewer/,
         },
-        { form: { visibility: 'public', body: 'bell \u0007' }, field: 'body', message: /letters, numbers/ },
-        { form: { visibility: 'shout', body: 'Hello' }, field: 'visibility', message: /public reply or an internal note/ },
-        { form: { body: 'Hello' }, field: 'visibility', message: /public reply or an internal note/ },
-        { form: { visibility: 'public', body: 'Hello', replyStatus: 'deleted' }, field: 'replyStatus', message: /Choose a status/ },
+        {
+          form: { visibility: 'public', body: 'bell \u0007' },
+          field: 'body',
+          message: /letters, numbers/,
+        },
+        {
+          form: { visibility: 'shout', body: 'Hello' },
+          field: 'visibility',
+          message: /public reply or an internal note/,
+        },
+        {
+          form: { body: 'Hello' },
+          field: 'visibility',
+          message: /public reply or an internal note/,
+        },
+        {
+          form: { visibility: 'public', body: 'Hello', replyStatus: 'deleted' },
+          field: 'replyStatus',
+          message: /Choose a status/,
+        },
       ];
       for (const { form, field, message } of cases) {
         const res = await browser.submit(page(), replyPath(), form);
@@ -390,7 +476,8 @@ describe('agent ticket page', () => {
         assert.match(p('.error-summary a').text(), message);
         assert.match(p(`#${field}-error`).text(), message);
         assert.equal(p(`#${field}`).length, 1, 'the summary links to a real control');
-        if (field !== 'body' && form.body) assert.equal(p('#body').text(), form.body, 'the message is kept');
+        if (field !== 'body' && form.body)
+          assert.equal(p('#body').text(), form.body, 'the message is kept');
       }
       assert.deepEqual(await tenantRows(), before);
     });
@@ -399,13 +486,19 @@ describe('agent ticket page', () => {
       await rows("update tickets set status = 'closed' where id = ?", [ticket.id]);
       await signIn();
       const before = await tenantRows();
-      const refused = await browser.submit(page(), replyPath(), { visibility: 'public', body: 'Hello again' });
+      const refused = await browser.submit(page(), replyPath(), {
+        visibility: 'public',
+        body: 'Hello again',
+      });
       assert.equal(refused.status, 422);
       assert.match($(refused.text)('#body-error').text(), /This ticket is closed/);
       assert.equal($(refused.text)('#body').text(), 'Hello again');
       assert.deepEqual(await tenantRows(), before);
 
-      const note = await browser.submit(page(), replyPath(), { visibility: 'internal', body: 'Customer called back' });
+      const note = await browser.submit(page(), replyPath(), {
+        visibility: 'internal',
+        body: 'Customer called back',
+      });
       assert.equal(note.status, 303);
       assert.equal((await reloadTicket(ticket)).status, 'closed');
 
@@ -421,17 +514,31 @@ describe('agent ticket page', () => {
 
     it('escapes what agents and customers typed on the page', async () => {
       await signIn();
-      await browser.submit(page(), replyPath(), { visibility: 'internal', body: '<script>alert(1)</script>' });
+      await browser.submit(page(), replyPath(), {
+        visibility: 'internal',
+        body: '<script>alert(1)</script>',
+      });
       const res = await browser.get(page());
       assert.ok(!res.text.includes('<script>alert(1)</script>'));
-      assert.equal($(res.text)('li.message-internal .message-body').text(), '<script>alert(1)</script>');
+      assert.equal(
+        $(res.text)('li.message-internal .message-body').text(),
+        '<script>alert(1)</script>',
+      );
     });
 
     it('answers 404 to a reply or status change for an unknown ticket, and stores nothing', async () => {
       await signIn();
       const before = await tenantRows();
-      for (const action of [replyPath('ACME-9999'), statusPath('ACME-9999'), replyPath('nonsense')]) {
-        const res = await browser.submit(page(), action, { visibility: 'public', body: 'Hi', status: 'closed' });
+      for (const action of [
+        replyPath('ACME-9999'),
+        statusPath('ACME-9999'),
+        replyPath('nonsense'),
+      ]) {
+        const res = await browser.submit(page(), action, {
+          visibility: 'public',
+          body: 'Hi',
+          status: 'closed',
+        });
         assert.equal(res.status, 404, action);
       }
       assert.deepEqual(await tenantRows(), before);
@@ -537,10 +644,16 @@ describe('agent opens a ticket for a requester', () => {
       'select id, email, name from requesters',
     );
     assert.equal(others.length, 0);
-    assert.deepEqual({ email: requester!.email, name: requester!.name }, { email: 'new.person@example.com', name: 'New Person' });
-    const [ticket] = await rows<{ id: string; subject: string; status: string; requester_id: string }>(
-      'select id, subject, status, requester_id from tickets',
+    assert.deepEqual(
+      { email: requester!.email, name: requester!.name },
+      { email: 'new.person@example.com', name: 'New Person' },
     );
+    const [ticket] = await rows<{
+      id: string;
+      subject: string;
+      status: string;
+      requester_id: string;
+    }>('select id, subject, status, requester_id from tickets');
     assert.deepEqual(
       { subject: ticket!.subject, status: ticket!.status, requester: ticket!.requester_id },
       { subject: 'Phoned about invoices', status: 'open', requester: requester!.id },
@@ -566,13 +679,20 @@ describe('agent opens a ticket for a requester', () => {
     assert.equal(res.status, 303);
     const requesters = await rows<{ id: string; name: string }>('select id, name from requesters');
     assert.deepEqual(requesters, [{ id: existing.id, name: 'Known Name' }]);
-    assert.equal((await messageRows((await rows<{ id: string }>('select id from tickets'))[0]!))[0]!.author_name, 'Known Name');
+    assert.equal(
+      (await messageRows((await rows<{ id: string }>('select id from tickets'))[0]!))[0]!
+        .author_name,
+      'Known Name',
+    );
 
     const customer = new Browser(t);
     await customer.signIn('new.person@example.com');
     const ticketPage = await customer.get('/tickets/ACME-1001');
     assert.equal(ticketPage.status, 200);
-    assert.equal($(ticketPage.text)('.message-body').text(), 'Cannot download the October invoice.');
+    assert.equal(
+      $(ticketPage.text)('.message-body').text(),
+      'Cannot download the October invoice.',
+    );
   });
 
   it('fills in the name of a requester who had none yet', async () => {
@@ -593,7 +713,9 @@ describe('agent opens a ticket for a requester', () => {
     const p = $(res.text);
     assert.match(p('title').text(), /^Error: /);
     assert.deepEqual(
-      p('.error-summary a').toArray().map((a) => p(a).attr('href')),
+      p('.error-summary a')
+        .toArray()
+        .map((a) => p(a).attr('href')),
       ['#email', '#name', '#subject', '#body'],
     );
     for (const id of ['email', 'name', 'subject', 'body']) {

@@ -17,7 +17,9 @@ interface UserRow {
 }
 
 function usersRows(): Promise<UserRow[]> {
-  return rows<UserRow>('select workspace_id, email, name, role, password_hash from users order by email');
+  return rows<UserRow>(
+    'select workspace_id, email, name, role, password_hash from users order by email',
+  );
 }
 
 describe('agent app users', () => {
@@ -35,21 +37,33 @@ describe('agent app users', () => {
   });
 
   async function signedIn(role: 'admin' | 'agent', email = `${role}@acme.test`): Promise<Browser> {
-    await anAgent(workspace, { email, name: role === 'admin' ? 'Ada Admin' : 'Alex Agent', role, passwordHash });
+    await anAgent(workspace, {
+      email,
+      name: role === 'admin' ? 'Ada Admin' : 'Alex Agent',
+      role,
+      passwordHash,
+    });
     const browser = new Browser(t);
     const res = await browser.signInAgent(email, PASSWORD);
     assert.equal(res.status, 303, 'signed in');
     return browser;
   }
 
-  const newUser = { name: 'Sam Smith', email: 'sam@acme.test', role: 'agent', password: 'twelve chars' };
+  const newUser = {
+    name: 'Sam Smith',
+    email: 'sam@acme.test',
+    role: 'agent',
+    password: 'twelve chars',
+  };
 
   function errorOf(html: string, field: string): string {
     const page = $(html);
     assert.match(page('title').text(), /^Error: /);
     const message = page(`#${field}-error`).text().replace('Error:', '').trim();
     assert.ok(
-      page('.error-summary a').toArray().some((a) => page(a).attr('href') === `#${field}` && page(a).text().trim() === message),
+      page('.error-summary a')
+        .toArray()
+        .some((a) => page(a).attr('href') === `#${field}` && page(a).text().trim() === message),
       'the same words in the summary, linking to the field',
     );
     return message;
@@ -74,9 +88,16 @@ describe('agent app users', () => {
       const get = await agent.get(USERS);
       assert.equal(get.status, 403);
       assert.equal($(get.text)('h1').text().trim(), 'You cannot do that here');
-      const post = await agent.post(USERS, { _csrf: csrfTokenOf(inbox.text), ...newUser, role: 'admin' });
+      const post = await agent.post(USERS, {
+        _csrf: csrfTokenOf(inbox.text),
+        ...newUser,
+        role: 'admin',
+      });
       assert.equal(post.status, 403);
-      assert.deepEqual((await usersRows()).map((u) => u.email), ['agent@acme.test']);
+      assert.deepEqual(
+        (await usersRows()).map((u) => u.email),
+        ['agent@acme.test'],
+      );
     });
 
     it('needs the CSRF token to add a user', async () => {
@@ -101,12 +122,19 @@ describe('agent app users', () => {
     assert.equal(page('h1').text().trim(), 'Users');
     assert.equal(page('nav[aria-label="Agent app"] a[aria-current=page]').text(), 'Users');
     assert.deepEqual(
-      page('table thead th').toArray().map((th) => page(th).text().trim()),
+      page('table thead th')
+        .toArray()
+        .map((th) => page(th).text().trim()),
       ['Name', 'Email address', 'Role'],
     );
     const table = page('table tbody tr')
       .toArray()
-      .map((tr) => page(tr).find('td').toArray().map((td) => page(td).text().trim()));
+      .map((tr) =>
+        page(tr)
+          .find('td')
+          .toArray()
+          .map((td) => page(td).text().trim()),
+      );
     assert.deepEqual(table, [
       ['Ada Admin (you)', 'admin@acme.test', 'Admin'],
       ['Zoe Agent', 'zoe@acme.test', 'Agent'],
@@ -121,7 +149,10 @@ describe('agent app users', () => {
     assert.equal(form.find('input#email[type=email]').length, 1);
     assert.equal(form.find('fieldset legend').text().trim(), 'Role');
     assert.deepEqual(
-      form.find('input[type=radio][name=role]').toArray().map((r) => page(r).val()),
+      form
+        .find('input[type=radio][name=role]')
+        .toArray()
+        .map((r) => page(r).val()),
       ['admin', 'agent'],
     );
     assert.equal(form.find('input[type=radio]:checked').length, 0, 'no role chosen for them');
@@ -130,12 +161,20 @@ describe('agent app users', () => {
 
   it('adds a user with a hashed password who can then sign in, and says so after the redirect', async () => {
     const admin = await signedIn('admin');
-    const res = await admin.submit(USERS, USERS, { ...newUser, email: ' Sam@Acme.TEST ', role: 'admin' });
+    const res = await admin.submit(USERS, USERS, {
+      ...newUser,
+      email: ' Sam@Acme.TEST ',
+      role: 'admin',
+    });
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, USERS);
     const page = $((await admin.get(USERS)).text);
     assert.match(page('.panel-success[role=status]').text(), /User added/);
-    assert.ok(page('td').toArray().some((td) => page(td).text().trim() === 'sam@acme.test'));
+    assert.ok(
+      page('td')
+        .toArray()
+        .some((td) => page(td).text().trim() === 'sam@acme.test'),
+    );
 
     const sam = (await usersRows()).find((u) => u.email === 'sam@acme.test')!;
     assert.equal(sam.workspace_id, workspace.id);
@@ -188,10 +227,20 @@ describe('agent app users', () => {
 
   it('refuses malformed email addresses', async () => {
     const admin = await signedIn('admin');
-    for (const email of ['sam', 'sam@', 'sam@acme', 'Sam <sam@acme.test>', 'a@b.test, c@d.test', 'sam @acme.test']) {
+    for (const email of [
+      'sam',
+      'sam@',
+      'sam@acme',
+      'Sam <sam@acme.test>',
+      'a@b.test, c@d.test',
+      'sam @acme.test',
+    ]) {
       const res = await admin.submit(USERS, USERS, { ...newUser, email });
       assert.equal(res.status, 422, email);
-      assert.equal(errorOf(res.text, 'email'), 'Enter an email address in the correct format, like name@example.com');
+      assert.equal(
+        errorOf(res.text, 'email'),
+        'Enter an email address in the correct format, like name@example.com',
+      );
     }
     const blank = await admin.submit(USERS, USERS, { ...newUser, email: ' ' });
     assert.equal(errorOf(blank.text, 'email'), 'Enter their email address');
@@ -200,18 +249,29 @@ describe('agent app users', () => {
 
   it('refuses a missing name and a missing or unknown role, listing every problem', async () => {
     const admin = await signedIn('admin');
-    const res = await admin.submit(USERS, USERS, { name: '', email: 'sam@acme.test', role: 'owner', password: 'short' });
+    const res = await admin.submit(USERS, USERS, {
+      name: '',
+      email: 'sam@acme.test',
+      role: 'owner',
+      password: 'short',
+    });
     assert.equal(res.status, 422);
     assert.equal(errorOf(res.text, 'name'), 'Enter their name');
     assert.equal(errorOf(res.text, 'role'), 'Select a role');
     assert.equal(errorOf(res.text, 'password'), 'The password must be at least 12 characters');
     const page = $(res.text);
     assert.deepEqual(
-      page('.error-summary a').toArray().map((a) => page(a).attr('href')),
+      page('.error-summary a')
+        .toArray()
+        .map((a) => page(a).attr('href')),
       ['#name', '#role', '#password'],
       'in the order of the form',
     );
-    assert.equal(page('#role').attr('type'), 'radio', 'the summary link reaches the first radio button');
+    assert.equal(
+      page('#role').attr('type'),
+      'radio',
+      'the summary link reaches the first radio button',
+    );
     const none = await admin.submit(USERS, USERS, { ...newUser, role: '' });
     assert.equal(none.status, 422);
     assert.equal(errorOf(none.text, 'role'), 'Select a role');

@@ -18,8 +18,18 @@ export class Browser {
   }
 
   /** POSTs a form body as a browser would (urlencoded), with no CSRF token unless given. */
-  post(path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
-    return this.agent.post(path).set('Host', this.host).set(headers).type('form').send(form).redirects(0);
+  post(
+    path: string,
+    form: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return this.agent
+      .post(path)
+      .set('Host', this.host)
+      .set(headers)
+      .type('form')
+      .send(form)
+      .redirects(0);
   }
 
   /** Loads the page holding a form, takes its CSRF token and submits. */
@@ -51,7 +61,12 @@ export class Browser {
 
   /** A cookie of this browser, by name; the path says which app's jar entry to read. */
   cookie(name: string, path = '/tickets'): string | undefined {
-    const cookie = this.agent.jar.getCookie(name, { domain: '127.0.0.1', path, script: false, secure: false });
+    const cookie = this.agent.jar.getCookie(name, {
+      domain: '127.0.0.1',
+      path,
+      script: false,
+      secure: false,
+    });
     return cookie?.value;
   }
 }

@@ -76,7 +76,12 @@ export function aTicket(
       at,
     });
     if (input.status && input.status !== 'open') {
-      await tickets.setStatus(trx, { workspaceId: workspace.id, id: ticket.id, status: input.status, at });
+      await tickets.setStatus(trx, {
+        workspaceId: workspace.id,
+        id: ticket.id,
+        status: input.status,
+        at,
+      });
     }
     const fresh = (await tickets.findByNumber(trx, workspace.id, ticket.number))!;
     return { ...fresh, reference: formatReference(workspace.slug, ticket.number) };
@@ -110,16 +115,26 @@ export function anAgentMessage(
 
 export function setStatus(ticket: Ticket, status: TicketStatus): Promise<void> {
   return system((trx) =>
-    tickets.setStatus(trx, { workspaceId: ticket.workspaceId, id: ticket.id, status, at: new Date() }),
+    tickets.setStatus(trx, {
+      workspaceId: ticket.workspaceId,
+      id: ticket.id,
+      status,
+      at: new Date(),
+    }),
   );
 }
 
 export function reloadTicket(ticket: Ticket): Promise<Ticket> {
-  return system(async (trx) => (await tickets.findByNumber(trx, ticket.workspaceId, ticket.number))!);
+  return system(
+    async (trx) => (await tickets.findByNumber(trx, ticket.workspaceId, ticket.number))!,
+  );
 }
 
 /** Raw rows for assertions about what was (not) stored. */
-export async function rows<T = Record<string, unknown>>(sql: string, bindings: unknown[] = []): Promise<T[]> {
+export async function rows<T = Record<string, unknown>>(
+  sql: string,
+  bindings: unknown[] = [],
+): Promise<T[]> {
   return system(async (trx) => (await trx.raw<{ rows: T[] }>(sql, bindings as never)).rows);
 }
 
@@ -143,8 +158,18 @@ export async function anAgentWithPassword(
 }
 
 /** The most common starting point: an app, a browser on acme, and acme's requester Jo. */
-export async function acmeWithJo(): Promise<{ t: TestApp; browser: Browser; acme: Workspace; jo: Requester }> {
+export async function acmeWithJo(): Promise<{
+  t: TestApp;
+  browser: Browser;
+  acme: Workspace;
+  jo: Requester;
+}> {
   const t = makeTestApp();
   const acme = await aWorkspace('acme');
-  return { t, browser: new Browser(t), acme, jo: await aRequester(acme, 'jo@example.com', 'Jo Bloggs') };
+  return {
+    t,
+    browser: new Browser(t),
+    acme,
+    jo: await aRequester(acme, 'jo@example.com', 'Jo Bloggs'),
+  };
 }

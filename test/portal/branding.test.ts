@@ -23,14 +23,18 @@ function setColour(workspace: Workspace, primaryColor: string): Promise<unknown>
   return system((trx) => workspaces.update(trx, workspace.id, { primaryColor }));
 }
 
-function setLogo(workspace: Workspace, logo: { content: Buffer; type: string } | null): Promise<void> {
+function setLogo(
+  workspace: Workspace,
+  logo: { content: Buffer; type: string } | null,
+): Promise<void> {
   return system((trx) => workspaces.setLogo(trx, workspace.id, logo));
 }
 
 /** The custom properties a brand stylesheet sets. */
 function propertiesOf(css: string): Record<string, string> {
   const properties: Record<string, string> = {};
-  for (const match of css.matchAll(/(--[a-z-]+)\s*:\s*([^;}]+)/g)) properties[match[1]!] = match[2]!.trim();
+  for (const match of css.matchAll(/(--[a-z-]+)\s*:\s*([^;}]+)/g))
+    properties[match[1]!] = match[2]!.trim();
   return properties;
 }
 
@@ -67,11 +71,17 @@ describe('workspace branding in the portal', () => {
     };
     await visit('landing', browser.get('/tickets'));
     await visit('login', browser.get('/tickets/login'));
-    await visit('login with errors', browser.submit('/tickets/login', '/tickets/login', { email: 'x' }));
+    await visit(
+      'login with errors',
+      browser.submit('/tickets/login', '/tickets/login', { email: 'x' }),
+    );
     await visit('new ticket', browser.get('/tickets/new'));
     await visit('new ticket with errors', browser.submit('/tickets/new', '/tickets/new', {}));
     await visit('link invalid', browser.get(`/tickets/login/${'A'.repeat(43)}`));
-    await visit('check email', browser.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' }));
+    await visit(
+      'check email',
+      browser.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' }),
+    );
     const [mail] = await t.deliverMail();
     const link = new URL(signInLinkOf(mail!.text)).pathname;
     const confirm = await visit('confirm sign-in', browser.get(link));
@@ -89,7 +99,11 @@ describe('workspace branding in the portal', () => {
     const versions = new Set<string>();
     for (const { name, res } of pages) {
       const page = $(res.text);
-      assert.equal(page('header .site-name').text(), 'Acme <Support> & Co', `${name}: the name, as text`);
+      assert.equal(
+        page('header .site-name').text(),
+        'Acme <Support> & Co',
+        `${name}: the name, as text`,
+      );
       assert.ok(res.text.includes('Acme &lt;Support&gt; &amp; Co'), `${name}: escaped`);
       assert.match(page('title').text(), /Acme <Support> & Co$/, `${name}: in the title`);
       versions.add(stylesheetOf(res));
@@ -110,7 +124,10 @@ describe('workspace branding in the portal', () => {
     const properties = propertiesOf(css.text);
     assert.equal(properties['--brand'], '#ffff00');
     assert.equal(properties['--brand-text'], '#000000', 'dark text on yellow');
-    assert.ok(contrastRatio(properties['--brand-link']!, '#ffffff') >= 4.5, 'links readable on white');
+    assert.ok(
+      contrastRatio(properties['--brand-link']!, '#ffffff') >= 4.5,
+      'links readable on white',
+    );
   });
 
   it('a dark brand colour gets white text', async () => {
@@ -176,7 +193,11 @@ describe('workspace branding in the portal', () => {
       }
       const res = await browser.get('/tickets');
       const src = $(res.text)('header img').attr('src')!;
-      assert.notEqual(stylesheetOf(res), stylesheetBefore, 'the stylesheet version follows the logo too');
+      assert.notEqual(
+        stylesheetOf(res),
+        stylesheetBefore,
+        'the stylesheet version follows the logo too',
+      );
       const logo = await browser.get(src);
       assert.equal(logo.status, 200);
       assert.equal(logo.headers['content-type'], 'image/png');
@@ -220,7 +241,15 @@ describe('workspace branding in the portal', () => {
       assert.equal(textColourOn('#1d70b8'), '#ffffff');
     });
 
-    for (const colour of ['#ffff00', '#777777', '#0000ff', '#1d70b8', '#ff0000', '#00ff00', '#767676']) {
+    for (const colour of [
+      '#ffff00',
+      '#777777',
+      '#0000ff',
+      '#1d70b8',
+      '#ff0000',
+      '#00ff00',
+      '#767676',
+    ]) {
       it(`text on ${colour} has a contrast of at least 4.5:1`, () => {
         assert.ok(contrastRatio(textColourOn(colour), colour) >= 4.5);
       });

@@ -4,9 +4,14 @@ import type { Requester } from '../../src/models/requesters';
 import type { TicketStatus } from '../../src/models/tickets';
 import type { Workspace } from '../../src/models/workspaces';
 import { MINUTE, type TestApp } from '../helpers/app';
-import type { Browser} from '../helpers/client';
+import type { Browser } from '../helpers/client';
 import { $, csrfTokenOf } from '../helpers/client';
-import { aRequester, aTicket, reloadTicket, rows, type TicketFixture,
+import {
+  aRequester,
+  aTicket,
+  reloadTicket,
+  rows,
+  type TicketFixture,
   acmeWithJo,
 } from '../helpers/fixtures';
 
@@ -17,7 +22,10 @@ interface RatingRow {
 }
 
 async function ratingOf(ticket: { id: string }): Promise<RatingRow> {
-  const [row] = await rows<RatingRow>('select rating, rating_comment, rated_at from tickets where id = ?', [ticket.id]);
+  const [row] = await rows<RatingRow>(
+    'select rating, rating_comment, rated_at from tickets where id = ?',
+    [ticket.id],
+  );
   return row!;
 }
 
@@ -74,23 +82,41 @@ describe('portal CSAT rating', () => {
   it('stores the rating, comment and time, redirects 303 and thanks the customer', async () => {
     const ticket = await myTicket('resolved');
     await browser.signIn('jo@example.com');
-    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), { rating: '4', comment: '  Quick and kind.  ' });
+    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), {
+      rating: '4',
+      comment: '  Quick and kind.  ',
+    });
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, ticketPath(ticket));
-    assert.deepEqual(await ratingOf(ticket), { rating: 4, rating_comment: 'Quick and kind.', rated_at: t.clock.now() });
+    assert.deepEqual(await ratingOf(ticket), {
+      rating: 4,
+      rating_comment: 'Quick and kind.',
+      rated_at: t.clock.now(),
+    });
 
     const page = $((await browser.get(ticketPath(ticket))).text);
     assert.match(page('[role=status]').text(), /Thank you for your feedback/);
-    assert.equal(page('input[name=rating][value="4"]').attr('checked'), 'checked', 'the rating is shown');
+    assert.equal(
+      page('input[name=rating][value="4"]').attr('checked'),
+      'checked',
+      'the rating is shown',
+    );
     assert.equal(page('textarea[name=comment]').text().trim(), 'Quick and kind.');
   });
 
   it('stores a rating without a comment as no comment', async () => {
     const ticket = await myTicket('closed');
     await browser.signIn('jo@example.com');
-    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), { rating: '5', comment: '   ' });
+    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), {
+      rating: '5',
+      comment: '   ',
+    });
     assert.equal(res.status, 303);
-    assert.deepEqual(await ratingOf(ticket), { rating: 5, rating_comment: null, rated_at: t.clock.now() });
+    assert.deepEqual(await ratingOf(ticket), {
+      rating: 5,
+      rating_comment: null,
+      rated_at: t.clock.now(),
+    });
   });
 
   it('replaces an earlier rating with a later one', async () => {
@@ -99,9 +125,16 @@ describe('portal CSAT rating', () => {
     await browser.submit(ticketPath(ticket), ratingPath(ticket), { rating: '2', comment: 'Slow.' });
     assert.equal((await ratingOf(ticket)).rating, 2);
     t.clock.advance(5 * MINUTE);
-    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), { rating: '5', comment: 'Fixed after all.' });
+    const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), {
+      rating: '5',
+      comment: 'Fixed after all.',
+    });
     assert.equal(res.status, 303);
-    assert.deepEqual(await ratingOf(ticket), { rating: 5, rating_comment: 'Fixed after all.', rated_at: t.clock.now() });
+    assert.deepEqual(await ratingOf(ticket), {
+      rating: 5,
+      rating_comment: 'Fixed after all.',
+      rated_at: t.clock.now(),
+    });
     const stored = await rows('select id from tickets where id = ?', [ticket.id]);
     assert.equal(stored.length, 1);
   });
@@ -160,7 +193,11 @@ describe('portal CSAT rating', () => {
     const page = $(res.text);
     assert.equal(page('.error-summary a').attr('href'), '#comment');
     assert.match(page('#comment').attr('aria-describedby') ?? '', /comment-error/);
-    assert.equal(page('input[name=rating][value="3"]').attr('checked'), 'checked', 'the chosen rating is kept');
+    assert.equal(
+      page('input[name=rating][value="3"]').attr('checked'),
+      'checked',
+      'the chosen rating is kept',
+    );
     assert.deepEqual(await ratingOf(ticket), unrated);
 
     const ok = await browser.submit(ticketPath(ticket), ratingPath(ticket), {
@@ -180,7 +217,10 @@ describe('portal CSAT rating', () => {
       assert.equal(page('input[name=rating]').length, 0);
       assert.equal(page(`form[action="${ratingPath(ticket)}"]`).length, 0);
 
-      const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), { rating: '5', comment: 'Great' });
+      const res = await browser.submit(ticketPath(ticket), ratingPath(ticket), {
+        rating: '5',
+        comment: 'Great',
+      });
       assert.equal(res.status, 422);
       const refused = $(res.text);
       assert.ok(refused('.error-summary').text().trim().length > 0, 'says why');

@@ -34,24 +34,38 @@ describe('portal sign-in by magic link', () => {
   it('answers the same page for a known and an unknown address, and mails each one link', async () => {
     const workspace = await aWorkspace('other');
     await aRequester(workspace, 'known@example.com');
-    const known = await browser.submit('/tickets/login', '/tickets/login', { email: 'known@example.com' });
-    const unknown = await browser.submit('/tickets/login', '/tickets/login', { email: 'nobody@example.com' });
+    const known = await browser.submit('/tickets/login', '/tickets/login', {
+      email: 'known@example.com',
+    });
+    const unknown = await browser.submit('/tickets/login', '/tickets/login', {
+      email: 'nobody@example.com',
+    });
     assert.equal(known.status, unknown.status);
-    const main = (html: string) => $(html)('main').text().replace(/\S+@example\.com/, 'ADDRESS');
+    const main = (html: string) =>
+      $(html)('main')
+        .text()
+        .replace(/\S+@example\.com/, 'ADDRESS');
     assert.equal(main(known.text), main(unknown.text));
     assert.match($(known.text)('h1').text(), /Check your email/);
     const mails = await t.deliverMail();
     assert.deepEqual(mails.map((m) => m.to).sort(), ['known@example.com', 'nobody@example.com']);
-    assert.ok(mails.every((m) => m.text.length > 0 && m.html.length > 0), 'text and HTML parts');
+    assert.ok(
+      mails.every((m) => m.text.length > 0 && m.html.length > 0),
+      'text and HTML parts',
+    );
   });
 
   it('stores only a SHA-256 hash of a 32-byte token, bound to workspace and address, valid one hour', async () => {
     const path = await requestLink('Jo@Example.COM ');
     const token = path.split('/').pop()!;
     assert.ok(Buffer.from(token, 'base64url').length >= 32);
-    const [row] = await rows<{ email: string; token_hash: Buffer; expires_at: Date; created_at: Date; workspace_id: string }>(
-      'select email, token_hash, expires_at, workspace_id from login_tokens',
-    );
+    const [row] = await rows<{
+      email: string;
+      token_hash: Buffer;
+      expires_at: Date;
+      created_at: Date;
+      workspace_id: string;
+    }>('select email, token_hash, expires_at, workspace_id from login_tokens');
     assert.equal(row!.email, 'jo@example.com', 'stored normalised');
     assert.deepEqual(row!.token_hash, createHash('sha256').update(token).digest());
     assert.equal(row!.expires_at.getTime() - t.clock.now().getTime(), HOUR);
@@ -78,7 +92,11 @@ describe('portal sign-in by magic link', () => {
       assert.equal(page('.error-summary a').attr('href'), '#email');
       const message = page('#email-error').text().replace('Error:', '').trim();
       assert.ok(message.length > 10, 'a message by the field');
-      assert.equal(page('.error-summary a').text().trim(), message, 'the same words in the summary');
+      assert.equal(
+        page('.error-summary a').text().trim(),
+        message,
+        'the same words in the summary',
+      );
       assert.match(page('#email').attr('aria-describedby') ?? '', /email-error/);
     }
     assert.equal((await t.deliverMail()).length, 0);
@@ -111,8 +129,13 @@ describe('portal sign-in by magic link', () => {
     const list = await browser.get('/tickets');
     assert.match($(list.text)('h1').text(), /Your tickets/);
     const requesters = await rows<{ email: string }>('select email from requesters');
-    assert.deepEqual(requesters.map((r) => r.email), ['new@example.com']);
-    const [token] = await rows<{ used_at: Date | null; token_hash: Buffer | null }>('select used_at, token_hash from login_tokens');
+    assert.deepEqual(
+      requesters.map((r) => r.email),
+      ['new@example.com'],
+    );
+    const [token] = await rows<{ used_at: Date | null; token_hash: Buffer | null }>(
+      'select used_at, token_hash from login_tokens',
+    );
     assert.ok(token!.used_at);
     assert.equal(token!.token_hash, null, 'the hash is cleared when used');
   });
@@ -165,16 +188,28 @@ describe('portal sign-in by magic link', () => {
   });
 
   it('a malformed link answers the expired page', async () => {
-    for (const bad of ['/tickets/login/abc', `/tickets/login/${'x'.repeat(43)}!`, '/tickets/login/%00']) {
+    for (const bad of [
+      '/tickets/login/abc',
+      `/tickets/login/${'x'.repeat(43)}!`,
+      '/tickets/login/%00',
+    ]) {
       const res = await browser.get(bad);
       assert.ok([404, 410].includes(res.status), `${bad}: ${res.status}`);
     }
   });
 
   it('signing in as an existing requester reaches their tickets', async () => {
-    const workspace = (await rows<{ id: string }>("select id from workspaces where slug = 'acme'"))[0]!;
-    const jo = await aRequester({ id: workspace.id, slug: 'acme' } as never, 'jo@example.com', 'Jo');
-    await aTicket({ id: workspace.id, slug: 'acme' } as never, jo, { subject: 'Old printer problem' });
+    const workspace = (
+      await rows<{ id: string }>("select id from workspaces where slug = 'acme'")
+    )[0]!;
+    const jo = await aRequester(
+      { id: workspace.id, slug: 'acme' } as never,
+      'jo@example.com',
+      'Jo',
+    );
+    await aTicket({ id: workspace.id, slug: 'acme' } as never, jo, {
+      subject: 'Old printer problem',
+    });
     await browser.signIn('JO@example.com');
     const list = await browser.get('/tickets');
     assert.match(list.text, /Old printer problem/);
@@ -183,7 +218,9 @@ describe('portal sign-in by magic link', () => {
   describe('rate limits', () => {
     it('a second request inside a minute answers the same page and sends nothing', async () => {
       await requestLink('jo@example.com');
-      const res = await browser.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' });
+      const res = await browser.submit('/tickets/login', '/tickets/login', {
+        email: 'jo@example.com',
+      });
       assert.equal(res.status, 200);
       assert.match($(res.text)('h1').text(), /Check your email/);
       assert.equal((await t.deliverMail()).length, 0);
@@ -191,7 +228,9 @@ describe('portal sign-in by magic link', () => {
     });
 
     it('over five requests an hour for one address answers 429, known or not', async () => {
-      const workspace = (await rows<{ id: string }>("select id from workspaces where slug = 'acme'"))[0]!;
+      const workspace = (
+        await rows<{ id: string }>("select id from workspaces where slug = 'acme'")
+      )[0]!;
       await aRequester({ id: workspace.id } as never, 'known@example.com');
       for (const email of ['known@example.com', 'unknown@example.com']) {
         for (let i = 0; i < 5; i += 1) {
@@ -207,10 +246,14 @@ describe('portal sign-in by magic link', () => {
 
     it('over twenty requests an hour from one IP answers 429', async () => {
       for (let i = 0; i < 20; i += 1) {
-        const ok = await browser.submit('/tickets/login', '/tickets/login', { email: `p${i}@example.com` });
+        const ok = await browser.submit('/tickets/login', '/tickets/login', {
+          email: `p${i}@example.com`,
+        });
         assert.equal(ok.status, 200);
       }
-      const res = await browser.submit('/tickets/login', '/tickets/login', { email: 'p21@example.com' });
+      const res = await browser.submit('/tickets/login', '/tickets/login', {
+        email: 'p21@example.com',
+      });
       assert.equal(res.status, 429);
     });
   });

@@ -43,9 +43,9 @@ function listed(html: string) {
 }
 
 function messageCount(ticket: { id: string }): Promise<number> {
-  return rows<{ n: number }>('select count(*)::int as n from messages where ticket_id = ?', [ticket.id]).then(
-    (r) => r[0]!.n,
-  );
+  return rows<{ n: number }>('select count(*)::int as n from messages where ticket_id = ?', [
+    ticket.id,
+  ]).then((r) => r[0]!.n);
 }
 
 describe('portal ticket list', () => {
@@ -82,7 +82,10 @@ describe('portal ticket list', () => {
       ],
     );
     assert.ok(!res.text.includes('Sam’s secret'), 'another requester’s ticket is not listed');
-    assert.ok(!res.text.includes('Globex secret'), 'the same address in another workspace is not listed');
+    assert.ok(
+      !res.text.includes('Globex secret'),
+      'the same address in another workspace is not listed',
+    );
     assert.ok(!res.text.includes('GLOBEX-'), 'no reference of another workspace');
   });
 
@@ -166,7 +169,11 @@ describe('portal ticket list', () => {
     ]) {
       const res = await browser.get(`/tickets?${query}`);
       assert.equal(res.status, 400, `400 for ?${query}`);
-      assert.match($(res.text)('h1').text(), /could not read that request/, `error page for ?${query}`);
+      assert.match(
+        $(res.text)('h1').text(),
+        /could not read that request/,
+        `error page for ?${query}`,
+      );
     }
   });
 
@@ -196,7 +203,11 @@ describe('portal ticket page', () => {
   beforeEach(async () => {
     ({ t, browser, acme, jo } = await acmeWithJo());
     agent = await anAgent(acme, { name: 'Alex Agent' });
-    ticket = await aTicket(acme, jo, { subject: 'Printer on fire', body: 'It started this morning.', at: at(0) });
+    ticket = await aTicket(acme, jo, {
+      subject: 'Printer on fire',
+      body: 'It started this morning.',
+      at: at(0),
+    });
   });
 
   const ticketPath = () => `/tickets/${ticket.reference}`;
@@ -256,11 +267,21 @@ describe('portal ticket page', () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, ticketPath());
     assert.equal(await messageCount(ticket), before + 1);
-    const [stored] = await rows<{ body: string; internal: boolean; author_kind: string; requester_id: string }>(
+    const [stored] = await rows<{
+      body: string;
+      internal: boolean;
+      author_kind: string;
+      requester_id: string;
+    }>(
       'select body, internal, author_kind, requester_id from messages where ticket_id = ? order by created_at desc limit 1',
       [ticket.id],
     );
-    assert.deepEqual(stored, { body: 'Now it is smoking.', internal: false, author_kind: 'requester', requester_id: jo.id });
+    assert.deepEqual(stored, {
+      body: 'Now it is smoking.',
+      internal: false,
+      author_kind: 'requester',
+      requester_id: jo.id,
+    });
 
     const page = $((await browser.get(ticketPath())).text);
     const last = page('ol.thread > li').last();
@@ -341,7 +362,9 @@ describe('portal ticket page', () => {
     await browser.signIn('jo@example.com');
     const before = await messageCount(samsTicket);
     for (const body of ['Mine now', '']) {
-      const res = await browser.submit('/tickets', `/tickets/${samsTicket.reference}/replies`, { body });
+      const res = await browser.submit('/tickets', `/tickets/${samsTicket.reference}/replies`, {
+        body,
+      });
       assert.equal(res.status, 404);
       assert.ok(!res.text.includes('Sam’s secret'));
     }
@@ -380,7 +403,11 @@ describe('portal ticket page', () => {
       assert.match(page('#body').attr('aria-describedby') ?? '', /body-error/);
     }
     assert.equal(await messageCount(ticket), before);
-    assert.equal((await reloadTicket(ticket)).status, 'resolved', 'a refused reply does not reopen');
+    assert.equal(
+      (await reloadTicket(ticket)).status,
+      'resolved',
+      'a refused reply does not reopen',
+    );
   });
 
   it('keeps a refused reply’s text in the form', async () => {
@@ -393,7 +420,9 @@ describe('portal ticket page', () => {
 
   it('accepts a reply of exactly the maximum length', async () => {
     await browser.signIn('jo@example.com');
-    const res = await browser.submit(ticketPath(), replyPath(), { body: 'z'.repeat(defaultLimits.body) });
+    const res = await browser.submit(ticketPath(), replyPath(), {
+      body: 'z'.repeat(defaultLimits.body),
+    });
     assert.equal(res.status, 303);
     const [stored] = await rows<{ n: number }>(
       'select length(body) as n from messages where ticket_id = ? order by created_at desc limit 1',

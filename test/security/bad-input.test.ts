@@ -3,7 +3,14 @@ import type { Response } from 'supertest';
 import { defaultLimits } from '../../src/config';
 import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, csrfTokenOf } from '../helpers/client';
-import { aRequester, aTicket, aWorkspace, rows, tenantRows, type TicketFixture } from '../helpers/fixtures';
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  rows,
+  tenantRows,
+  type TicketFixture,
+} from '../helpers/fixtures';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -55,7 +62,11 @@ describe('bad input', () => {
     assert.equal(page('h1').length, 1, 'a page with one heading');
     assert.doesNotMatch(res.text, /^\s*at\s.+[:(]/m, 'no stack trace');
     assert.doesNotMatch(res.text, /node_modules|\/src\/|\/work\/|\.[jt]s:\d+/, 'no source paths');
-    assert.doesNotMatch(res.text, /\b(Type|Range|Syntax|Reference|URI|Http)Error\b|invalid input syntax|out of range/, 'no error details');
+    assert.doesNotMatch(
+      res.text,
+      /\b(Type|Range|Syntax|Reference|URI|Http)Error\b|invalid input syntax|out of range/,
+      'no error details',
+    );
   }
 
   function postRaw(
@@ -113,7 +124,11 @@ describe('bad input', () => {
     it('a form with more than 50 fields answers 413 and stores nothing', async () => {
       const before = await tenantRows();
       const extra = Array.from({ length: 60 }, (_, i) => `f${i}=1`).join('&');
-      const res = await postRaw(anon, '/tickets/new', `_csrf=${await tokenFor(anon, '/tickets/new')}&${extra}`);
+      const res = await postRaw(
+        anon,
+        '/tickets/new',
+        `_csrf=${await tokenFor(anon, '/tickets/new')}&${extra}`,
+      );
       assertReadable(res, 413);
       assert.deepEqual(await tenantRows(), before);
     });
@@ -122,20 +137,72 @@ describe('bad input', () => {
       const { name, subject, body, email, comment } = defaultLimits;
       const before = await tenantRows();
       const cases: [Browser, string, string, Record<string, string>, string][] = [
-        [anon, '/tickets/new', '/tickets/new', { ...anonymousTicket, name: 'n'.repeat(name + 1) }, 'name'],
-        [anon, '/tickets/new', '/tickets/new', { ...anonymousTicket, subject: 's'.repeat(subject + 1) }, 'subject'],
-        [anon, '/tickets/new', '/tickets/new', { ...anonymousTicket, description: 'd'.repeat(body + 1) }, 'description'],
-        [anon, '/tickets/new', '/tickets/new', { ...anonymousTicket, email: `${'e'.repeat(email)}@example.com` }, 'email'],
-        [anon, '/tickets/new', '/tickets/new', { ...anonymousTicket, email: `${'e'.repeat(65)}@example.com` }, 'email'],
-        [anon, '/tickets/login', '/tickets/login', { email: `${'e'.repeat(email)}@example.com` }, 'email'],
-        [jo, '/tickets/new', '/tickets/new', { subject: 's'.repeat(subject + 1), description: 'ok' }, 'subject'],
+        [
+          anon,
+          '/tickets/new',
+          '/tickets/new',
+          { ...anonymousTicket, name: 'n'.repeat(name + 1) },
+          'name',
+        ],
+        [
+          anon,
+          '/tickets/new',
+          '/tickets/new',
+          { ...anonymousTicket, subject: 's'.repeat(subject + 1) },
+          'subject',
+        ],
+        [
+          anon,
+          '/tickets/new',
+          '/tickets/new',
+          { ...anonymousTicket, description: 'd'.repeat(body + 1) },
+          'description',
+        ],
+        [
+          anon,
+          '/tickets/new',
+          '/tickets/new',
+          { ...anonymousTicket, email: `${'e'.repeat(email)}@example.com` },
+          'email',
+        ],
+        [
+          anon,
+          '/tickets/new',
+          '/tickets/new',
+          { ...anonymousTicket, email: `${'e'.repeat(65)}@example.com` },
+          'email',
+        ],
+        [
+          anon,
+          '/tickets/login',
+          '/tickets/login',
+          { email: `${'e'.repeat(email)}@example.com` },
+          'email',
+        ],
+        [
+          jo,
+          '/tickets/new',
+          '/tickets/new',
+          { subject: 's'.repeat(subject + 1), description: 'ok' },
+          'subject',
+        ],
         [jo, ticketPage(), `${ticketPage()}/replies`, { body: 'b'.repeat(body + 1) }, 'body'],
-        [jo, ticketPage(), `${ticketPage()}/rating`, { rating: '4', comment: 'c'.repeat(comment + 1) }, 'comment'],
+        [
+          jo,
+          ticketPage(),
+          `${ticketPage()}/rating`,
+          { rating: '4', comment: 'c'.repeat(comment + 1) },
+          'comment',
+        ],
       ];
       for (const [browser, page, action, form, field] of cases) {
         const res = await browser.submit(page, action, form);
         assertReadable(res, 422);
-        assert.equal($(res.text)('.error-summary a').first().attr('href'), `#${field}`, `${action} ${field}`);
+        assert.equal(
+          $(res.text)('.error-summary a').first().attr('href'),
+          `#${field}`,
+          `${action} ${field}`,
+        );
       }
       assert.deepEqual(await tenantRows(), before);
     });
@@ -149,7 +216,10 @@ describe('bad input', () => {
         description: 'd'.repeat(body),
       });
       assert.equal(res.status, 303);
-      const [stored] = await rows<{ subject: string }>('select subject from tickets where subject like ?', ['sss%']);
+      const [stored] = await rows<{ subject: string }>(
+        'select subject from tickets where subject like ?',
+        ['sss%'],
+      );
       assert.equal(stored!.subject.length, subject);
     });
   });
@@ -179,16 +249,28 @@ describe('bad input', () => {
         assertReadable(await postRaw(anon, '/tickets/new', body), 422);
       }
       const joToken = await tokenFor(jo, ticketPage());
-      assertReadable(await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${joToken}&body=a%FF%FEb`), 422);
-      assertReadable(await postRaw(jo, `${ticketPage()}/rating`, `_csrf=${joToken}&rating=4&comment=%C3%28`), 422);
-      assertReadable(await postRaw(jo, '/tickets/new', `_csrf=${joToken}&subject=%E0%A4%A&description=x`), 422);
+      assertReadable(
+        await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${joToken}&body=a%FF%FEb`),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, `${ticketPage()}/rating`, `_csrf=${joToken}&rating=4&comment=%C3%28`),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, '/tickets/new', `_csrf=${joToken}&subject=%E0%A4%A&description=x`),
+        422,
+      );
       assert.deepEqual(await tenantRows(), before);
     });
 
     it('raw bytes that are not UTF-8 are refused with 422 and nothing is stored', async () => {
       const before = await tenantRows();
       const token = await tokenFor(jo, ticketPage());
-      const body = Buffer.concat([Buffer.from(`_csrf=${token}&body=caf`), Buffer.from([0xe9, 0xff, 0xfe])]);
+      const body = Buffer.concat([
+        Buffer.from(`_csrf=${token}&body=caf`),
+        Buffer.from([0xe9, 0xff, 0xfe]),
+      ]);
       assertReadable(await postRaw(jo, `${ticketPage()}/replies`, body), 422);
       assert.deepEqual(await tenantRows(), before);
     });
@@ -206,14 +288,25 @@ describe('bad input', () => {
       const before = await tenantRows();
       for (const char of ['\u0000', '\u0007', '\u001b', '\u0085']) {
         for (const field of ['name', 'subject', 'email', 'description'] as const) {
-          const form = { ...anonymousTicket, [field]: `a${char}b${field === 'email' ? '@example.com' : ''}` };
+          const form = {
+            ...anonymousTicket,
+            [field]: `a${char}b${field === 'email' ? '@example.com' : ''}`,
+          };
           const res = await anon.submit('/tickets/new', '/tickets/new', form);
           assertReadable(res, 422);
-          assert.equal($(res.text)(`#${field}-error`).length, 1, `${JSON.stringify(char)} in ${field}`);
+          assert.equal(
+            $(res.text)(`#${field}-error`).length,
+            1,
+            `${JSON.stringify(char)} in ${field}`,
+          );
         }
-        const reply = await jo.submit(ticketPage(), `${ticketPage()}/replies`, { body: `a${char}b` });
+        const reply = await jo.submit(ticketPage(), `${ticketPage()}/replies`, {
+          body: `a${char}b`,
+        });
         assertReadable(reply, 422);
-        const login = await anon.submit('/tickets/login', '/tickets/login', { email: `jo${char}@example.com` });
+        const login = await anon.submit('/tickets/login', '/tickets/login', {
+          email: `jo${char}@example.com`,
+        });
         assertReadable(login, 422);
       }
       assert.deepEqual(await tenantRows(), before);
@@ -221,10 +314,15 @@ describe('bad input', () => {
 
     it('line breaks and tabs are kept in multi-line text but refused in one-line fields', async () => {
       const before = await tenantRows();
-      const res = await anon.submit('/tickets/new', '/tickets/new', { ...anonymousTicket, subject: 'Line\r\nBcc: x@evil.example' });
+      const res = await anon.submit('/tickets/new', '/tickets/new', {
+        ...anonymousTicket,
+        subject: 'Line\r\nBcc: x@evil.example',
+      });
       assertReadable(res, 422);
       assert.deepEqual(await tenantRows(), before);
-      const ok = await jo.submit(ticketPage(), `${ticketPage()}/replies`, { body: 'First line\r\n\tindented' });
+      const ok = await jo.submit(ticketPage(), `${ticketPage()}/replies`, {
+        body: 'First line\r\n\tindented',
+      });
       assert.equal(ok.status, 303);
     });
   });
@@ -241,12 +339,35 @@ describe('bad input', () => {
       assertReadable(res, 422);
       assert.equal($(res.text)('.error-summary a').attr('href'), '#subject');
       const loginToken = await tokenFor(anon, '/tickets/login');
-      assertReadable(await postRaw(anon, '/tickets/login', `_csrf=${loginToken}&email=a%40example.com&email=b%40example.com`), 422);
+      assertReadable(
+        await postRaw(
+          anon,
+          '/tickets/login',
+          `_csrf=${loginToken}&email=a%40example.com&email=b%40example.com`,
+        ),
+        422,
+      );
       const joToken = await tokenFor(jo, ticketPage());
-      assertReadable(await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${joToken}&body=a&body=b`), 422);
-      assertReadable(await postRaw(jo, `${ticketPage()}/rating`, `_csrf=${joToken}&rating=4&rating=5`), 422);
-      assertReadable(await postRaw(jo, `${ticketPage()}/rating`, `_csrf=${joToken}&rating=4&comment=a&comment=b`), 422);
-      assertReadable(await postRaw(jo, '/tickets/new', `_csrf=${joToken}&subject=a&description=b&description=c`), 422);
+      assertReadable(
+        await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${joToken}&body=a&body=b`),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, `${ticketPage()}/rating`, `_csrf=${joToken}&rating=4&rating=5`),
+        422,
+      );
+      assertReadable(
+        await postRaw(
+          jo,
+          `${ticketPage()}/rating`,
+          `_csrf=${joToken}&rating=4&comment=a&comment=b`,
+        ),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, '/tickets/new', `_csrf=${joToken}&subject=a&description=b&description=c`),
+        422,
+      );
       assert.deepEqual(await tenantRows(), before);
     });
 
@@ -278,20 +399,41 @@ describe('bad input', () => {
       const reply = `${ticketPage()}/replies`;
       const json = JSON.stringify({ _csrf: token, body: 'json reply' });
       assertReadable(await postRaw(jo, reply, json, 'application/json'), 403);
-      assertReadable(await postRaw(jo, reply, json, 'application/json', { 'X-CSRF-Token': token }), 422);
-      assertReadable(await postRaw(jo, reply, 'body=plain', 'text/plain', { 'X-CSRF-Token': token }), 422);
+      assertReadable(
+        await postRaw(jo, reply, json, 'application/json', { 'X-CSRF-Token': token }),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, reply, 'body=plain', 'text/plain', { 'X-CSRF-Token': token }),
+        422,
+      );
       const multipart = `--b\r\nContent-Disposition: form-data; name="body"\r\n\r\nhi\r\n--b--\r\n`;
-      assertReadable(await postRaw(jo, reply, multipart, 'multipart/form-data; boundary=b', { 'X-CSRF-Token': token }), 422);
-      assertReadable(await postRaw(jo, '/tickets/new', json, 'application/json', { 'X-CSRF-Token': token }), 422);
-      assertReadable(await postRaw(anon, '/tickets/login', 'garbage', 'application/octet-stream'), 403);
+      assertReadable(
+        await postRaw(jo, reply, multipart, 'multipart/form-data; boundary=b', {
+          'X-CSRF-Token': token,
+        }),
+        422,
+      );
+      assertReadable(
+        await postRaw(jo, '/tickets/new', json, 'application/json', { 'X-CSRF-Token': token }),
+        422,
+      );
+      assertReadable(
+        await postRaw(anon, '/tickets/login', 'garbage', 'application/octet-stream'),
+        403,
+      );
       assert.deepEqual(await tenantRows(), before);
     });
 
     it('a gzip body that is not gzip gets a 4xx page', async () => {
       const token = await tokenFor(jo, ticketPage());
-      const res = await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${token}&body=x`, FORM, { 'Content-Encoding': 'gzip' });
+      const res = await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${token}&body=x`, FORM, {
+        'Content-Encoding': 'gzip',
+      });
       assertReadable(res);
-      const odd = await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${token}&body=x`, FORM, { 'Content-Encoding': 'br, x-unknown' });
+      const odd = await postRaw(jo, `${ticketPage()}/replies`, `_csrf=${token}&body=x`, FORM, {
+        'Content-Encoding': 'br, x-unknown',
+      });
       assertReadable(odd);
     });
   });
@@ -323,7 +465,15 @@ describe('bad input', () => {
       const ignored = await jo.get('/tickets?after[a]=1');
       assert.equal(ignored.status, 200, 'a bracketed name is just an unknown parameter');
       assert.match($(ignored.text)('h1').text(), /Your tickets/);
-      for (const path of ['/tickets/%E0%A4%A', '/TICKETS', '/Tickets/LOGIN/abc', '/tickets/%', '/tickets/login/%FF', `/tickets/login/${'x'.repeat(5000)}`, '/tickets/brand/logo-abc']) {
+      for (const path of [
+        '/tickets/%E0%A4%A',
+        '/TICKETS',
+        '/Tickets/LOGIN/abc',
+        '/tickets/%',
+        '/tickets/login/%FF',
+        `/tickets/login/${'x'.repeat(5000)}`,
+        '/tickets/brand/logo-abc',
+      ]) {
         assertReadable(await anon.get(path), undefined, path);
       }
     });
@@ -333,9 +483,14 @@ describe('bad input', () => {
     function assertShownAsText(res: Response, payload: string, where: string): void {
       const page = $(res.text);
       assert.equal(page(INJECTED).length, 0, `${where}: nothing injected for ${payload}`);
-      assert.ok(page('main').text().includes(payload) || page('main').find('input, textarea').toArray().some(
-        (el) => page(el).val() === payload,
-      ), `${where}: ${payload} shown as text`);
+      assert.ok(
+        page('main').text().includes(payload) ||
+          page('main')
+            .find('input, textarea')
+            .toArray()
+            .some((el) => page(el).val() === payload),
+        `${where}: ${payload} shown as text`,
+      );
       if (payload.includes('<')) assert.ok(res.text.includes('&lt;'), `${where}: escaped`);
     }
 
@@ -353,15 +508,23 @@ describe('bad input', () => {
         assert.equal(page.status, 200);
         assertShownAsText(page, payload, 'ticket page');
         assert.equal($(page.text)('h1').text(), payload, 'the subject as the heading');
-        assert.ok($(page.text)('title').text().includes(payload), 'the title holds the text, escaped');
+        assert.ok(
+          $(page.text)('title').text().includes(payload),
+          'the title holds the text, escaped',
+        );
         const landing = await visitor.get('/tickets');
         assertShownAsText(landing, payload, 'landing page');
       }
       const stored = await rows<{ subject: string }>('select subject from tickets order by number');
       assert.deepEqual(stored.map((r) => r.subject).slice(1), PAYLOADS, 'stored verbatim');
-      const bodies = await rows<{ body: string }>('select body from messages where author_kind = ? order by created_at', ['requester']);
+      const bodies = await rows<{ body: string }>(
+        'select body from messages where author_kind = ? order by created_at',
+        ['requester'],
+      );
       for (const payload of PAYLOADS) assert.ok(bodies.some((b) => b.body === payload));
-      const [sam] = await rows<{ name: string }>("select name from requesters where email = 'sam@example.com'");
+      const [sam] = await rows<{ name: string }>(
+        "select name from requesters where email = 'sam@example.com'",
+      );
       assert.equal(sam!.name, PAYLOADS[0], 'the first name given is kept verbatim');
     });
 
@@ -371,40 +534,62 @@ describe('bad input', () => {
         const reply = await jo.submit(ticketPage(), `${ticketPage()}/replies`, { body: payload });
         assert.equal(reply.status, 303);
         await rows("update tickets set status = 'resolved' where id = ?", [ticket.id]);
-        const rated = await jo.submit(ticketPage(), `${ticketPage()}/rating`, { rating: '3', comment: payload });
+        const rated = await jo.submit(ticketPage(), `${ticketPage()}/rating`, {
+          rating: '3',
+          comment: payload,
+        });
         assert.equal(rated.status, 303);
         const page = await jo.get(ticketPage());
         assertShownAsText(page, payload, 'ticket page');
         assert.equal($(page.text)('.message-body').last().text(), payload);
         assert.equal($(page.text)('#comment').val(), payload, 'the comment in its field');
-        const [stored] = await rows<{ rating_comment: string }>('select rating_comment from tickets where id = ?', [ticket.id]);
+        const [stored] = await rows<{ rating_comment: string }>(
+          'select rating_comment from tickets where id = ?',
+          [ticket.id],
+        );
         assert.equal(stored!.rating_comment, payload);
       }
     });
 
     it('a signed-in requester’s new ticket subject is shown as text in the list', async () => {
       const payload = PAYLOADS[1]!;
-      const res = await jo.submit('/tickets/new', '/tickets/new', { subject: payload, description: payload });
+      const res = await jo.submit('/tickets/new', '/tickets/new', {
+        subject: payload,
+        description: payload,
+      });
       assert.equal(res.status, 303);
       const list = await jo.get('/tickets');
       assertShownAsText(list, payload, 'ticket list');
-      assert.ok($(list.text)('table a').toArray().some((a) => $(list.text)(a).text() === payload));
+      assert.ok(
+        $(list.text)('table a')
+          .toArray()
+          .some((a) => $(list.text)(a).text() === payload),
+      );
     });
 
     it('a form refused with 422 shows the submitted markup back as text in its fields', async () => {
       for (const payload of PAYLOADS) {
-        const res = await anon.submit('/tickets/new', '/tickets/new', { name: payload, email: payload, subject: payload, description: '' });
+        const res = await anon.submit('/tickets/new', '/tickets/new', {
+          name: payload,
+          email: payload,
+          subject: payload,
+          description: '',
+        });
         assertReadable(res, 422);
         const page = $(res.text);
         assert.equal(page(INJECTED).length, 0);
         assert.equal(page('#name').val(), payload);
         assert.equal(page('#subject').val(), payload);
         assert.equal(page('#email').val(), payload);
-        const login = await anon.submit('/tickets/login', '/tickets/login', { email: `${payload}@example.com` });
+        const login = await anon.submit('/tickets/login', '/tickets/login', {
+          email: `${payload}@example.com`,
+        });
         assertReadable(login, 422);
         assert.equal($(login.text)(INJECTED).length, 0);
         assert.equal($(login.text)('#email').val(), `${payload}@example.com`);
-        const reply = await jo.submit(ticketPage(), `${ticketPage()}/replies`, { body: `${payload}${'x'.repeat(defaultLimits.body)}` });
+        const reply = await jo.submit(ticketPage(), `${ticketPage()}/replies`, {
+          body: `${payload}${'x'.repeat(defaultLimits.body)}`,
+        });
         assertReadable(reply, 422);
         assert.equal($(reply.text)(INJECTED).length, 0);
       }
@@ -413,8 +598,15 @@ describe('bad input', () => {
 
     it('an email address with markup in its local part is refused', async () => {
       const before = await tenantRows();
-      for (const email of ['<script>@example.com', '"><img src=x onerror=1>@example.com', 'a<b>@example.com']) {
-        const res = await anon.submit('/tickets/new', '/tickets/new', { ...anonymousTicket, email });
+      for (const email of [
+        '<script>@example.com',
+        '"><img src=x onerror=1>@example.com',
+        'a<b>@example.com',
+      ]) {
+        const res = await anon.submit('/tickets/new', '/tickets/new', {
+          ...anonymousTicket,
+          email,
+        });
         assertReadable(res, 422);
         assert.equal($(res.text)('#email-error').length, 1);
       }

@@ -26,15 +26,27 @@ describe('security headers and markup without inline code', () => {
 
     const anon = new Browser(t);
     const pages: PortalPage[] = [];
-    const visit = async (name: string, status: number, res: Promise<Response>): Promise<Response> => {
+    const visit = async (
+      name: string,
+      status: number,
+      res: Promise<Response>,
+    ): Promise<Response> => {
       const r = await res;
       pages.push({ name, status, res: r });
       return r;
     };
     await visit('landing', 200, anon.get('/tickets'));
     await visit('login', 200, anon.get('/tickets/login'));
-    await visit('login with errors', 422, anon.submit('/tickets/login', '/tickets/login', { email: 'nope' }));
-    await visit('check email', 200, anon.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' }));
+    await visit(
+      'login with errors',
+      422,
+      anon.submit('/tickets/login', '/tickets/login', { email: 'nope' }),
+    );
+    await visit(
+      'check email',
+      200,
+      anon.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' }),
+    );
     const [mail] = await t.deliverMail();
     const link = new URL(signInLinkOf(mail!.text)).pathname;
     await visit('confirm sign-in', 200, anon.get(link));
@@ -46,7 +58,13 @@ describe('security headers and markup without inline code', () => {
     assert.equal(confirmed.status, 303, 'signed in');
     await visit('ticket list', 200, anon.get('/tickets'));
     await visit('ticket', 200, anon.get(`/tickets/${ticket.reference}`));
-    await visit('ticket with errors', 422, anon.submit(`/tickets/${ticket.reference}`, `/tickets/${ticket.reference}/replies`, { body: '' }));
+    await visit(
+      'ticket with errors',
+      422,
+      anon.submit(`/tickets/${ticket.reference}`, `/tickets/${ticket.reference}/replies`, {
+        body: '',
+      }),
+    );
     await visit('new ticket signed in', 200, anon.get('/tickets/new'));
     await visit('403', 403, anon.post('/tickets/logout'));
     return pages;
@@ -66,14 +84,21 @@ describe('security headers and markup without inline code', () => {
   it('every portal page answers with its expected status', async () => {
     for (const page of await everyPortalPage()) {
       assert.equal(page.res.status, page.status, page.name);
-      assert.match(page.res.headers['content-type'] ?? '', /^text\/html; charset=utf-8/i, page.name);
+      assert.match(
+        page.res.headers['content-type'] ?? '',
+        /^text\/html; charset=utf-8/i,
+        page.name,
+      );
     }
   });
 
   it('every portal page sends a strict Content-Security-Policy without unsafe-inline', async () => {
     for (const { name, res } of await everyPortalPage()) {
       const csp = directives(res);
-      assert.ok(!(res.headers['content-security-policy'] as string).includes('unsafe-'), `${name}: no unsafe-*`);
+      assert.ok(
+        !(res.headers['content-security-policy'] as string).includes('unsafe-'),
+        `${name}: no unsafe-*`,
+      );
       assert.deepEqual(csp.get('default-src'), ["'self'"], name);
       assert.deepEqual(csp.get('script-src'), ["'self'"], name);
       assert.deepEqual(csp.get('style-src'), ["'self'"], name);
@@ -115,7 +140,9 @@ describe('security headers and markup without inline code', () => {
         assert.equal(page(el).text().trim(), '', `${name}: no inline script body`);
       });
       page('*').each((_i, el) => {
-        for (const attribute of Object.keys((el as { attribs?: Record<string, string> }).attribs ?? {})) {
+        for (const attribute of Object.keys(
+          (el as { attribs?: Record<string, string> }).attribs ?? {},
+        )) {
           assert.ok(!/^on/i.test(attribute), `${name}: no ${attribute}= handler`);
         }
       });
@@ -158,18 +185,27 @@ describe('security headers and markup without inline code', () => {
   it('compresses pages and stylesheets with gzip when the browser accepts it', async () => {
     await aWorkspace('acme');
     const browser = new Browser(t);
-    const page = await browser.agent.get('/tickets').set('Host', 'acme.localhost').set('Accept-Encoding', 'gzip');
+    const page = await browser.agent
+      .get('/tickets')
+      .set('Host', 'acme.localhost')
+      .set('Accept-Encoding', 'gzip');
     assert.equal(page.status, 200);
     assert.equal(page.headers['content-encoding'], 'gzip');
     assert.match($(page.text)('h1').text(), /Get help/, 'the page still reads correctly');
-    const css = await browser.agent.get('/assets/css/app.css').set('Host', 'acme.localhost').set('Accept-Encoding', 'gzip');
+    const css = await browser.agent
+      .get('/assets/css/app.css')
+      .set('Host', 'acme.localhost')
+      .set('Accept-Encoding', 'gzip');
     assert.equal(css.status, 200);
     assert.equal(css.headers['content-encoding'], 'gzip');
   });
 
   it('does not compress when the browser does not ask for it', async () => {
     await aWorkspace('acme');
-    const res = await new Browser(t).agent.get('/tickets').set('Host', 'acme.localhost').set('Accept-Encoding', 'identity');
+    const res = await new Browser(t).agent
+      .get('/tickets')
+      .set('Host', 'acme.localhost')
+      .set('Accept-Encoding', 'identity');
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-encoding'], undefined);
   });

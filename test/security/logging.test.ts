@@ -45,7 +45,11 @@ describe('what the logs never hold', () => {
 
     assert.ok(!logText().includes(token), 'no log line holds the token');
     const urls = requestUrls();
-    assert.equal(urls.filter((url) => url === '/tickets/login/[redacted]').length, 3, 'GET, HEAD and POST logged, redacted');
+    assert.equal(
+      urls.filter((url) => url === '/tickets/login/[redacted]').length,
+      3,
+      'GET, HEAD and POST logged, redacted',
+    );
   });
 
   it('a used, expired or wrong link is not logged either', async () => {
@@ -59,7 +63,10 @@ describe('what the logs never hold', () => {
     const text = logText();
     assert.ok(!text.includes(token));
     assert.ok(!text.includes(madeUp));
-    assert.ok(requestUrls().includes('/tickets/login/[redacted]?utm_source=mail'), 'the rest of the URL stays readable');
+    assert.ok(
+      requestUrls().includes('/tickets/login/[redacted]?utm_source=mail'),
+      'the rest of the URL stays readable',
+    );
   });
 
   it('a link whose path is written in other letter case is redacted too', async () => {
@@ -79,12 +86,19 @@ describe('what the logs never hold', () => {
     const cookie = browser.cookie('portal_sid');
     assert.ok(cookie, 'a session cookie was set');
     await browser.get('/tickets');
-    await browser.post('/tickets/logout', {}, { 'X-CSRF-Token': csrf, Cookie: `portal_sid=${cookie}` });
+    await browser.post(
+      '/tickets/logout',
+      {},
+      { 'X-CSRF-Token': csrf, Cookie: `portal_sid=${cookie}` },
+    );
     const text = logText();
     assert.ok(!text.includes(cookie), 'no session cookie');
     assert.ok(!text.includes(decodeURIComponent(cookie)), 'no session cookie (decoded)');
     assert.ok(!text.includes(csrf), 'no CSRF token');
-    assert.ok(!/portal_sid|set-cookie|x-csrf-token|"cookie"/i.test(text), 'no cookie or CSRF header at all');
+    assert.ok(
+      !/portal_sid|set-cookie|x-csrf-token|"cookie"/i.test(text),
+      'no cookie or CSRF header at all',
+    );
   });
 
   it('form fields are not logged (a refused form neither)', async () => {
@@ -96,7 +110,13 @@ describe('what the logs never hold', () => {
     });
     await browser.post('/tickets/login', { email: 'nocsrf@example.com', _csrf: 'made-up-token' });
     const text = logText();
-    for (const value of ['Secret Name', 'secret@example.com', 'Secret subject', 'nocsrf@example.com', 'made-up-token']) {
+    for (const value of [
+      'Secret Name',
+      'secret@example.com',
+      'Secret subject',
+      'nocsrf@example.com',
+      'made-up-token',
+    ]) {
       assert.ok(!text.includes(value), value);
     }
   });

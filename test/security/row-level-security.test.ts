@@ -55,7 +55,9 @@ describe('row-level security', () => {
     samTicket = await aTicket(acme, sam, { subject: 'Sam’s invoice' });
     globexTicket = await aTicket(globex, gail, { subject: 'Gail’s login' });
     await anAgentMessage(joTicket, agent, 'We are on it.');
-    await anAgentMessage(joTicket, agent, 'INTERNAL: customer is on the naughty list', { internal: true });
+    await anAgentMessage(joTicket, agent, 'INTERNAL: customer is on the naughty list', {
+      internal: true,
+    });
     await anAgentMessage(samTicket, agent, 'INTERNAL: sam note', { internal: true });
     await anAgentMessage(globexTicket, globexAgent, 'INTERNAL: globex note', { internal: true });
     await withScope(db, { kind: 'system' }, async (trx) => {
@@ -82,13 +84,17 @@ describe('row-level security', () => {
     return list.map((r) => r.id).sort();
   }
 
-  const requesterScope = (): Scope => ({ kind: 'requester', workspaceId: acme.id, requesterId: jo.id });
+  const requesterScope = (): Scope => ({
+    kind: 'requester',
+    workspaceId: acme.id,
+    requesterId: jo.id,
+  });
 
   describe('the database role', () => {
     it('the app connects as a role that is neither superuser nor BYPASSRLS', async () => {
-      const result = await db.raw<{ rows: { rolname: string; rolsuper: boolean; rolbypassrls: boolean }[] }>(
-        'select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user',
-      );
+      const result = await db.raw<{
+        rows: { rolname: string; rolsuper: boolean; rolbypassrls: boolean }[];
+      }>('select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user');
       const [role] = result.rows;
       assert.ok(role, 'the current role is known');
       assert.notEqual(role.rolname, 'postgres');
@@ -98,7 +104,13 @@ describe('row-level security', () => {
 
     it('every tenant table has row-level security enabled and forced (the app role owns them)', async () => {
       const result = await db.raw<{
-        rows: { relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; owner: string; me: string }[];
+        rows: {
+          relname: string;
+          relrowsecurity: boolean;
+          relforcerowsecurity: boolean;
+          owner: string;
+          me: string;
+        }[];
       }>(
         `select c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) as owner,
                 current_user as me
@@ -109,7 +121,11 @@ describe('row-level security', () => {
       assert.deepEqual(result.rows.map((r) => r.relname).sort(), [...TENANT_TABLES].sort());
       for (const row of result.rows) {
         assert.equal(row.relrowsecurity, true, `${row.relname}: row level security enabled`);
-        assert.equal(row.relforcerowsecurity, true, `${row.relname}: forced, so the owner is bound too`);
+        assert.equal(
+          row.relforcerowsecurity,
+          true,
+          `${row.relname}: forced, so the owner is bound too`,
+        );
         assert.equal(row.owner, row.me, `${row.relname}: owned by the app role`);
       }
     });
@@ -129,23 +145,39 @@ describe('row-level security', () => {
     });
 
     it('cannot load someone else’s ticket by number', async () => {
-      const found = await withScope(db, requesterScope(), (trx) => tickets.findByNumber(trx, acme.id, samTicket.number));
+      const found = await withScope(db, requesterScope(), (trx) =>
+        tickets.findByNumber(trx, acme.id, samTicket.number),
+      );
       assert.equal(found, undefined);
-      const own = await withScope(db, requesterScope(), (trx) => tickets.findByNumber(trx, acme.id, joTicket.number));
+      const own = await withScope(db, requesterScope(), (trx) =>
+        tickets.findByNumber(trx, acme.id, joTicket.number),
+      );
       assert.equal(own?.id, joTicket.id);
     });
 
     it('sees no internal notes, even when the query asks for them', async () => {
       const all = await select(requesterScope(), 'messages');
       assert.ok(all.length >= 2, 'the requester’s public messages are visible');
-      assert.ok(all.every((m) => m.internal === false), 'no internal note');
-      assert.ok(all.every((m) => m.ticket_id === joTicket.id), 'only messages of the requester’s tickets');
+      assert.ok(
+        all.every((m) => m.internal === false),
+        'no internal note',
+      );
+      assert.ok(
+        all.every((m) => m.ticket_id === joTicket.id),
+        'only messages of the requester’s tickets',
+      );
       const thread = await withScope(db, requesterScope(), (trx) =>
-        messages.listThread(trx, { workspaceId: acme.id, ticketId: joTicket.id, includeInternal: true }),
+        messages.listThread(trx, {
+          workspaceId: acme.id,
+          ticketId: joTicket.id,
+          includeInternal: true,
+        }),
       );
       assert.ok(thread.length >= 2);
       assert.ok(!thread.some((m) => m.body.startsWith('INTERNAL')));
-      const stored = await rows("select id from messages where ticket_id = ? and internal", [joTicket.id]);
+      const stored = await rows('select id from messages where ticket_id = ? and internal', [
+        joTicket.id,
+      ]);
       assert.equal(stored.length, 1, 'the internal note does exist');
     });
 
@@ -170,7 +202,10 @@ describe('row-level security', () => {
         ),
         /row-level security/,
       );
-      assert.equal((await rows("select id from messages where body = 'forged internal note'")).length, 0);
+      assert.equal(
+        (await rows("select id from messages where body = 'forged internal note'")).length,
+        0,
+      );
     });
 
     it('cannot write a message into someone else’s ticket', async () => {
@@ -192,25 +227,42 @@ describe('row-level security', () => {
 
     it('cannot change someone else’s ticket, nor hand its own to someone else', async () => {
       await withScope(db, requesterScope(), (trx) =>
-        tickets.setStatus(trx, { workspaceId: acme.id, id: samTicket.id, status: 'closed', at: new Date() }),
+        tickets.setStatus(trx, {
+          workspaceId: acme.id,
+          id: samTicket.id,
+          status: 'closed',
+          at: new Date(),
+        }),
       );
-      const [sams] = await rows<{ status: string }>('select status from tickets where id = ?', [samTicket.id]);
+      const [sams] = await rows<{ status: string }>('select status from tickets where id = ?', [
+        samTicket.id,
+      ]);
       assert.equal(sams!.status, 'open', 'the update found no row');
       await assert.rejects(
-        withScope(db, requesterScope(), (trx) => trx('tickets').where({ id: joTicket.id }).update({ requester_id: sam.id })),
+        withScope(db, requesterScope(), (trx) =>
+          trx('tickets').where({ id: joTicket.id }).update({ requester_id: sam.id }),
+        ),
         /row-level security/,
       );
     });
 
     it('cannot see another workspace’s rows even when its scope names that workspace’s requester', async () => {
-      const crossed: Scope = { kind: 'requester', workspaceId: acme.id, requesterId: globexTicket.requesterId };
+      const crossed: Scope = {
+        kind: 'requester',
+        workspaceId: acme.id,
+        requesterId: globexTicket.requesterId,
+      };
       assert.deepEqual(await select(crossed, 'tickets'), []);
       assert.deepEqual(await select(crossed, 'messages'), []);
     });
   });
 
   describe('a visitor scope', () => {
-    const visitorScope = (ticketIds: string[]): Scope => ({ kind: 'visitor', workspaceId: acme.id, ticketIds });
+    const visitorScope = (ticketIds: string[]): Scope => ({
+      kind: 'visitor',
+      workspaceId: acme.id,
+      ticketIds,
+    });
 
     it('sees only the tickets it holds and their public messages', async () => {
       const scope = visitorScope([samTicket.id]);
@@ -218,7 +270,11 @@ describe('row-level security', () => {
       const seen = await select(scope, 'messages');
       assert.ok(seen.length >= 1);
       assert.ok(seen.every((m) => m.ticket_id === samTicket.id && m.internal === false));
-      assert.deepEqual(ids(await select(scope, 'requesters')), [sam.id], 'only the ticket’s requester');
+      assert.deepEqual(
+        ids(await select(scope, 'requesters')),
+        [sam.id],
+        'only the ticket’s requester',
+      );
     });
 
     it('with no tickets sees nothing', async () => {
@@ -255,18 +311,30 @@ describe('row-level security', () => {
     it('sees all of its workspace’s tickets and notes, and none of another workspace’s', async () => {
       assert.deepEqual(ids(await select(agentScope(), 'tickets')), ids([joTicket, samTicket]));
       const seen = await select(agentScope(), 'messages');
-      assert.ok(seen.some((m) => m.internal === true), 'agents see internal notes');
+      assert.ok(
+        seen.some((m) => m.internal === true),
+        'agents see internal notes',
+      );
       assert.ok(seen.every((m) => m.workspace_id === acme.id));
       assert.ok(!seen.some((m) => m.ticket_id === globexTicket.id));
       assert.ok((await select(agentScope(), 'users')).every((u) => u.workspace_id === acme.id));
-      assert.ok((await select(agentScope(), 'requesters')).every((r) => r.workspace_id === acme.id));
+      assert.ok(
+        (await select(agentScope(), 'requesters')).every((r) => r.workspace_id === acme.id),
+      );
     });
 
     it('cannot write into another workspace', async () => {
       await withScope(db, agentScope(), (trx) =>
-        tickets.setStatus(trx, { workspaceId: globex.id, id: globexTicket.id, status: 'closed', at: new Date() }),
+        tickets.setStatus(trx, {
+          workspaceId: globex.id,
+          id: globexTicket.id,
+          status: 'closed',
+          at: new Date(),
+        }),
       );
-      const [theirs] = await rows<{ status: string }>('select status from tickets where id = ?', [globexTicket.id]);
+      const [theirs] = await rows<{ status: string }>('select status from tickets where id = ?', [
+        globexTicket.id,
+      ]);
       assert.equal(theirs!.status, 'open');
       await assert.rejects(
         withScope(db, agentScope(), (trx) =>
@@ -292,7 +360,10 @@ describe('row-level security', () => {
     it('sees only its own workspace’s sign-in tokens and no tickets or messages', async () => {
       const scope: Scope = { kind: 'signin', workspaceId: acme.id };
       const tokens = await select(scope, 'login_tokens');
-      assert.deepEqual(tokens.map((r) => r.email), ['jo@example.com']);
+      assert.deepEqual(
+        tokens.map((r) => r.email),
+        ['jo@example.com'],
+      );
       assert.deepEqual(await select(scope, 'tickets'), []);
       assert.deepEqual(await select(scope, 'messages'), []);
     });
@@ -317,12 +388,18 @@ describe('row-level security', () => {
     it('a scope ends with its transaction: nothing leaks to the next query on the same connection', async () => {
       const single = createDb(testDatabase().url, 1);
       try {
-        const scoped = await withScope(single, { kind: 'agent', workspaceId: acme.id }, (trx) => trx('tickets').select<Row[]>());
+        const scoped = await withScope(single, { kind: 'agent', workspaceId: acme.id }, (trx) =>
+          trx('tickets').select<Row[]>(),
+        );
         assert.equal(scoped.length, 2);
-        const [pid1] = (await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows;
+        const [pid1] = (
+          await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')
+        ).rows;
         assert.deepEqual(await single('tickets').select(), []);
         assert.deepEqual(await single.transaction((trx) => trx('messages').select()), []);
-        const [pid2] = (await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows;
+        const [pid2] = (
+          await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')
+        ).rows;
         assert.equal(pid1!.pid, pid2!.pid, 'one and the same connection throughout');
       } finally {
         await single.destroy();
@@ -331,7 +408,9 @@ describe('row-level security', () => {
 
     it('cannot insert tenant rows', async () => {
       await assert.rejects(
-        db.transaction((trx) => trx('requesters').insert({ workspace_id: acme.id, email: 'ghost@example.com' })),
+        db.transaction((trx) =>
+          trx('requesters').insert({ workspace_id: acme.id, email: 'ghost@example.com' }),
+        ),
         /row-level security/,
       );
       await assert.rejects(

@@ -80,7 +80,11 @@ export function renderBranding(
   res.status(status).render('admin/branding.njk', {
     section: 'settings',
     settingsPage: 'branding',
-    values: page.values ?? { name: workspace.name, colourPicker: workspace.primaryColor, colour: '' },
+    values: page.values ?? {
+      name: workspace.name,
+      colourPicker: workspace.primaryColor,
+      colour: '',
+    },
     current: {
       name: workspace.name,
       colour: workspace.primaryColor,
@@ -103,14 +107,22 @@ export function get(req: Request, res: Response): void {
 export async function post(req: Request, res: Response): Promise<void> {
   const { config, db } = depsOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const values = { name: text(body.name), colourPicker: text(body.colourPicker), colour: text(body.colour) };
+  const values = {
+    name: text(body.name),
+    colourPicker: text(body.colourPicker),
+    colour: text(body.colour),
+  };
   const form = parseForm(brandingForm(config.limits.name), body);
   if (!form.ok) return renderBranding(req, res, 422, { values, errors: form.errors });
   const colour = form.data.colour || form.data.colourPicker;
-  if (!colour) return renderBranding(req, res, 422, { values, errors: fieldError('colourPicker', NO_COLOUR) });
+  if (!colour)
+    return renderBranding(req, res, 422, { values, errors: fieldError('colourPicker', NO_COLOUR) });
   const workspaceId = res.locals.workspace.id;
   await withScope(db, { kind: 'agent', workspaceId }, (trx) =>
-    workspaces.update(trx, workspaceId, { name: form.data.name, primaryColor: colour.toLowerCase() }),
+    workspaces.update(trx, workspaceId, {
+      name: form.data.name,
+      primaryColor: colour.toLowerCase(),
+    }),
   );
   req.session.flash = 'branding-saved';
   res.redirect(303, paths.admin.branding);

@@ -19,7 +19,10 @@ export async function get(req: Request, res: Response): Promise<void> {
   const search = ticketSearchFor(workspace.slug, parsed.filters);
   try {
     await withScope(db, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
-      const tickets = await ticketSearch.openExportCursor(trx, { workspaceId: workspace.id, search });
+      const tickets = await ticketSearch.openExportCursor(trx, {
+        workspaceId: workspace.id,
+        search,
+      });
       res.attachment(exportFilename(workspace.slug, clock.now()));
       res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store' });
       // pipeline destroys every stage when the client goes away or a stage fails, which ends the

@@ -6,7 +6,12 @@ import type { ListedTicket } from '../../models/ticket-search';
 import { paths } from '../../routes/paths';
 import { decodeActivityCursor, encodeActivityCursor } from '../../services/cursors';
 import { formatReference } from '../../services/references';
-import { filtersQuery, parseInboxFilters, searchMaxLength, ticketSearchFor } from '../../validation/inbox-filters';
+import {
+  filtersQuery,
+  parseInboxFilters,
+  searchMaxLength,
+  ticketSearchFor,
+} from '../../validation/inbox-filters';
 
 const EXCERPT_LENGTH = 80;
 
@@ -70,7 +75,9 @@ export async function get(req: Request, res: Response): Promise<void> {
     rows.length > config.pageSize && last
       ? withQuery(
           paths.admin.inbox,
-          filtersQuery(filters, { after: encodeActivityCursor({ at: last.lastActivityAt, id: last.id }) }),
+          filtersQuery(filters, {
+            after: encodeActivityCursor({ at: last.lastActivityAt, id: last.id }),
+          }),
         )
       : undefined;
   res.render('admin/inbox.njk', {

@@ -2,7 +2,12 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import { withScope } from '../../db/scopes';
-import { adminSession, destroySession, regenerateSession, saveSession } from '../../middleware/sessions';
+import {
+  adminSession,
+  destroySession,
+  regenerateSession,
+  saveSession,
+} from '../../middleware/sessions';
 import { paths } from '../../routes/paths';
 import { authenticate } from '../../services/agent-auth';
 import { emailField } from '../../validation/fields';
@@ -11,7 +16,10 @@ import { fieldError, parseForm } from '../../validation/form-errors';
 function loginForm(maxEmail: number) {
   return z.object({
     email: emailField(maxEmail),
-    password: z.string({ error: 'Enter your password' }).min(1, 'Enter your password').max(1024, 'Enter your password'),
+    password: z
+      .string({ error: 'Enter your password' })
+      .min(1, 'Enter your password')
+      .max(1024, 'Enter your password'),
   });
 }
 
@@ -36,7 +44,11 @@ export async function post(req: Request, res: Response): Promise<void> {
   const attempt = { workspaceId: workspace.id, email: form.data.email, ip: req.ip ?? '' };
   await rateLimits.agentLoginAllowed(attempt);
   const user = await withScope(db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    authenticate(trx, { workspaceId: workspace.id, email: form.data.email, password: form.data.password }),
+    authenticate(trx, {
+      workspaceId: workspace.id,
+      email: form.data.email,
+      password: form.data.password,
+    }),
   );
   if (!user) {
     await rateLimits.agentLoginFailed(attempt);

@@ -21,7 +21,8 @@ export async function get(req: Request, res: Response): Promise<void> {
 /** The upload was parsed (into memory, capped) by logoUpload; here its content decides. */
 export async function post(req: Request, res: Response): Promise<void> {
   const check = checkLogo(req.file);
-  if (!check.ok) return renderBranding(req, res, 422, { errors: fieldError('logo', check.message) });
+  if (!check.ok)
+    return renderBranding(req, res, 422, { errors: fieldError('logo', check.message) });
   const workspaceId = res.locals.workspace.id;
   await withScope(depsOf(req).db, { kind: 'agent', workspaceId }, (trx) =>
     workspaces.setLogo(trx, workspaceId, { content: check.content, type: check.type }),

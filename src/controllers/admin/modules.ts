@@ -10,10 +10,20 @@ import { parseForm, type FormErrors } from '../../validation/form-errors';
 
 // An unticked checkbox sends nothing; a ticked one sends its value, "on".
 const modulesForm = z.object({
-  portal: z.literal('on', { error: 'Tick the box to turn the Tickets Portal on, or leave it empty to turn it off' }).optional(),
+  portal: z
+    .literal('on', {
+      error: 'Tick the box to turn the Tickets Portal on, or leave it empty to turn it off',
+    })
+    .optional(),
 });
 
-function render(req: Request, res: Response, status: number, portal: boolean, errors?: FormErrors): void {
+function render(
+  req: Request,
+  res: Response,
+  status: number,
+  portal: boolean,
+  errors?: FormErrors,
+): void {
   const workspace = res.locals.workspace;
   res.status(status).render('admin/modules.njk', {
     section: 'settings',

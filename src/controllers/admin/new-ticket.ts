@@ -14,11 +14,18 @@ function newTicketForm(limits: FieldLimits) {
     email: emailField(limits.email),
     name: textField(limits.name, { missing: "Enter the requester's name", label: 'Name' }),
     subject: textField(limits.subject, { missing: 'Enter a subject', label: 'Subject' }),
-    body: textField(limits.body, { missing: 'Enter the first message', label: 'First message' }, { multiline: true }),
+    body: textField(
+      limits.body,
+      { missing: 'Enter the first message', label: 'First message' },
+      { multiline: true },
+    ),
   });
 }
 
-function render(res: Response, form: { status?: number; values?: unknown; errors?: FormErrors } = {}): void {
+function render(
+  res: Response,
+  form: { status?: number; values?: unknown; errors?: FormErrors } = {},
+): void {
   res.status(form.status ?? 200).render('admin/new-ticket.njk', {
     section: 'inbox',
     values: form.values ?? {},

@@ -11,7 +11,9 @@ import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
 
 function replyForm(max: number) {
   return z.object({
-    visibility: z.enum(['public', 'internal'], { error: 'Choose a public reply or an internal note' }),
+    visibility: z.enum(['public', 'internal'], {
+      error: 'Choose a public reply or an internal note',
+    }),
     body: textField(max, { missing: 'Enter a message', label: 'Message' }, { multiline: true }),
     // Blank: the default (Pending after a public reply, unchanged after a note).
     replyStatus: z
@@ -45,6 +47,10 @@ export async function post(req: Request, res: Response): Promise<void> {
     res.redirect(303, ticketPath(res, ticket));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    await renderTicketPage(req, res, { status: 422, errors: fieldError(error.field, error.message), values });
+    await renderTicketPage(req, res, {
+      status: 422,
+      errors: fieldError(error.field, error.message),
+      values,
+    });
   }
 }

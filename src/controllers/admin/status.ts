@@ -14,7 +14,12 @@ const statusForm = z.object({
 export async function post(req: Request, res: Response): Promise<void> {
   const { clock } = depsOf(req);
   const form = parseForm(statusForm, req.body);
-  if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values: req.body as unknown });
+  if (!form.ok)
+    return renderTicketPage(req, res, {
+      status: 422,
+      errors: form.errors,
+      values: req.body as unknown,
+    });
   const ticket = await withAgentTicket(req, res, async (trx, ticket) => {
     await changeStatus(trx, { ticket, status: form.data.status, at: clock.now() });
     return ticket;

@@ -88,6 +88,7 @@ export async function renderTicketPage(
  * routes after this one (e.g. /admin/tickets/export.csv) and, failing those, to the 404 page.
  */
 export async function get(req: Request, res: Response, next: NextFunction): Promise<void> {
-  if (parseReference(res.locals.workspace.slug, referenceOf(req)) === undefined) return next('route');
+  if (parseReference(res.locals.workspace.slug, referenceOf(req)) === undefined)
+    return next('route');
   await renderTicketPage(req, res);
 }

@@ -77,7 +77,13 @@ export async function post(req: Request, res: Response): Promise<void> {
   // Hash before the transaction: scrypt takes a while and needs no database.
   const passwordHash = await hashPassword(form.data.password);
   const user = await withScope(db, { kind: 'agent', workspaceId }, (trx) =>
-    users.insert(trx, { workspaceId, email: form.data.email, name: form.data.name, role: form.data.role, passwordHash }),
+    users.insert(trx, {
+      workspaceId,
+      email: form.data.email,
+      name: form.data.name,
+      role: form.data.role,
+      passwordHash,
+    }),
   );
   if (!user) return render(req, res, 422, values, fieldError('email', DUPLICATE));
   req.session.flash = 'user-added';

@@ -13,13 +13,18 @@ export function stylesheet(req: Request, res: Response): void {
   if (req.params.version !== brandVersion(workspace.primaryColor, workspace.logoVersion)) {
     throw new NotFoundError();
   }
-  res.set('Cache-Control', IMMUTABLE).type('text/css').send(brandStylesheet(workspace.primaryColor));
+  res
+    .set('Cache-Control', IMMUTABLE)
+    .type('text/css')
+    .send(brandStylesheet(workspace.primaryColor));
 }
 
 export async function logo(req: Request, res: Response): Promise<void> {
   const { db } = depsOf(req);
   const workspace = res.locals.workspace;
-  const found = await withScope(db, { kind: 'system' }, (trx) => workspaces.findLogo(trx, workspace.id));
+  const found = await withScope(db, { kind: 'system' }, (trx) =>
+    workspaces.findLogo(trx, workspace.id),
+  );
   if (!found || req.params.version !== String(found.version)) throw new NotFoundError();
   res
     .set('Cache-Control', IMMUTABLE)

@@ -28,7 +28,12 @@ export async function get(req: Request, res: Response): Promise<void> {
   }
   const after = decodeActivityCursor(req.query.after);
   const rows = await withScope(db, portalScope(workspace.id, viewer), (trx) =>
-    listViewerTickets(trx, { workspaceId: workspace.id, viewer, after, limit: config.pageSize + 1 }),
+    listViewerTickets(trx, {
+      workspaceId: workspace.id,
+      viewer,
+      after,
+      limit: config.pageSize + 1,
+    }),
   );
   const page = rows.slice(0, config.pageSize);
   const last = page[page.length - 1];

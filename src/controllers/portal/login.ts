@@ -22,12 +22,18 @@ export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const form = parseForm(loginForm(deps.config.limits.email), req.body);
   if (!form.ok) {
-    res.status(422).render('portal/login.njk', { values: req.body as unknown, errors: form.errors });
+    res
+      .status(422)
+      .render('portal/login.njk', { values: req.body as unknown, errors: form.errors });
     return;
   }
   const { email } = form.data;
   const workspace = res.locals.workspace;
-  const send = await deps.rateLimits.signinRequest({ workspaceId: workspace.id, email, ip: req.ip ?? '' });
+  const send = await deps.rateLimits.signinRequest({
+    workspaceId: workspace.id,
+    email,
+    ip: req.ip ?? '',
+  });
   if (send) {
     await withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
       sendSignInLink(

@@ -33,7 +33,10 @@ function anonymousForm(limits: FieldLimits) {
   });
 }
 
-function render(res: Response, form: { status?: number; values?: unknown; errors?: unknown } = {}): void {
+function render(
+  res: Response,
+  form: { status?: number; values?: unknown; errors?: unknown } = {},
+): void {
   res.status(form.status ?? 200).render('portal/new-ticket.njk', {
     signedIn: res.locals.viewer?.kind === 'requester',
     values: form.values ?? {},
@@ -60,8 +63,17 @@ async function postSignedIn(
   const workspace = res.locals.workspace;
   const form = parseForm(signedInForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
-  const ticket = await withScope(db, { kind: 'requester', workspaceId: workspace.id, requesterId: requester.id }, (trx) =>
-    openTicket(trx, { workspace, requester, subject: form.data.subject, body: form.data.description, at: clock.now() }),
+  const ticket = await withScope(
+    db,
+    { kind: 'requester', workspaceId: workspace.id, requesterId: requester.id },
+    (trx) =>
+      openTicket(trx, {
+        workspace,
+        requester,
+        subject: form.data.subject,
+        body: form.data.description,
+        at: clock.now(),
+      }),
   );
   req.session.flash = 'created';
   res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
@@ -79,7 +91,10 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
     return render(res, {
       status: 422,
       values: body,
-      errors: fieldError('subject', 'We could not accept this form. Leave the hidden "website" field empty and try again.'),
+      errors: fieldError(
+        'subject',
+        'We could not accept this form. Leave the hidden "website" field empty and try again.',
+      ),
     });
   }
   const form = parseForm(anonymousForm(config.limits), body);
@@ -101,7 +116,8 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   const sameVisitor = req.session.workspaceId === workspace.id && !req.session.requesterId;
   const earlier = sameVisitor ? (req.session.visitorTicketIds ?? []) : [];
   // A visitor session's lifetime counts from its first ticket, not its latest.
-  const startedAt = sameVisitor && req.session.signedInAt !== undefined ? req.session.signedInAt : now.getTime();
+  const startedAt =
+    sameVisitor && req.session.signedInAt !== undefined ? req.session.signedInAt : now.getTime();
   await regenerateSession(req);
   req.session.workspaceId = workspace.id;
   req.session.visitorTicketIds = [...earlier, ticket.id];

@@ -28,12 +28,24 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
   try {
     const ticket = await withViewerTicket(req, res, (trx, ticket) =>
-      rateTicket(trx, { ticket, rating: form.data.rating, comment: form.data.comment, at: deps.clock.now() }),
+      rateTicket(trx, {
+        ticket,
+        rating: form.data.rating,
+        comment: form.data.comment,
+        at: deps.clock.now(),
+      }),
     );
     req.session.flash = 'rated';
-    res.redirect(303, `${paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number))}`);
+    res.redirect(
+      303,
+      `${paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number))}`,
+    );
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    await renderTicketPage(req, res, { status: 422, errors: fieldError(error.field, error.message), values });
+    await renderTicketPage(req, res, {
+      status: 422,
+      errors: fieldError(error.field, error.message),
+      values,
+    });
   }
 }

@@ -19,17 +19,30 @@ export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const form = parseForm(replyForm(deps.config.limits.body), req.body);
   if (!form.ok) {
-    return renderTicketPage(req, res, { status: 422, errors: form.errors, values: req.body as Record<string, unknown> });
+    return renderTicketPage(req, res, {
+      status: 422,
+      errors: form.errors,
+      values: req.body as Record<string, unknown>,
+    });
   }
   const viewer = viewerOf(res);
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
-      const requester = viewer.kind === 'requester' ? viewer.requester : await ticketRequester(trx, ticket);
-      await replyAsRequester(trx, { ticket, requester, body: form.data.body, at: deps.clock.now() });
+      const requester =
+        viewer.kind === 'requester' ? viewer.requester : await ticketRequester(trx, ticket);
+      await replyAsRequester(trx, {
+        ticket,
+        requester,
+        body: form.data.body,
+        at: deps.clock.now(),
+      });
       return ticket;
     });
     req.session.flash = 'replied';
-    res.redirect(303, paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number)));
+    res.redirect(
+      303,
+      paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number)),
+    );
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     await renderTicketPage(req, res, {

@@ -4,7 +4,13 @@ import { withScope } from '../../db/scopes';
 import type { Ticket } from '../../models/tickets';
 import type { Workspace } from '../../models/workspaces';
 import { paths } from '../../routes/paths';
-import { canBeRated, findViewerTicket, portalScope, publicThread, type PortalViewer } from '../../services/tickets';
+import {
+  canBeRated,
+  findViewerTicket,
+  portalScope,
+  publicThread,
+  type PortalViewer,
+} from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
 import { takeFlash } from '../../middleware/sessions';
 import { messageView, ticketView } from './ticket-view';
