@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   const server = createApp(deps).listen(config.port, () => {
     process.stdout.write(
       `Tickets Portal is running.\n  Demo portal: ${workspaceOrigin(config, 'acme')}${paths.portal.home}\n` +
-        `  (any workspace: ${workspaceOrigin(config, '<slug>')}${paths.portal.home})\n`,
+        `  (any workspace: ${workspaceOrigin(config, '<slug>')}${paths.portal.home})\n` +
+        `  Agent app:   ${workspaceOrigin(config, 'acme')}${paths.admin.root}` +
+        ` (first admin: npm run cli -- user:create --workspace acme --role admin ...)\n`,
     );
   });
 
