@@ -22,7 +22,8 @@ Commands:
   workspace:portal --slug <slug> on|off
       Switch a workspace's customer portal on or off.
   user:create --workspace <slug> --email <email> --name <name> --role admin|agent --password <password>
-      Create an account for the agent app (password: at least 12 characters).
+      Create an account for the agent app (password: at least 12 characters). With
+      --password - the password is read from standard input, out of sight of the process list.
   help
       Show this text.
 
@@ -49,13 +50,22 @@ interface Command {
   options: string[];
   positionals: number;
   /** Checks the arguments before any database is opened, and returns the work to do. */
-  prepare(values: Values, positionals: string[]): Work;
+  prepare(values: Values, positionals: string[]): Work | Promise<Work>;
 }
 
 function required(values: Values, name: string, usage: string): string {
   const value = values[name];
   if (value === undefined) throw new UsageError(`Missing option --${name} (usage: ${usage})`);
   return value;
+}
+
+/** All of standard input, without the one line end a shell or `echo` adds. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function onOff(value: string, what: string): boolean {
@@ -120,13 +130,15 @@ const commands: Record<string, Command> = {
       'user:create --workspace <slug> --email <email> --name <name> --role admin|agent --password <password>',
     options: ['workspace', 'email', 'name', 'role', 'password'],
     positionals: 0,
-    prepare(values) {
+    async prepare(values) {
+      const password = required(values, 'password', this.usage);
       const input = {
         workspaceSlug: required(values, 'workspace', this.usage),
         email: required(values, 'email', this.usage),
         name: required(values, 'name', this.usage),
         role: required(values, 'role', this.usage),
-        password: required(values, 'password', this.usage),
+        // Read before any transaction opens, so none waits on a typist.
+        password: password === '-' ? await readStdin() : password,
       };
       return async ({ trx, config }) => {
         const { user, workspace } = await createUserAccount(trx, config.limits, input);
@@ -136,7 +148,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-function prepare(command: Command, args: string[]): Work {
+function prepare(command: Command, args: string[]): Work | Promise<Work> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -171,7 +183,7 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown command "${name}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const work = prepare(command, args);
+  const work = await prepare(command, args);
   const config = loadConfig();
   const target = await databaseTarget(config);
   const db = createDb(target.url, 2);

@@ -19,7 +19,7 @@ interface Run {
 }
 
 /** Runs the real CLI in its own process, with only the environment given here. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, ['src/cli.ts', ...args], {
       cwd: ROOT,
@@ -38,15 +38,20 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
   });
 }
 
 /** Against the suite's test database; DATA_DIR points at nothing real, so it is never used. */
-function cliOnTestDb(args: string[]): Promise<Run> {
-  return cli(args, {
-    DATABASE_URL: testDatabase().url,
-    DATA_DIR: path.join(os.tmpdir(), 'tickets-cli-unused'),
-  });
+function cliOnTestDb(args: string[], stdin = ''): Promise<Run> {
+  return cli(
+    args,
+    {
+      DATABASE_URL: testDatabase().url,
+      DATA_DIR: path.join(os.tmpdir(), 'tickets-cli-unused'),
+    },
+    stdin,
+  );
 }
 
 /** A refusal is one line on stderr, nothing on stdout, and no stack trace. */
@@ -233,6 +238,18 @@ describe('operator command line', function () {
         'the hash checks the password',
       );
       assert.ok(!(await verifyPassword('wrong password!', user!.password_hash)));
+    });
+
+    it('reads the password from standard input with --password -', async () => {
+      await aWorkspace('acme');
+      const run = await cliOnTestDb(userArgs({ password: '-' }), `${PASSWORD}\n`);
+      assert.equal(run.code, 0, run.stderr);
+      const [user] = await userRows();
+      assert.ok(
+        await verifyPassword(PASSWORD, user!.password_hash),
+        'the typed password, line end dropped',
+      );
+      assert.ok(!(await verifyPassword('-', user!.password_hash)));
     });
 
     it('refuses an address the portal would refuse and a password under 12 characters', async () => {
