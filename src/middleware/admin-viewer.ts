@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps';
-import { regenerateSession, sessionExpired } from './sessions';
+import { liveSession } from './sessions';
 import { withScope } from '../db/scopes';
 import { ForbiddenError } from '../errors';
 import * as users from '../models/users';
@@ -18,29 +18,15 @@ declare module 'express-serve-static-core' {
  * session never reaches here: it lives under another cookie, path and table.
  */
 export async function loadAgent(req: Request, res: Response, next: NextFunction): Promise<void> {
-  const { clock, config, db } = depsOf(req);
   const workspace = res.locals.workspace;
-  const session = req.session;
   res.locals.agent = undefined;
-  if (session.workspaceId !== workspace.id || !session.userId || session.signedInAt === undefined) {
-    return next();
-  }
-  const now = clock.now().getTime();
-  if (
-    sessionExpired(
-      { signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt },
-      now,
-      config.sessions,
-    )
-  ) {
-    await regenerateSession(req);
-    return next();
-  }
-  const userId = session.userId;
-  res.locals.agent = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
-    users.findById(trx, workspace.id, userId),
+  const userId = req.session.userId;
+  if (!(await liveSession(req, workspace.id)) || !userId) return next();
+  res.locals.agent = await withScope(
+    depsOf(req).db,
+    { kind: 'agent', workspaceId: workspace.id },
+    (trx) => users.findById(trx, workspace.id, userId),
   );
-  session.lastSeenAt = now;
   next();
 }
 

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps';
-import { regenerateSession, sessionExpired } from './sessions';
+import { liveSession, regenerateSession } from './sessions';
 import { withScope } from '../db/scopes';
 import * as requesters from '../models/requesters';
 import { paths } from '../routes/paths';
@@ -17,40 +17,24 @@ declare module 'express-serve-static-core' {
  * some days after sign-in (both in config), judged by the injected clock.
  */
 export async function loadViewer(req: Request, res: Response, next: NextFunction): Promise<void> {
-  const { clock, config, db } = depsOf(req);
   const workspace = res.locals.workspace;
   const session = req.session;
   res.locals.viewer = undefined;
-  if (session.workspaceId !== workspace.id || session.signedInAt === undefined) return next();
-
-  const now = clock.now().getTime();
-  if (
-    sessionExpired(
-      { signedInAt: session.signedInAt, lastSeenAt: session.lastSeenAt },
-      now,
-      config.sessions,
-    )
-  ) {
-    await regenerateSession(req);
-    return next();
-  }
+  if (!(await liveSession(req, workspace.id))) return next();
 
   if (session.requesterId) {
     const requesterId = session.requesterId;
     const requester = await withScope(
-      db,
+      depsOf(req).db,
       { kind: 'requester', workspaceId: workspace.id, requesterId },
       (trx) => requesters.findById(trx, workspace.id, requesterId),
     );
-    if (!requester) {
-      await regenerateSession(req);
-      return next();
-    }
-    res.locals.viewer = { kind: 'requester', requester };
+    // A requester who no longer exists signs nobody in.
+    if (!requester) await regenerateSession(req);
+    else res.locals.viewer = { kind: 'requester', requester };
   } else if (session.visitorTicketIds?.length) {
     res.locals.viewer = { kind: 'visitor', ticketIds: session.visitorTicketIds };
   }
-  session.lastSeenAt = now;
   next();
 }
 

@@ -3,6 +3,7 @@ import session from 'express-session';
 import type { Request, RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
+import { depsOf } from '../deps';
 
 declare module 'express-session' {
   interface SessionData {
@@ -63,14 +64,23 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
   });
 }
 
-/** Sessions end after a spell without use and at the latest some time after sign-in (config). */
-export function sessionExpired(
-  session: { signedInAt: number; lastSeenAt?: number },
-  now: number,
-  limits: Config['sessions'],
-): boolean {
-  const idleFor = now - (session.lastSeenAt ?? session.signedInAt);
-  return now - session.signedInAt >= limits.absoluteMs || idleFor >= limits.idleMs;
+/**
+ * Whether this request's session is a live one for this workspace: signed in (or holding a
+ * visitor's tickets) here, and neither idle too long nor past its maximum age, judged by the
+ * injected clock. An expired session is replaced by a fresh, empty one; a live one is touched.
+ */
+export async function liveSession(req: Request, workspaceId: string): Promise<boolean> {
+  const { signedInAt, lastSeenAt } = req.session;
+  if (req.session.workspaceId !== workspaceId || signedInAt === undefined) return false;
+  const limits = depsOf(req).config.sessions;
+  const now = depsOf(req).clock.now().getTime();
+  const idleFor = now - (lastSeenAt ?? signedInAt);
+  if (now - signedInAt >= limits.absoluteMs || idleFor >= limits.idleMs) {
+    await regenerateSession(req);
+    return false;
+  }
+  req.session.lastSeenAt = now;
+  return true;
 }
 
 /** A fresh, empty session with a new id (the old row is deleted): at every sign-in and expiry. */

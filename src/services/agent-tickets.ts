@@ -3,7 +3,6 @@ import type { Trx } from '../db/knex';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
 import type { Message, MessageAuthor } from '../models/messages';
-import * as requesters from '../models/requesters';
 import * as tickets from '../models/tickets';
 import type { Ticket, TicketStatus } from '../models/tickets';
 import type { User } from '../models/users';
@@ -11,7 +10,7 @@ import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
 import { queueMail, type MailContext } from './mail';
 import { formatReference, parseReference } from './references';
-import { openTicket, ticketRequester } from './tickets';
+import { ticketRequester } from './tickets';
 
 /**
  * The agent app's ticket rules. Everything here runs in an `agent` scope: row-level security
@@ -138,39 +137,6 @@ export async function changeStatus(
     workspaceId: input.ticket.workspaceId,
     id: input.ticket.id,
     status: input.status,
-    at: input.at,
-  });
-}
-
-/**
- * A ticket opened by an agent for a customer (a phone call, a mail to a colleague): the address's
- * requester is found or created (a known name is kept, a blank one filled in) and the first
- * message is the requester's own, public one.
- */
-export async function openTicketForRequester(
-  trx: Trx,
-  input: {
-    workspace: Workspace;
-    email: string;
-    name: string;
-    subject: string;
-    body: string;
-    at: Date;
-  },
-): Promise<Ticket> {
-  const workspaceId = input.workspace.id;
-  const found = await requesters.findOrCreate(trx, {
-    workspaceId,
-    email: input.email,
-    name: input.name,
-  });
-  const requester = found.name ? found : { ...found, name: input.name };
-  if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
-  return openTicket(trx, {
-    workspace: input.workspace,
-    requester,
-    subject: input.subject,
-    body: input.body,
     at: input.at,
   });
 }

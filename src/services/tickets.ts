@@ -89,10 +89,12 @@ export async function openTicket(
 }
 
 /**
- * A ticket from someone without a session, in a `signin` scope: finds or creates the address's
- * requester (an existing name is kept), then narrows the transaction to that requester to write.
+ * A ticket for an email address rather than a signed-in requester: an anonymous visitor's, or one
+ * an agent opens on a customer's behalf. The address's requester is found or created (a known name
+ * is kept, a blank one filled in), then the rest of the transaction is narrowed to that requester,
+ * who writes the ticket and its first, public message. Runs in a `signin` or `agent` scope.
  */
-export async function openAnonymousTicket(
+export async function openTicketForAddress(
   trx: Trx,
   input: {
     workspace: Workspace;
@@ -103,16 +105,15 @@ export async function openAnonymousTicket(
     at: Date;
   },
 ): Promise<Ticket> {
-  const requester = await requesters.findOrCreate(trx, {
-    workspaceId: input.workspace.id,
+  const workspaceId = input.workspace.id;
+  const found = await requesters.findOrCreate(trx, {
+    workspaceId,
     email: input.email,
     name: input.name,
   });
-  await applyScope(trx, {
-    kind: 'requester',
-    workspaceId: input.workspace.id,
-    requesterId: requester.id,
-  });
+  if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
+  const requester = found.name ? found : { ...found, name: input.name };
+  await applyScope(trx, { kind: 'requester', workspaceId, requesterId: requester.id });
   return openTicket(trx, { ...input, requester });
 }
 

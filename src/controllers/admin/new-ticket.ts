@@ -4,7 +4,7 @@ import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
 import { withScope } from '../../db/scopes';
 import { paths } from '../../routes/paths';
-import { openTicketForRequester } from '../../services/agent-tickets';
+import { openTicketForAddress } from '../../services/tickets';
 import { formatReference } from '../../services/references';
 import { emailField, textField } from '../../validation/fields';
 import { parseForm, type FormErrors } from '../../validation/form-errors';
@@ -44,7 +44,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(newTicketForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
   const ticket = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
-    openTicketForRequester(trx, { workspace, ...form.data, at: clock.now() }),
+    openTicketForAddress(trx, { workspace, ...form.data, at: clock.now() }),
   );
   req.session.flash = 'created';
   res.redirect(303, paths.admin.ticket(formatReference(workspace.slug, ticket.number)));

@@ -5,7 +5,7 @@ import { depsOf } from '../../deps';
 import { withScope } from '../../db/scopes';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
-import { openAnonymousTicket, openTicket } from '../../services/tickets';
+import { openTicketForAddress, openTicket } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
@@ -103,7 +103,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
 
   const now = clock.now();
   const ticket = await withScope(db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    openAnonymousTicket(trx, {
+    openTicketForAddress(trx, {
       workspace,
       email: form.data.email,
       name: form.data.name,
