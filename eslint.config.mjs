@@ -11,7 +11,7 @@ const packages = (names, message) => names.map((name) => ({ name, message }));
 const forbid = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'test-output/**', 'public/js/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bench-results/**', '.data/**', 'test-output/**', 'public/js/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -7,6 +7,7 @@ import type { Deps } from './deps';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestLogSerializers } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
+import { projectRoot } from './project-root';
 import { paths } from './routes/paths';
 import { adminRouter } from './routes/admin';
 import { portalRouter } from './routes/portal';
@@ -27,7 +28,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
-  app.set('views', path.resolve(__dirname, '../views'));
+  app.set('views', path.join(projectRoot, 'views'));
   app.set('view engine', 'njk');
   deps.templates.express(app);
 
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(compression());
   app.use(
     paths.assets,
-    express.static(path.resolve(__dirname, '../public'), { maxAge: '1d', index: false }),
+    express.static(path.join(projectRoot, 'public'), { maxAge: '1d', index: false }),
   );
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { migrateLatest, migrationsDirectory } from '../src/db/migrate';
+import { migrateLatest, migratorConfig } from '../src/db/migrate';
 import { verifyPassword } from '../src/services/passwords';
 import { testDatabase } from './helpers/database';
 import { anAgent, aWorkspace, rows } from './helpers/fixtures';
@@ -134,7 +134,7 @@ describe('operator command line', function () {
   });
 
   describe('migrate', () => {
-    const options = { directory: migrationsDirectory, loadExtensions: ['.ts'] };
+    const options = migratorConfig;
 
     afterEach(async () => {
       await migrateLatest(testDatabase().db);

