@@ -1,4 +1,5 @@
 import compression from 'compression';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import path from 'node:path';
 import type pg from 'pg';
@@ -41,6 +42,8 @@ export function createApp(deps: AppDeps): Express {
     paths.assets,
     express.static(path.join(projectRoot, 'public'), { maxAge: '1d', index: false }),
   );
+  // Signed cookies (CSRF secrets, one-time notices) are checked with the session secret.
+  app.use(cookieParser(deps.config.sessionSecret));
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');
   });

@@ -21,9 +21,12 @@ export interface Config {
   logLevel: string;
   limits: FieldLimits;
   rateLimits: RateLimits;
-  sessions: { idleMs: number; absoluteMs: number };
+  /** Idle and absolute session lifetimes; use is written to the session at most every activityWriteMs. */
+  sessions: { idleMs: number; absoluteMs: number; activityWriteMs: number };
   magicLinkTtlMs: number;
   pageSize: number;
+  /** Messages a ticket page shows at once, newest; a link leads to earlier ones. */
+  threadPageSize: number;
   mailWorker: { pollMs: number; maxBackoffMs: number };
 }
 
@@ -143,9 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       agentLoginFailuresPerAccount: e.AGENT_LOGIN_FAILURES_PER_ACCOUNT,
       agentLoginFailuresPerIp: e.AGENT_LOGIN_FAILURES_PER_IP,
     },
-    sessions: { idleMs: e.SESSION_IDLE_DAYS * DAY, absoluteMs: e.SESSION_MAX_DAYS * DAY },
+    sessions: {
+      idleMs: e.SESSION_IDLE_DAYS * DAY,
+      absoluteMs: e.SESSION_MAX_DAYS * DAY,
+      activityWriteMs: 60_000,
+    },
     magicLinkTtlMs: HOUR,
     pageSize: 25,
+    threadPageSize: 30,
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR },
   };
 }

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const target = await databaseTarget(config);
   const db = createDb(target.url);
-  const sessionPool = new pg.Pool({ connectionString: target.url, max: 5 });
+  // Statements that stand on their own, outside any page transaction: session rows and rate-limit
+  // counters. A separate pool, so a request holding its page transaction never waits on its own.
+  const sessionPool = new pg.Pool({ connectionString: target.url, max: 10 });
 
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
     logger,
     templates: createTemplates(config.env === 'development'),
     mailTransport,
-    rateLimits: createRateLimits(db, config.rateLimits),
+    rateLimits: createRateLimits(sessionPool, config.rateLimits),
     sessionPool,
   };
   const worker = startOutboxWorker(

@@ -11,15 +11,41 @@ export type Scope =
   | { kind: 'requester'; workspaceId: string; requesterId: string }
   | { kind: 'visitor'; workspaceId: string; ticketIds: readonly string[] };
 
+/** The four settings a scope stands for, as the policies read them. */
+export interface ScopeSettings {
+  scope: string;
+  workspaceId: string;
+  requesterId: string;
+  ticketIds: string;
+}
+
+export function scopeSettings(scope: Scope): ScopeSettings {
+  return {
+    scope: scope.kind,
+    workspaceId: scope.kind === 'system' ? '' : scope.workspaceId,
+    requesterId: scope.kind === 'requester' ? scope.requesterId : '',
+    ticketIds: scope.kind === 'visitor' ? `{${scope.ticketIds.join(',')}}` : '{}',
+  };
+}
+
+export function sameScope(a: Scope, b: Scope): boolean {
+  const x = scopeSettings(a);
+  const y = scopeSettings(b);
+  return (
+    x.scope === y.scope &&
+    x.workspaceId === y.workspaceId &&
+    x.requesterId === y.requesterId &&
+    x.ticketIds === y.ticketIds
+  );
+}
+
 /** Sets the scope for the rest of the transaction; `true` makes every setting transaction-local. */
 export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
-  const workspaceId = scope.kind === 'system' ? '' : scope.workspaceId;
-  const requesterId = scope.kind === 'requester' ? scope.requesterId : '';
-  const ticketIds = scope.kind === 'visitor' ? `{${scope.ticketIds.join(',')}}` : '{}';
+  const s = scopeSettings(scope);
   await trx.raw(
     `select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
             set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true)`,
-    [scope.kind, workspaceId, requesterId, ticketIds],
+    [s.scope, s.workspaceId, s.requesterId, s.ticketIds],
   );
 }
 

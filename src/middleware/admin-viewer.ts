@@ -1,17 +1,23 @@
 import type { NextFunction, Request, Response } from 'express';
-import { depsOf } from '../deps';
-import { liveSession } from './sessions';
-import { withScope } from '../db/scopes';
+import { claimedWorkspaceId, liveSession } from './sessions';
 import { ForbiddenError } from '../errors';
 import * as users from '../models/users';
 import type { User } from '../models/users';
 import { paths } from '../routes/paths';
+import { pageTransaction } from './page-transaction';
+import type { ScopeClaim } from './tenant';
 
 declare module 'express-serve-static-core' {
   interface Locals {
     agent: User | undefined;
   }
 }
+
+/** The scope an agent-app session claims: its workspace's. */
+export const agentClaim: ScopeClaim = (req) => {
+  const workspaceId = claimedWorkspaceId(req);
+  return workspaceId && req.session.userId ? { kind: 'agent', workspaceId } : undefined;
+};
 
 /**
  * The signed-in agent of this workspace, from the agent app's own session. A requester's portal
@@ -22,11 +28,8 @@ export async function loadAgent(req: Request, res: Response, next: NextFunction)
   res.locals.agent = undefined;
   const userId = req.session.userId;
   if (!(await liveSession(req, workspace.id)) || !userId) return next();
-  res.locals.agent = await withScope(
-    depsOf(req).db,
-    { kind: 'agent', workspaceId: workspace.id },
-    (trx) => users.findById(trx, workspace.id, userId),
-  );
+  // Read in the page transaction, whose agent scope the tenant middleware set from this session.
+  res.locals.agent = await users.findById(pageTransaction(res), workspace.id, userId);
   next();
 }
 

@@ -1,8 +1,9 @@
 import csurf from 'csurf';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { workspaceOrigin } from '../config';
+import { workspaceOrigin, type Config } from '../config';
 import { depsOf } from '../deps';
 import { ForbiddenError } from '../errors';
+import type { SessionOptions } from './sessions';
 
 /*
  * The only file that knows csurf (archived upstream): swapping to csrf-sync changes this file alone.
@@ -44,15 +45,41 @@ function tokenOf(req: Request): string {
   return req.get('x-csrf-token') ?? '';
 }
 
-const synchronizerToken = csurf({ cookie: false, value: tokenOf });
-
 function exposeToken(req: Request, res: Response, next: NextFunction): void {
   res.locals.csrfToken = req.csrfToken();
   next();
 }
 
-/** Session-mode CSRF protection; put after the session and body parser. */
-export const csrfProtection: RequestHandler[] = [refuseCrossSite, synchronizerToken, exposeToken];
+/**
+ * The cookie holding an app's CSRF secret. Over https it is a `__Host-` cookie: Secure, Path=/ and
+ * no Domain, so no sibling host (another workspace, say) can plant one; plain-http development
+ * and tests, where browsers refuse that prefix, use the bare name.
+ */
+export function csrfCookieName(config: Pick<Config, 'secureCookies'>, app: SessionOptions): string {
+  return config.secureCookies ? `__Host-${app.csrfCookie}` : app.csrfCookie;
+}
+
+/**
+ * CSRF protection whose secret lives in a signed cookie rather than in the session, so a page
+ * with a form writes no session row for an anonymous visitor (a crawler or a bot alike). The
+ * token in each form is derived from that secret and checked against it on every POST; the
+ * cookie is signed with the session secret, so a cookie planted by anyone else fails as well.
+ * Put after cookie-parser and the body parser.
+ */
+export function csrfProtection(config: Config, app: SessionOptions): RequestHandler[] {
+  const synchronizerToken = csurf({
+    value: tokenOf,
+    cookie: {
+      key: csrfCookieName(config, app),
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      signed: true,
+    },
+  });
+  return [refuseCrossSite, synchronizerToken, exposeToken];
+}
 
 /** Whether an error is csurf's rejection of a missing or wrong token. */
 export function isCsrfError(error: unknown): boolean {

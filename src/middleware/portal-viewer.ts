@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
-import { depsOf } from '../deps';
-import { liveSession, regenerateSession } from './sessions';
-import { withScope } from '../db/scopes';
+import { claimedWorkspaceId, liveSession, regenerateSession } from './sessions';
 import * as requesters from '../models/requesters';
+import { pageTransaction } from './page-transaction';
+import type { ScopeClaim } from './tenant';
 import { paths } from '../routes/paths';
 import type { PortalViewer } from '../services/tickets';
 
@@ -11,6 +11,17 @@ declare module 'express-serve-static-core' {
     viewer: PortalViewer | undefined;
   }
 }
+
+/** The scope a portal session claims: its requester's, or a visitor's tickets. */
+export const portalClaim: ScopeClaim = (req) => {
+  const workspaceId = claimedWorkspaceId(req);
+  if (!workspaceId) return undefined;
+  const { requesterId, visitorTicketIds } = req.session;
+  if (requesterId) return { kind: 'requester', workspaceId, requesterId };
+  if (visitorTicketIds?.length)
+    return { kind: 'visitor', workspaceId, ticketIds: visitorTicketIds };
+  return undefined;
+};
 
 /**
  * Who this portal session belongs to. Sessions end after a spell without use and at the latest
@@ -24,11 +35,8 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
 
   if (session.requesterId) {
     const requesterId = session.requesterId;
-    const requester = await withScope(
-      depsOf(req).db,
-      { kind: 'requester', workspaceId: workspace.id, requesterId },
-      (trx) => requesters.findById(trx, workspace.id, requesterId),
-    );
+    // Read in the page transaction, whose scope the tenant middleware set from this session.
+    const requester = await requesters.findById(pageTransaction(res), workspace.id, requesterId);
     // A requester who no longer exists signs nobody in.
     if (!requester) await regenerateSession(req);
     else res.locals.viewer = { kind: 'requester', requester };

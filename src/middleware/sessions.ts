@@ -15,7 +15,6 @@ declare module 'express-session' {
     visitorTicketIds: string[];
     signedInAt: number;
     lastSeenAt: number;
-    flash: string;
   }
 }
 
@@ -26,12 +25,16 @@ export const portalSession: SessionOptions = {
   name: 'portal_sid',
   path: '/tickets',
   table: 'portal_sessions',
+  csrfCookie: 'portal_csrf',
+  flashCookie: 'portal_flash',
 };
 
 export const adminSession: SessionOptions = {
   name: 'admin_sid',
   path: '/admin',
   table: 'admin_sessions',
+  csrfCookie: 'admin_csrf',
+  flashCookie: 'admin_flash',
 };
 
 export interface SessionOptions {
@@ -41,45 +44,91 @@ export interface SessionOptions {
   path: string;
   /** Store table: each app has its own. */
   table: string;
+  /** The app's CSRF secret lives in this cookie, not in a session row (see middleware/csrf.ts). */
+  csrfCookie: string;
+  /** A one-time notice for the page after a POST ("Your reply was sent"). */
+  flashCookie: string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** Which app's cookies this request uses. */
+    sessionOptions: SessionOptions;
+  }
 }
 
 /** One app's session: its own cookie, path and table, never shared with the other app. */
-export function sessions(config: Config, pool: pg.Pool, options: SessionOptions): RequestHandler {
-  return session({
-    name: options.name,
-    secret: config.sessionSecret,
-    store: new PgStore({ pool, tableName: options.table, createTableIfMissing: false }),
-    resave: false,
-    saveUninitialized: false,
-    rolling: true,
-    unset: 'destroy',
-    proxy: config.trustProxy !== false,
-    cookie: {
-      path: options.path,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.secureCookies,
-      maxAge: config.sessions.idleMs,
-    },
-  });
+export function sessions(config: Config, pool: pg.Pool, options: SessionOptions): RequestHandler[] {
+  const remember: RequestHandler = (_req, res, next) => {
+    res.locals.sessionOptions = options;
+    next();
+  };
+  return [
+    remember,
+    session({
+      name: options.name,
+      secret: config.sessionSecret,
+      // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
+      // every response (rolling: false). Activity is written by liveSession, at most once a minute,
+      // and every such save sends the cookie again with a fresh idle expiry.
+      store: new PgStore({
+        pool,
+        tableName: options.table,
+        createTableIfMissing: false,
+        disableTouch: true,
+      }),
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      unset: 'destroy',
+      proxy: config.trustProxy !== false,
+      cookie: {
+        path: options.path,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.secureCookies,
+        maxAge: config.sessions.idleMs,
+      },
+    }),
+  ];
+}
+
+type SessionAge = 'none' | 'live' | 'expired';
+
+/** Whether the session is signed in and neither idle too long nor past its maximum age. */
+function sessionAge(req: Request): SessionAge {
+  const { signedInAt, lastSeenAt } = req.session;
+  if (signedInAt === undefined) return 'none';
+  const limits = depsOf(req).config.sessions;
+  const now = depsOf(req).clock.now().getTime();
+  const idleFor = now - (lastSeenAt ?? signedInAt);
+  return now - signedInAt >= limits.absoluteMs || idleFor >= limits.idleMs ? 'expired' : 'live';
+}
+
+/**
+ * The workspace a signed-in session names, if it is still within its time limits: what the
+ * tenant middleware may claim as the page transaction's scope before the workspace is known.
+ */
+export function claimedWorkspaceId(req: Request): string | undefined {
+  return sessionAge(req) === 'live' ? req.session.workspaceId : undefined;
 }
 
 /**
  * Whether this request's session is a live one for this workspace: signed in (or holding a
  * visitor's tickets) here, and neither idle too long nor past its maximum age, judged by the
- * injected clock. An expired session is replaced by a fresh, empty one; a live one is touched.
+ * injected clock. An expired session is replaced by a fresh, empty one. Use is recorded at most
+ * once a minute, so idle expiry holds to the minute while most requests write nothing.
  */
 export async function liveSession(req: Request, workspaceId: string): Promise<boolean> {
-  const { signedInAt, lastSeenAt } = req.session;
-  if (req.session.workspaceId !== workspaceId || signedInAt === undefined) return false;
-  const limits = depsOf(req).config.sessions;
+  if (req.session.workspaceId !== workspaceId) return false;
+  const age = sessionAge(req);
+  if (age === 'expired') await regenerateSession(req);
+  if (age !== 'live') return false;
   const now = depsOf(req).clock.now().getTime();
-  const idleFor = now - (lastSeenAt ?? signedInAt);
-  if (now - signedInAt >= limits.absoluteMs || idleFor >= limits.idleMs) {
-    await regenerateSession(req);
-    return false;
+  const { signedInAt, lastSeenAt } = req.session;
+  if (now - (lastSeenAt ?? signedInAt ?? 0) >= depsOf(req).config.sessions.activityWriteMs) {
+    req.session.lastSeenAt = now;
   }
-  req.session.lastSeenAt = now;
   return true;
 }
 
@@ -100,11 +149,4 @@ export function destroySession(req: Request): Promise<void> {
   return new Promise((resolve, reject) =>
     req.session.destroy((e) => (e ? reject(e as Error) : resolve())),
   );
-}
-
-/** A one-time message for the next page (POST-redirect-GET keeps no other state). */
-export function takeFlash(req: Request): string | undefined {
-  const flash = req.session.flash;
-  delete req.session.flash;
-  return flash;
 }

@@ -1,15 +1,25 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { depsOf } from '../deps';
-import { withScope } from '../db/scopes';
+import type { Scope } from '../db/scopes';
 import { NotFoundError } from '../errors';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
+import { beginPage, setPageScope } from './page-transaction';
 
 declare module 'express-serve-static-core' {
   interface Locals {
     workspace: Workspace;
   }
 }
+
+/** A scope bound to one workspace: what a session may claim for its page transaction. */
+export type WorkspaceScope = Exclude<Scope, { kind: 'system' | 'signin' }>;
+
+/** What the request's session says it may see, before the workspace is known to match. */
+export type ScopeClaim = (req: Request) => WorkspaceScope | undefined;
+
+/** For requests that carry no session (the brand stylesheet and logo). */
+export const noClaim: ScopeClaim = () => undefined;
 
 /** The workspace slug of a host `<slug>.<base host>`, or undefined for any other host. */
 export function slugOfHost(hostname: string, baseHostname: string): string | undefined {
@@ -20,20 +30,24 @@ export function slugOfHost(hostname: string, baseHostname: string): string | und
   return /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/.test(slug) ? slug : undefined;
 }
 
-/** Resolves the workspace from the Host header; unknown hosts are 404 for everything below. */
-export async function resolveTenant(
-  req: Request,
-  res: Response,
-  next: NextFunction,
-): Promise<void> {
-  const { config, db } = depsOf(req);
-  const slug = slugOfHost(req.hostname, config.baseUrl.hostname);
-  const workspace = slug
-    ? await withScope(db, { kind: 'system' }, (trx) => workspaces.findBySlug(trx, slug))
-    : undefined;
-  if (!workspace) throw new NotFoundError();
-  res.locals.workspace = workspace;
-  next();
+/**
+ * Resolves the workspace from the Host header (unknown hosts are 404 for everything below) in
+ * the statement that opens the page transaction and sets the scope the session claims, which
+ * holds only if the claim names this workspace. The row is read afresh on every request, so a
+ * portal switch or a branding change is seen at once by every instance.
+ */
+export function resolveTenant(claim: ScopeClaim): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const slug = slugOfHost(req.hostname, depsOf(req).config.baseUrl.hostname);
+    if (!slug) throw new NotFoundError();
+    const scope = claim(req);
+    const trx = await beginPage(req, res);
+    const workspace = await workspaces.enterBySlug(trx, slug, scope);
+    if (!workspace) throw new NotFoundError();
+    if (scope && scope.workspaceId === workspace.id) setPageScope(res, scope);
+    res.locals.workspace = workspace;
+    next();
+  };
 }
 
 /** The Tickets Portal module switch: off means 404 on every portal URL, nothing else. */

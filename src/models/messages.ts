@@ -65,18 +65,50 @@ export async function insert(
   return toMessage(row as MessageRow);
 }
 
-/** The thread oldest first. Customer-facing callers pass includeInternal: false. */
-export async function listThread(
+/** Position in a thread (oldest first), for keyset pages of it. */
+export interface ThreadCursor {
+  at: Date;
+  id: string;
+}
+
+/** One page of a thread: its messages oldest first, and where the earlier ones end if any. */
+export interface ThreadPage {
+  messages: Message[];
+  earlier: ThreadCursor | undefined;
+}
+
+/**
+ * The newest `limit` messages before `before` (or the newest of all), shown oldest first.
+ * Customer-facing callers pass includeInternal: false.
+ */
+export async function listThreadPage(
   trx: Trx,
-  input: { workspaceId: string; ticketId: string; includeInternal: boolean },
-): Promise<Message[]> {
+  input: {
+    workspaceId: string;
+    ticketId: string;
+    includeInternal: boolean;
+    before?: ThreadCursor;
+    limit: number;
+  },
+): Promise<ThreadPage> {
   const query = trx('messages')
     .select<MessageRow[]>(columns)
     .where({ workspace_id: input.workspaceId, ticket_id: input.ticketId });
   if (!input.includeInternal) query.where({ internal: false });
-  const rows = await query.orderBy([
-    { column: 'created_at', order: 'asc' },
-    { column: 'id', order: 'asc' },
-  ]);
-  return rows.map(toMessage);
+  if (input.before) {
+    query.whereRaw('(created_at, id) < (?, ?)', [input.before.at, input.before.id]);
+  }
+  const rows = await query
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit).reverse().map(toMessage);
+  const oldest = page[0];
+  return {
+    messages: page,
+    earlier:
+      rows.length > input.limit && oldest ? { at: oldest.createdAt, id: oldest.id } : undefined,
+  };
 }

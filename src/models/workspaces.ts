@@ -1,4 +1,5 @@
 import type { Trx } from '../db/knex';
+import { scopeSettings, type Scope } from '../db/scopes';
 
 export interface Workspace {
   id: string;
@@ -58,6 +59,40 @@ export async function findBySlug(trx: Trx, slug: string): Promise<Workspace | un
     .select<WorkspaceRow[]>(columns)
     .where({ slug })
     .first<WorkspaceRow | undefined>();
+  return row ? toWorkspace(row) : undefined;
+}
+
+/**
+ * The workspace of a host, read by the statement that also sets the page transaction's scope:
+ * one round trip. The scope a session claims takes effect only if it names this very workspace;
+ * otherwise (and for a visitor without a session) the transaction has no scope and sees no
+ * tenant rows. An unknown slug sets nothing.
+ */
+export async function enterBySlug(
+  trx: Trx,
+  slug: string,
+  claim: Exclude<Scope, { kind: 'system' }> | undefined,
+): Promise<Workspace | undefined> {
+  const s = claim
+    ? scopeSettings(claim)
+    : { scope: '', workspaceId: '', requesterId: '', ticketIds: '{}' };
+  const result = await trx.raw<{ rows: WorkspaceRow[] }>(
+    `select ${columns.map((c) => `w.${c}`).join(', ')},
+            set_config('app.scope', case when w.id::text = :claimed then :scope else '' end, true),
+            set_config('app.workspace_id', case when w.id::text = :claimed then :claimed else '' end, true),
+            set_config('app.requester_id', case when w.id::text = :claimed then :requester else '' end, true),
+            set_config('app.ticket_ids', case when w.id::text = :claimed then :tickets else '{}' end, true)
+       from workspaces w
+      where w.slug = :slug`,
+    {
+      claimed: s.workspaceId,
+      scope: s.scope,
+      requester: s.requesterId,
+      tickets: s.ticketIds,
+      slug,
+    },
+  );
+  const row = result.rows[0];
   return row ? toWorkspace(row) : undefined;
 }
 

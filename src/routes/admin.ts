@@ -13,7 +13,7 @@ import * as status from '../controllers/admin/status';
 import * as ticket from '../controllers/admin/ticket';
 import * as users from '../controllers/admin/users';
 import { adminLocals } from '../middleware/admin-locals';
-import { loadAgent, requireAdmin, requireAgent } from '../middleware/admin-viewer';
+import { agentClaim, loadAgent, requireAdmin, requireAgent } from '../middleware/admin-viewer';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { logoUpload } from '../middleware/logo-upload';
@@ -22,25 +22,27 @@ import { resolveTenant } from '../middleware/tenant';
 import { paths } from './paths';
 
 /**
- * Everything under /admin: tenant → the agent app's own session (cookie admin_sid, Path=/admin,
- * table admin_sessions) → body → agent → CSRF → controller. No module gate: agents work with
+ * Everything under /admin: the agent app's own session (cookie admin_sid, Path=/admin, table
+ * admin_sessions) → tenant (opening the page transaction with the agent scope the session
+ * claims) → body → agent → CSRF → controller. No module gate: agents work with
  * the portal on or off.
  */
 export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   // Case-sensitive like the cookie path: /ADMIN would otherwise run without its session.
   const router = Router({ caseSensitive: true });
   const root = paths.admin.root;
-  router.use(root, resolveTenant, adminLocals);
   router.use(
     root,
     sessions(config, sessionPool, adminSession),
+    resolveTenant(agentClaim),
+    adminLocals,
     formBody(config.limits.requestBytes),
     loadAgent,
   );
   // The logo form is multipart: parsed before CSRF (which reads the token from the body), but
   // only for a signed-in admin, so nobody else can make the server buffer an upload.
   router.post(paths.admin.logo, requireAdmin, logoUpload);
-  router.use(root, csrfProtection);
+  router.use(root, csrfProtection(config, adminSession));
 
   router.get(paths.admin.login, login.get);
   router.post(paths.admin.login, login.post);

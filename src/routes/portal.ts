@@ -13,26 +13,34 @@ import * as ticket from '../controllers/portal/ticket';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { portalLocals } from '../middleware/portal-locals';
-import { loadViewer, requireViewer } from '../middleware/portal-viewer';
+import { loadViewer, portalClaim, requireViewer } from '../middleware/portal-viewer';
 import { portalSession, sessions } from '../middleware/sessions';
-import { requirePortalEnabled, resolveTenant } from '../middleware/tenant';
+import { noClaim, requirePortalEnabled, resolveTenant } from '../middleware/tenant';
 import { paths } from './paths';
 
-/** Everything under /tickets: tenant → module gate → session → body → CSRF → viewer → controller. */
+/**
+ * Everything under /tickets: session → tenant (opening the page transaction with the scope the
+ * session claims) → module gate → body → CSRF → viewer → controller.
+ */
 export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   // Case-sensitive like the cookie's Path=/tickets: /TICKETS would otherwise run without a session.
   const router = Router({ caseSensitive: true });
   const root = paths.portal.root;
-  router.use(root, resolveTenant, requirePortalEnabled, portalLocals);
   // Branding needs no session: it is public and cached.
-  router.get(paths.portal.brandCss(':version'), brand.stylesheet);
-  router.get(paths.portal.logo(':version'), brand.logo);
+  const brandTenant = [resolveTenant(noClaim), requirePortalEnabled];
+  router.get(paths.portal.brandCss(':version'), brandTenant, brand.stylesheet);
+  router.get(paths.portal.logo(':version'), brandTenant, brand.logo);
 
+  // The session is read first: the scope it claims is set by the statement that finds the
+  // workspace. The module gate still answers before anything is written or a cookie is set.
   router.use(
     root,
     sessions(config, sessionPool, portalSession),
+    resolveTenant(portalClaim),
+    requirePortalEnabled,
+    portalLocals,
     formBody(config.limits.requestBytes),
-    csrfProtection,
+    csrfProtection(config, portalSession),
     loadViewer,
   );
 

@@ -2,7 +2,7 @@ import { workspaceOrigin, type Config } from '../config';
 import type { Trx } from '../db/knex';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
-import type { Message, MessageAuthor } from '../models/messages';
+import type { MessageAuthor, ThreadCursor, ThreadPage } from '../models/messages';
 import * as tickets from '../models/tickets';
 import type { Ticket, TicketStatus } from '../models/tickets';
 import type { User } from '../models/users';
@@ -31,12 +31,17 @@ export async function findAgentTicket(
   return ticket;
 }
 
-/** The whole thread, internal notes included: for agents' eyes only. */
-export function agentThread(trx: Trx, ticket: Ticket): Promise<Message[]> {
-  return messages.listThread(trx, {
+/** The thread a page at a time (newest first), internal notes included: for agents' eyes only. */
+export function agentThread(
+  trx: Trx,
+  ticket: Ticket,
+  page: { before?: ThreadCursor; limit: number },
+): Promise<ThreadPage> {
+  return messages.listThreadPage(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     includeInternal: true,
+    ...page,
   });
 }
 

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimits as RateLimitConfig } from '../config';
-import type { Db } from '../db/knex';
+import type pg from 'pg';
 import { TooManyRequestsError } from '../errors';
 
 /**
  * Counters live in PostgreSQL (table rate_limits, made by a migration) so limits hold across
- * any number of app servers. Keys are hashed: the table never holds addresses or IPs.
+ * any number of app servers. Keys are hashed: the table never holds addresses or IPs. They are
+ * counted on the session stores' pool, in statements of their own: a count must stand even when
+ * the request's work is rolled back, and a request holding its page transaction must never wait
+ * for a second connection from the same pool (under load, that is how pools deadlock).
  */
 export interface RateLimits {
   /**
@@ -30,10 +33,15 @@ function key(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('base64url');
 }
 
-function limiter(db: Db, prefix: string, points: number, duration: number): RateLimiterPostgres {
+function limiter(
+  pool: pg.Pool,
+  prefix: string,
+  points: number,
+  duration: number,
+): RateLimiterPostgres {
   return new RateLimiterPostgres({
-    storeClient: db,
-    storeType: 'knex',
+    storeClient: pool,
+    storeType: 'pool',
     tableName: 'rate_limits',
     tableCreated: true,
     clearExpiredByTimeout: false,
@@ -58,18 +66,18 @@ function tooMany(res: RateLimiterRes): TooManyRequestsError {
   return new TooManyRequestsError(Math.ceil(res.msBeforeNext / 1000));
 }
 
-export function createRateLimits(db: Db, config: RateLimitConfig): RateLimits {
-  const perIp = limiter(db, 'signin-ip', config.signinPerIpPerHour, HOUR_S);
-  const perAddressHour = limiter(db, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
-  const perAddressMinute = limiter(db, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
-  const newTicketIp = limiter(db, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
+export function createRateLimits(pool: pg.Pool, config: RateLimitConfig): RateLimits {
+  const perIp = limiter(pool, 'signin-ip', config.signinPerIpPerHour, HOUR_S);
+  const perAddressHour = limiter(pool, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
+  const perAddressMinute = limiter(pool, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
+  const newTicketIp = limiter(pool, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
   const agentAccount = limiter(
-    db,
+    pool,
     'agent-fail-account',
     config.agentLoginFailuresPerAccount,
     15 * 60,
   );
-  const agentIp = limiter(db, 'agent-fail-ip', config.agentLoginFailuresPerIp, 15 * 60);
+  const agentIp = limiter(pool, 'agent-fail-ip', config.agentLoginFailuresPerIp, 15 * 60);
   const blocked = async (rl: RateLimiterPostgres, k: string): Promise<void> => {
     const res = await rl.get(k);
     if (res && res.remainingPoints <= 0) throw tooMany(res);

@@ -2,7 +2,7 @@ import type { Trx } from '../db/knex';
 import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
-import type { Message, MessageAuthor } from '../models/messages';
+import type { MessageAuthor, ThreadCursor, ThreadPage } from '../models/messages';
 import * as requesters from '../models/requesters';
 import type { Requester } from '../models/requesters';
 import * as tickets from '../models/tickets';
@@ -56,12 +56,20 @@ export async function findViewerTicket(
   return ticket;
 }
 
-/** What a customer may read of a thread: never internal notes, in the query as well as in RLS. */
-export function publicThread(trx: Trx, ticket: Ticket): Promise<Message[]> {
-  return messages.listThread(trx, {
+/**
+ * What a customer may read of a thread, a page at a time (newest first): never internal notes,
+ * in the query as well as in RLS.
+ */
+export function publicThread(
+  trx: Trx,
+  ticket: Ticket,
+  page: { before?: ThreadCursor; limit: number },
+): Promise<ThreadPage> {
+  return messages.listThreadPage(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     includeInternal: false,
+    ...page,
   });
 }
 

@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword, verifyPassword } from '../../src/services/passwords';
 import { makeTestApp, type TestApp } from '../helpers/app';
-import { $, Browser, csrfTokenOf } from '../helpers/client';
+import { $, Browser, csrfTokenOf, HttpsBrowser, setCookieLine } from '../helpers/client';
 import { aRequester, aTicket, aWorkspace, anAgent, rows } from '../helpers/fixtures';
 
 const PASSWORD = 'correct horse battery staple';
@@ -86,19 +86,22 @@ describe('agent sign-in', () => {
     assert.equal(form.find('#password').attr('autocomplete'), 'current-password');
   });
 
-  it('signs in with the right password: 303 to the inbox, a new session id, the old session gone', async () => {
+  it('signs in with the right password: 303 to the inbox and a session made at sign-in, none before', async () => {
     await browser.get('/admin/login');
-    const before = sidOf(browser.cookie('admin_sid', '/admin'));
+    assert.equal(
+      browser.cookie('admin_sid', '/admin'),
+      undefined,
+      'the form page starts no session',
+    );
     const res = await browser.signInAgent('Alex@ACME.test ', PASSWORD);
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/admin/tickets');
     const after = sidOf(browser.cookie('admin_sid', '/admin'));
-    assert.notEqual(after, before, 'session id regenerated');
     const sessions = await sessionRows('admin_sessions');
     assert.deepEqual(
       sessions.map((s) => s.sid),
       [after],
-      'the pre-sign-in session row is deleted',
+      'one session row: the one made at sign-in',
     );
     const [user] = await rows<{ id: string }>('select id from users');
     assert.equal(sessions[0]!.sess.userId, user!.id);
@@ -229,14 +232,21 @@ describe('agent sign-in', () => {
     assert.doesNotMatch(cookie, /; Secure/);
   });
 
-  it('marks the cookie Secure in production', async () => {
+  it('marks the cookie Secure in production, and its CSRF cookie is a __Host- cookie', async () => {
     const prod = makeTestApp({ env: { NODE_ENV: 'production', TRUST_PROXY: 'true' } });
-    const res = await request(prod.app)
-      .get('/admin/login')
-      .set('Host', 'acme.localhost')
-      .set('X-Forwarded-Proto', 'https')
-      .redirects(0);
-    assert.equal(res.status, 200);
+    const https = new HttpsBrowser(prod);
+    const page = await https.get('/admin/login');
+    assert.equal(page.status, 200);
+    assert.equal(setCookieLine(page, 'admin_sid'), undefined, 'no session before sign-in');
+    const csrf = setCookieOf(page, '__Host-admin_csrf');
+    assert.match(csrf, /; Path=\/(;|$)/);
+    assert.match(csrf, /; Secure/);
+    assert.doesNotMatch(csrf, /; Domain=/i);
+    const res = await https.submit('/admin/login', '/admin/login', {
+      email: 'alex@acme.test',
+      password: PASSWORD,
+    });
+    assert.equal(res.status, 303);
     const cookie = setCookieOf(res, 'admin_sid');
     assert.match(cookie, /; Path=\/admin(;|$)/);
     assert.match(cookie, /; HttpOnly/);

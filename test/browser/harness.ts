@@ -92,7 +92,7 @@ export async function startServer(): Promise<RunningServer> {
     logger,
     templates: createTemplates(),
     mailTransport,
-    rateLimits: createRateLimits(db, config.rateLimits),
+    rateLimits: createRateLimits(sessionPool, config.rateLimits),
     sessionPool,
   };
   http.on('request', createApp(deps));

@@ -121,7 +121,7 @@ describeInChromium(
       assert.equal((await audit.check('too many')).status, 429);
     });
 
-    it('an empty list, a list of two pages, a thread of thirty messages and a closed ticket', async () => {
+    it('an empty list, a list of two pages, a thread of forty-five messages in two pages and a closed ticket', async () => {
       const acme = await aWorkspace('acme');
       const jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
       await signIn(acme, 'jo@example.com');
@@ -135,7 +135,7 @@ describeInChromium(
         subject: 'A long story',
         body: 'It began like this.',
       });
-      for (let i = 1; i < 30; i += 1) {
+      for (let i = 1; i < 45; i += 1) {
         const body = `Message ${i + 1}: ${'and then something else happened. '.repeat(4)}`;
         await anAgentMessage(long, agent, body, { at: new Date(Date.UTC(2026, 10, 25, 10, i)) });
       }
@@ -149,8 +149,16 @@ describeInChromium(
       await page.getByRole('link', { name: 'First page' }).click();
 
       await page.getByRole('link', { name: 'A long story' }).click();
+      // The newest thirty, with the reply form; the first fifteen a link away, without it.
       assert.equal(await page.getByRole('article').count(), 30);
-      await audit.check(`ticket ${long.reference}`, 'thirty messages');
+      assert.equal(await page.getByRole('button', { name: 'Send reply' }).count(), 1);
+      await audit.check(`ticket ${long.reference}`, 'the latest thirty of forty-five messages');
+      await page.getByRole('link', { name: 'Show earlier messages' }).click();
+      assert.equal(await page.getByRole('article').count(), 15);
+      assert.equal(await page.getByRole('button', { name: 'Send reply' }).count(), 0);
+      await audit.check(`ticket ${long.reference}`, 'earlier messages');
+      await page.getByRole('link', { name: 'Go to the latest messages and reply' }).click();
+      assert.equal(await page.getByRole('article').count(), 30);
 
       await page.goto(`${server.origin('acme')}/tickets/${closed.reference}`);
       assert.equal(await page.getByRole('heading', { name: 'This ticket is closed' }).count(), 1);

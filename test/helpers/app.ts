@@ -95,7 +95,7 @@ export function makeTestApp(
     logger,
     templates: createTemplates(),
     mailTransport: transport,
-    rateLimits: createRateLimits(db, config.rateLimits),
+    rateLimits: createRateLimits(sessionPool, config.rateLimits),
     sessionPool,
   };
   const app = createApp(deps);

@@ -86,3 +86,57 @@ export function signInLinkOf(text: string): string {
 export function $(html: string): cheerio.CheerioAPI {
   return cheerio.load(html);
 }
+
+/**
+ * A browser on https behind the TLS-terminating proxy (X-Forwarded-Proto), for production-mode
+ * apps whose cookies are Secure. It keeps its cookies itself, since supertest's jar sends no Secure
+ * cookie over the plain connection the test really uses.
+ */
+export class HttpsBrowser {
+  private readonly cookies = new Map<string, string>();
+  constructor(
+    readonly testApp: TestApp,
+    readonly host = 'acme.localhost',
+  ) {}
+
+  private remember(res: Response): Response {
+    const header = res.headers['set-cookie'] as unknown as string[] | undefined;
+    for (const line of header ?? []) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return res;
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async get(path: string): Promise<Response> {
+    return this.remember(
+      await request(this.testApp.app)
+        .get(path)
+        .set({ Host: this.host, 'X-Forwarded-Proto': 'https', Cookie: this.cookieHeader() })
+        .redirects(0),
+    );
+  }
+
+  async submit(pagePath: string, action: string, form: Record<string, string> = {}) {
+    const token = csrfTokenOf((await this.get(pagePath)).text);
+    return this.remember(
+      await request(this.testApp.app)
+        .post(action)
+        .set({ Host: this.host, 'X-Forwarded-Proto': 'https', Cookie: this.cookieHeader() })
+        .type('form')
+        .send({ _csrf: token, ...form })
+        .redirects(0),
+    );
+  }
+}
+
+/** The Set-Cookie line for one cookie name, if the response sets it. */
+export function setCookieLine(res: Response, name: string): string | undefined {
+  const header = res.headers['set-cookie'] as unknown as string[] | undefined;
+  return header?.find((c) => c.startsWith(`${name}=`));
+}

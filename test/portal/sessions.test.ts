@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DAY, MINUTE, makeTestApp, type TestApp } from '../helpers/app';
-import { $, Browser } from '../helpers/client';
+import { $, Browser, HttpsBrowser, setCookieLine, signInLinkOf } from '../helpers/client';
 import { aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
 
 /** The store's session id inside a signed cookie value (s:<sid>.<signature>, URL-encoded). */
@@ -137,42 +137,55 @@ describe('portal sessions', () => {
     });
   });
 
-  describe('the cookie', () => {
-    it('is portal_sid, Path=/tickets, HttpOnly, SameSite=Lax and not Secure in the test environment', async () => {
+  describe('the cookies', () => {
+    it('a form page sets only the CSRF cookie (Path=/, HttpOnly, SameSite=Lax); signing in sets portal_sid (Path=/tickets)', async () => {
       const res = await browser.get('/tickets/login');
-      const cookie = portalCookieOf(res);
-      assert.ok(cookie, 'the first response sets portal_sid');
-      const attributes = cookie.split(';').map((a) => a.trim().toLowerCase());
-      assert.ok(attributes.includes('path=/tickets'), cookie);
-      assert.ok(attributes.includes('httponly'), cookie);
-      assert.ok(attributes.includes('samesite=lax'), cookie);
-      assert.ok(!attributes.includes('secure'), cookie);
+      assert.equal(portalCookieOf(res), undefined, 'no session before sign-in');
+      const csrf = setCookieLine(res, 'portal_csrf');
+      assert.ok(csrf, 'the form page sets the CSRF cookie');
+      const csrfAttributes = csrf.split(';').map((a) => a.trim().toLowerCase());
+      for (const a of ['path=/', 'httponly', 'samesite=lax'])
+        assert.ok(csrfAttributes.includes(a), csrf);
+      assert.ok(!csrfAttributes.includes('secure'), 'not Secure over plain http in tests');
 
       const signedIn = await browser.signIn('jo@example.com');
-      const fresh = portalCookieOf(signedIn);
-      assert.ok(fresh, 'signing in sets a new cookie');
-      assert.match(fresh, /; Path=\/tickets;/);
-      assert.match(fresh, /HttpOnly/);
-      assert.match(fresh, /SameSite=Lax/);
+      const session = portalCookieOf(signedIn);
+      assert.ok(session, 'signing in sets the session cookie');
+      const attributes = session.split(';').map((a) => a.trim().toLowerCase());
+      for (const a of ['path=/tickets', 'httponly', 'samesite=lax'])
+        assert.ok(attributes.includes(a), session);
+      assert.ok(!attributes.includes('secure'), session);
     });
 
-    it('is Secure in production', async () => {
-      // Production sits behind a TLS-terminating proxy; express-session sends a Secure cookie only over https.
+    it('are Secure in production: the CSRF cookie is a __Host- cookie and the session cookie Secure', async () => {
+      // Production sits behind a TLS-terminating proxy; Secure cookies are sent only over https.
       const prod = makeTestApp({ env: { NODE_ENV: 'production', TRUST_PROXY: '1' } });
       assert.equal(prod.deps.config.secureCookies, true);
-      const res = await request(prod.app)
-        .get('/tickets/login')
-        .set('Host', 'acme.localhost')
-        .set('X-Forwarded-Proto', 'https')
-        .redirects(0);
-      assert.equal(res.status, 200);
-      const cookie = portalCookieOf(res);
-      assert.ok(cookie, 'a session cookie is set');
-      const attributes = cookie.split(';').map((a) => a.trim().toLowerCase());
-      assert.ok(attributes.includes('secure'), cookie);
-      assert.ok(attributes.includes('httponly'), cookie);
-      assert.ok(attributes.includes('samesite=lax'), cookie);
-      assert.ok(attributes.includes('path=/tickets'), cookie);
+      const https = new HttpsBrowser(prod);
+      const page = await https.get('/tickets/login');
+      assert.equal(page.status, 200);
+      assert.equal(portalCookieOf(page), undefined, 'no session before sign-in');
+      const csrf = setCookieLine(page, '__Host-portal_csrf');
+      assert.ok(csrf, 'a __Host- CSRF cookie');
+      const csrfAttributes = csrf.split(';').map((a) => a.trim().toLowerCase());
+      for (const a of ['secure', 'path=/', 'httponly', 'samesite=lax'])
+        assert.ok(csrfAttributes.includes(a), csrf);
+      assert.ok(
+        !csrfAttributes.some((a) => a.startsWith('domain=')),
+        'a __Host- cookie has no Domain',
+      );
+
+      await https.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' });
+      const [mail] = await prod.deliverMail();
+      const link = new URL(signInLinkOf(mail!.text)).pathname;
+      const signedIn = await https.submit(link, link);
+      assert.equal(signedIn.status, 303);
+      const session = portalCookieOf(signedIn);
+      assert.ok(session, 'signing in sets the session cookie');
+      const attributes = session.split(';').map((a) => a.trim().toLowerCase());
+      for (const a of ['secure', 'httponly', 'samesite=lax', 'path=/tickets'])
+        assert.ok(attributes.includes(a), session);
+      assert.match((await https.get('/tickets')).text, /Signed in as jo@example.com/);
     });
   });
 

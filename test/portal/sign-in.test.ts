@@ -119,8 +119,17 @@ describe('portal sign-in by magic link', () => {
   it('confirming signs in with a new session id, creates the requester and redirects to the list', async () => {
     const path = await requestLink('new@example.com');
     const page = await browser.get(path);
+    assert.equal(browser.cookie('portal_sid'), undefined, 'reading pages starts no session');
+    // A session from before (here a visitor's, from a ticket opened without an account) is
+    // never carried into the signed-in one.
+    await browser.submit('/tickets/new', '/tickets/new', {
+      name: 'Newcomer',
+      email: 'someone-else@example.com',
+      subject: 'Before signing in',
+      description: 'Opened without an account.',
+    });
     const before = browser.cookie('portal_sid');
-    assert.ok(before, 'a session exists before sign-in (it holds the CSRF secret)');
+    assert.ok(before, 'a visitor session exists before sign-in');
     const res = await browser.post(path, { _csrf: csrfTokenOf(page.text) });
     assert.equal(res.status, 303);
     assert.equal(res.headers.location, '/tickets');
@@ -128,10 +137,12 @@ describe('portal sign-in by magic link', () => {
     assert.ok(after && after !== before, 'session id regenerated');
     const list = await browser.get('/tickets');
     assert.match($(list.text)('h1').text(), /Your tickets/);
-    const requesters = await rows<{ email: string }>('select email from requesters');
+    const sessions = await rows<{ sid: string }>('select sid from portal_sessions');
+    assert.equal(sessions.length, 1, 'the visitor session row is gone');
+    const requesters = await rows<{ email: string }>('select email from requesters order by email');
     assert.deepEqual(
       requesters.map((r) => r.email),
-      ['new@example.com'],
+      ['new@example.com', 'someone-else@example.com'],
     );
     const [token] = await rows<{ used_at: Date | null; token_hash: Buffer | null }>(
       'select used_at, token_hash from login_tokens',

@@ -166,11 +166,12 @@ describe('row-level security', () => {
         all.every((m) => m.ticket_id === joTicket.id),
         'only messages of the requester’s tickets',
       );
-      const thread = await withScope(db, requesterScope(), (trx) =>
-        messages.listThread(trx, {
+      const { messages: thread } = await withScope(db, requesterScope(), (trx) =>
+        messages.listThreadPage(trx, {
           workspaceId: acme.id,
           ticketId: joTicket.id,
           includeInternal: true,
+          limit: 30,
         }),
       );
       assert.ok(thread.length >= 2);

@@ -1,9 +1,8 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
-import { takeFlash } from '../../middleware/sessions';
 import * as workspaces from '../../models/workspaces';
 import { paths } from '../../routes/paths';
 import {
@@ -16,6 +15,7 @@ import {
 import { MAX_LOGO_BYTES } from '../../services/logos';
 import { textField } from '../../validation/fields';
 import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
+import { setFlash, takeFlash } from '../../middleware/flash';
 
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i;
 const COLOUR_FORMAT = 'Enter the colour as # and 6 characters from 0 to 9 and a to f, like #1d70b8';
@@ -94,7 +94,7 @@ export function renderBranding(
     previewStylesheet: paths.admin.brandPreview(version),
     contrast: contrastAdvice(workspace.primaryColor),
     maxLogoKb: MAX_LOGO_BYTES / 1024,
-    flash: page.errors ? undefined : takeFlash(req),
+    flash: page.errors ? undefined : takeFlash(req, res),
     errors: page.errors,
   });
 }
@@ -105,7 +105,7 @@ export function get(req: Request, res: Response): void {
 
 /** Name and colour. Without JavaScript the two colour fields combine so: the text field wins when filled. */
 export async function post(req: Request, res: Response): Promise<void> {
-  const { config, db } = depsOf(req);
+  const { config } = depsOf(req);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const values = {
     name: text(body.name),
@@ -118,13 +118,13 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!colour)
     return renderBranding(req, res, 422, { values, errors: fieldError('colourPicker', NO_COLOUR) });
   const workspaceId = res.locals.workspace.id;
-  await withScope(db, { kind: 'agent', workspaceId }, (trx) =>
+  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
     workspaces.update(trx, workspaceId, {
       name: form.data.name,
       primaryColor: colour.toLowerCase(),
     }),
   );
-  req.session.flash = 'branding-saved';
+  setFlash(req, res, 'branding-saved');
   res.redirect(303, paths.admin.branding);
 }
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { HttpError } from '../../errors';
 import * as ticketSearch from '../../models/ticket-search';
 import { csvStringifier, exportFilename, exportRecords } from '../../services/ticket-export';
@@ -12,13 +12,13 @@ import { parseInboxFilters, ticketSearchFor } from '../../validation/inbox-filte
  * from a database cursor through the CSV writer into the response, so memory stays flat.
  */
 export async function get(req: Request, res: Response): Promise<void> {
-  const { db, clock, logger } = depsOf(req);
+  const { clock, logger } = depsOf(req);
   const workspace = res.locals.workspace;
   const parsed = parseInboxFilters(req.query);
   if (!parsed.ok) throw new HttpError(400, 'bad search');
   const search = ticketSearchFor(workspace.slug, parsed.filters);
   try {
-    await withScope(db, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+    await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
       const tickets = await ticketSearch.openExportCursor(trx, {
         workspaceId: workspace.id,
         search,

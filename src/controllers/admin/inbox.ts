@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import * as ticketSearch from '../../models/ticket-search';
 import type { ListedTicket } from '../../models/ticket-search';
 import { paths } from '../../routes/paths';
-import { decodeActivityCursor, encodeActivityCursor } from '../../services/cursors';
+import { decodeCursor, encodeCursor } from '../../services/cursors';
 import { formatReference } from '../../services/references';
 import {
   filtersQuery,
@@ -43,10 +43,10 @@ function withQuery(path: string, query: string): string {
 
 /** /admin and /admin/tickets: the workspace's tickets, newest activity first, 25 a page (keyset). */
 export async function get(req: Request, res: Response): Promise<void> {
-  const { db, config } = depsOf(req);
+  const { config } = depsOf(req);
   const workspace = res.locals.workspace;
   const parsed = parseInboxFilters(req.query);
-  const after = decodeActivityCursor(req.query.after);
+  const after = decodeCursor(req.query.after);
   const { filters } = parsed;
   const common = {
     section: 'inbox',
@@ -61,7 +61,7 @@ export async function get(req: Request, res: Response): Promise<void> {
     res.status(422).render('admin/inbox.njk', { ...common, errors: parsed.errors, tickets: [] });
     return;
   }
-  const rows = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const rows = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
     ticketSearch.listPage(trx, {
       workspaceId: workspace.id,
       search: ticketSearchFor(workspace.slug, filters),
@@ -76,7 +76,7 @@ export async function get(req: Request, res: Response): Promise<void> {
       ? withQuery(
           paths.admin.inbox,
           filtersQuery(filters, {
-            after: encodeActivityCursor({ at: last.lastActivityAt, id: last.id }),
+            after: encodeCursor({ at: last.lastActivityAt, id: last.id }),
           }),
         )
       : undefined;

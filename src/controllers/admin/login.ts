@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import {
   adminSession,
   destroySession,
@@ -32,7 +32,7 @@ export function get(_req: Request, res: Response): void {
 }
 
 export async function post(req: Request, res: Response): Promise<void> {
-  const { db, config, clock, rateLimits } = depsOf(req);
+  const { config, clock, rateLimits } = depsOf(req);
   const workspace = res.locals.workspace;
   const body = (req.body ?? {}) as Record<string, unknown>;
   const values = { email: typeof body.email === 'string' ? body.email : '' };
@@ -43,7 +43,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   }
   const attempt = { workspaceId: workspace.id, email: form.data.email, ip: req.ip ?? '' };
   await rateLimits.agentLoginAllowed(attempt);
-  const user = await withScope(db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
+  const user = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
     authenticate(trx, {
       workspaceId: workspace.id,
       email: form.data.email,

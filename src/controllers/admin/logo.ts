@@ -1,17 +1,17 @@
 import type { Request, Response } from 'express';
-import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
 import * as workspaces from '../../models/workspaces';
 import { paths } from '../../routes/paths';
 import { checkLogo } from '../../services/logos';
 import { fieldError } from '../../validation/form-errors';
 import { renderBranding } from './branding';
+import { setFlash } from '../../middleware/flash';
 
 /** The current logo for the branding page; the portal serves it too, but only while it is on. */
 export async function get(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
-  const logo = await withScope(depsOf(req).db, { kind: 'agent', workspaceId }, (trx) =>
+  const logo = await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
     workspaces.findLogo(trx, workspaceId),
   );
   if (!logo) throw new NotFoundError();
@@ -24,20 +24,20 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!check.ok)
     return renderBranding(req, res, 422, { errors: fieldError('logo', check.message) });
   const workspaceId = res.locals.workspace.id;
-  await withScope(depsOf(req).db, { kind: 'agent', workspaceId }, (trx) =>
+  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
     workspaces.setLogo(trx, workspaceId, { content: check.content, type: check.type }),
   );
-  req.session.flash = 'logo-saved';
+  setFlash(req, res, 'logo-saved');
   res.redirect(303, paths.admin.branding);
 }
 
 export async function remove(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   if (workspace.logoType) {
-    await withScope(depsOf(req).db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+    await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
       workspaces.setLogo(trx, workspace.id, null),
     );
   }
-  req.session.flash = 'logo-removed';
+  setFlash(req, res, 'logo-removed');
   res.redirect(303, paths.admin.branding);
 }

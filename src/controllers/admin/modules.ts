@@ -2,11 +2,11 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { workspaceOrigin } from '../../config';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
-import { takeFlash } from '../../middleware/sessions';
+import { withPage } from '../../middleware/page-transaction';
 import * as workspaces from '../../models/workspaces';
 import { paths } from '../../routes/paths';
 import { parseForm, type FormErrors } from '../../validation/form-errors';
+import { setFlash, takeFlash } from '../../middleware/flash';
 
 // An unticked checkbox sends nothing; a ticked one sends its value, "on".
 const modulesForm = z.object({
@@ -31,7 +31,7 @@ function render(
     portal,
     portalEnabled: workspace.portalEnabled,
     portalUrl: `${workspaceOrigin(depsOf(req).config, workspace.slug)}${paths.portal.home}`,
-    flash: errors ? undefined : takeFlash(req),
+    flash: errors ? undefined : takeFlash(req, res),
     errors,
   });
 }
@@ -45,9 +45,9 @@ export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(modulesForm, req.body);
   if (!form.ok) return render(req, res, 422, res.locals.workspace.portalEnabled, form.errors);
   const workspaceId = res.locals.workspace.id;
-  await withScope(depsOf(req).db, { kind: 'agent', workspaceId }, (trx) =>
+  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
     workspaces.update(trx, workspaceId, { portalEnabled: form.data.portal === 'on' }),
   );
-  req.session.flash = 'modules-saved';
+  setFlash(req, res, 'modules-saved');
   res.redirect(303, paths.admin.modules);
 }

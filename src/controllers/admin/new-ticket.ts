@@ -2,12 +2,13 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { openTicketForAddress } from '../../services/tickets';
 import { formatReference } from '../../services/references';
 import { emailField, textField } from '../../validation/fields';
 import { parseForm, type FormErrors } from '../../validation/form-errors';
+import { setFlash } from '../../middleware/flash';
 
 function newTicketForm(limits: FieldLimits) {
   return z.object({
@@ -39,13 +40,13 @@ export function get(_req: Request, res: Response): void {
 
 /** Opens a ticket on behalf of a requester (found or created by address) and shows it. */
 export async function post(req: Request, res: Response): Promise<void> {
-  const { db, clock, config } = depsOf(req);
+  const { clock, config } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(newTicketForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
-  const ticket = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const ticket = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
     openTicketForAddress(trx, { workspace, ...form.data, at: clock.now() }),
   );
-  req.session.flash = 'created';
+  setFlash(req, res, 'created');
   res.redirect(303, paths.admin.ticket(formatReference(workspace.slug, ticket.number)));
 }

@@ -8,6 +8,7 @@ import { addInternalNote, replyAsAgent } from '../../services/agent-tickets';
 import { textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
+import { setFlash } from '../../middleware/flash';
 
 function replyForm(max: number) {
   return z.object({
@@ -43,7 +44,7 @@ export async function post(req: Request, res: Response): Promise<void> {
       }
       return ticket;
     });
-    req.session.flash = visibility === 'public' ? 'replied' : 'noted';
+    setFlash(req, res, visibility === 'public' ? 'replied' : 'noted');
     res.redirect(303, ticketPath(res, ticket));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;

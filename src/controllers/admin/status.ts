@@ -5,6 +5,7 @@ import { ticketStatuses } from '../../models/tickets';
 import { changeStatus } from '../../services/agent-tickets';
 import { parseForm } from '../../validation/form-errors';
 import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
+import { setFlash } from '../../middleware/flash';
 
 const statusForm = z.object({
   status: z.enum(ticketStatuses, { error: 'Choose a status from the list' }),
@@ -24,6 +25,6 @@ export async function post(req: Request, res: Response): Promise<void> {
     await changeStatus(trx, { ticket, status: form.data.status, at: clock.now() });
     return ticket;
   });
-  req.session.flash = 'status';
+  setFlash(req, res, 'status');
   res.redirect(303, ticketPath(res, ticket));
 }

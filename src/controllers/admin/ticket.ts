@@ -1,8 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { depsOf } from '../../deps';
 import type { Trx } from '../../db/knex';
-import { withScope } from '../../db/scopes';
-import { takeFlash } from '../../middleware/sessions';
+import { withPage } from '../../middleware/page-transaction';
 import type { Message } from '../../models/messages';
 import type { Ticket } from '../../models/tickets';
 import { ticketStatuses } from '../../models/tickets';
@@ -11,6 +9,9 @@ import { agentThread, findAgentTicket } from '../../services/agent-tickets';
 import { formatReference, parseReference } from '../../services/references';
 import { ticketRequester } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
+import { takeFlash } from '../../middleware/flash';
+import { decodeCursor, threadLinks } from '../../services/cursors';
+import { depsOf } from '../../deps';
 
 export const statusOptions = ticketStatuses.map((value) => ({
   value,
@@ -32,9 +33,8 @@ export function withAgentTicket<T>(
   res: Response,
   work: (trx: Trx, ticket: Ticket) => Promise<T>,
 ): Promise<T> {
-  const { db } = depsOf(req);
   const workspace = res.locals.workspace;
-  return withScope(db, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+  return withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
     const ticket = await findAgentTicket(trx, { workspace, reference: referenceOf(req) });
     return work(trx, ticket);
   });
@@ -56,12 +56,15 @@ export async function renderTicketPage(
   res: Response,
   form: { status?: number; errors?: FormErrors; values?: unknown } = {},
 ): Promise<void> {
+  const before = decodeCursor(req.query.before);
+  const limit = depsOf(req).config.threadPageSize;
   const { ticket, thread, requester } = await withAgentTicket(req, res, async (trx, ticket) => ({
     ticket,
-    thread: await agentThread(trx, ticket),
+    thread: await agentThread(trx, ticket, { before, limit }),
     requester: await ticketRequester(trx, ticket),
   }));
   const reference = formatReference(res.locals.workspace.slug, ticket.number);
+  const href = paths.admin.ticket(reference);
   res.status(form.status ?? 200).render('admin/ticket.njk', {
     section: 'inbox',
     ticket: {
@@ -73,11 +76,12 @@ export async function renderTicketPage(
       ratingComment: ticket.ratingComment,
     },
     requester: { name: requester.name, email: requester.email },
-    thread: thread.map(messageView),
+    thread: thread.messages.map(messageView),
+    ...threadLinks(href, before, thread.earlier),
     statusOptions,
     replyAction: paths.admin.reply(reference),
     statusAction: paths.admin.status(reference),
-    flash: form.errors ? undefined : takeFlash(req),
+    flash: form.errors || before ? undefined : takeFlash(req, res),
     values: form.values ?? {},
     errors: form.errors,
   });

@@ -2,14 +2,14 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { workspaceOrigin } from '../../config';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
-import { takeFlash } from '../../middleware/sessions';
+import { withPage } from '../../middleware/page-transaction';
 import * as users from '../../models/users';
 import { paths } from '../../routes/paths';
 import { hashPassword } from '../../services/passwords';
 import { MIN_PASSWORD_LENGTH } from '../../services/user-accounts';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
+import { setFlash, takeFlash } from '../../middleware/flash';
 
 // Nobody types more; the cap keeps a request from asking for an expensive hash of megabytes.
 const MAX_PASSWORD_LENGTH = 1024;
@@ -46,9 +46,9 @@ async function render(
   values: NewUserValues,
   errors?: FormErrors,
 ): Promise<void> {
-  const { config, db } = depsOf(req);
+  const { config } = depsOf(req);
   const workspace = res.locals.workspace;
-  const list = await withScope(db, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const list = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
     users.listByWorkspace(trx, workspace.id),
   );
   res.status(status).render('admin/users.njk', {
@@ -57,7 +57,7 @@ async function render(
     values,
     minPasswordLength: MIN_PASSWORD_LENGTH,
     loginUrl: `${workspaceOrigin(config, workspace.slug)}${paths.admin.login}`,
-    flash: errors ? undefined : takeFlash(req),
+    flash: errors ? undefined : takeFlash(req, res),
     errors,
   });
 }
@@ -67,7 +67,7 @@ export function get(req: Request, res: Response): Promise<void> {
 }
 
 export async function post(req: Request, res: Response): Promise<void> {
-  const { config, db } = depsOf(req);
+  const { config } = depsOf(req);
   const workspaceId = res.locals.workspace.id;
   const body = (req.body ?? {}) as Record<string, unknown>;
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -76,7 +76,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!form.ok) return render(req, res, 422, values, form.errors);
   // Hash before the transaction: scrypt takes a while and needs no database.
   const passwordHash = await hashPassword(form.data.password);
-  const user = await withScope(db, { kind: 'agent', workspaceId }, (trx) =>
+  const user = await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
     users.insert(trx, {
       workspaceId,
       email: form.data.email,
@@ -86,6 +86,6 @@ export async function post(req: Request, res: Response): Promise<void> {
     }),
   );
   if (!user) return render(req, res, 422, values, fieldError('email', DUPLICATE));
-  req.session.flash = 'user-added';
+  setFlash(req, res, 'user-added');
   res.redirect(303, paths.admin.users);
 }

@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
-import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
 import * as workspaces from '../../models/workspaces';
 import { brandStylesheet, brandVersion } from '../../services/branding';
@@ -20,9 +19,8 @@ export function stylesheet(req: Request, res: Response): void {
 }
 
 export async function logo(req: Request, res: Response): Promise<void> {
-  const { db } = depsOf(req);
   const workspace = res.locals.workspace;
-  const found = await withScope(db, { kind: 'system' }, (trx) =>
+  const found = await withPage(req, res, { kind: 'system' }, (trx) =>
     workspaces.findLogo(trx, workspace.id),
   );
   if (!found || req.params.version !== String(found.version)) throw new NotFoundError();

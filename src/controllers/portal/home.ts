@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
-import { decodeActivityCursor, encodeActivityCursor } from '../../services/cursors';
+import { decodeCursor, encodeCursor } from '../../services/cursors';
 import { listViewerTickets, portalScope } from '../../services/tickets';
 import { ticketView } from './ticket-view';
 
@@ -11,12 +11,12 @@ import { ticketView } from './ticket-view';
  * else gets the landing page: sign-in form, "open a new ticket", and a visitor's own tickets.
  */
 export async function get(req: Request, res: Response): Promise<void> {
-  const { db, config } = depsOf(req);
+  const { config } = depsOf(req);
   const workspace = res.locals.workspace;
   const viewer = res.locals.viewer;
   if (viewer?.kind !== 'requester') {
     const sessionTickets = viewer
-      ? await withScope(db, portalScope(workspace.id, viewer), (trx) =>
+      ? await withPage(req, res, portalScope(workspace.id, viewer), (trx) =>
           listViewerTickets(trx, { workspaceId: workspace.id, viewer, limit: config.pageSize }),
         )
       : [];
@@ -26,8 +26,8 @@ export async function get(req: Request, res: Response): Promise<void> {
     });
     return;
   }
-  const after = decodeActivityCursor(req.query.after);
-  const rows = await withScope(db, portalScope(workspace.id, viewer), (trx) =>
+  const after = decodeCursor(req.query.after);
+  const rows = await withPage(req, res, portalScope(workspace.id, viewer), (trx) =>
     listViewerTickets(trx, {
       workspaceId: workspace.id,
       viewer,
@@ -39,7 +39,7 @@ export async function get(req: Request, res: Response): Promise<void> {
   const last = page[page.length - 1];
   const nextHref =
     rows.length > config.pageSize && last
-      ? `${paths.portal.home}?after=${encodeActivityCursor({ at: last.lastActivityAt, id: last.id })}`
+      ? `${paths.portal.home}?after=${encodeCursor({ at: last.lastActivityAt, id: last.id })}`
       : undefined;
   res.render('portal/ticket-list.njk', {
     tickets: page.map((t) => ticketView(workspace.slug, t)),

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { sendSignInLink } from '../../services/magic-links';
 import { emailField } from '../../validation/fields';
 import { parseForm } from '../../validation/form-errors';
@@ -35,7 +35,7 @@ export async function post(req: Request, res: Response): Promise<void> {
     ip: req.ip ?? '',
   });
   if (send) {
-    await withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
+    await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
       sendSignInLink(
         trx,
         {

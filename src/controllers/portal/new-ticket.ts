@@ -2,13 +2,14 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { openTicketForAddress, openTicket } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
+import { setFlash } from '../../middleware/flash';
 
 function ticketFields(limits: FieldLimits) {
   return {
@@ -59,12 +60,13 @@ async function postSignedIn(
   res: Response,
   requester: Parameters<typeof openTicket>[1]['requester'],
 ): Promise<void> {
-  const { db, clock, config } = depsOf(req);
+  const { clock, config } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(signedInForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
-  const ticket = await withScope(
-    db,
+  const ticket = await withPage(
+    req,
+    res,
     { kind: 'requester', workspaceId: workspace.id, requesterId: requester.id },
     (trx) =>
       openTicket(trx, {
@@ -75,7 +77,7 @@ async function postSignedIn(
         at: clock.now(),
       }),
   );
-  req.session.flash = 'created';
+  setFlash(req, res, 'created');
   res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
 }
 
@@ -84,7 +86,7 @@ async function postSignedIn(
  * not), no mail with a sign-in link goes out, and this session gains access to this ticket only.
  */
 async function postAnonymous(req: Request, res: Response): Promise<void> {
-  const { db, clock, config, rateLimits } = depsOf(req);
+  const { clock, config, rateLimits } = depsOf(req);
   const workspace = res.locals.workspace;
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.website === 'string' && body.website !== '') {
@@ -102,7 +104,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   await rateLimits.newTicket(req.ip ?? '');
 
   const now = clock.now();
-  const ticket = await withScope(db, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
+  const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
     openTicketForAddress(trx, {
       workspace,
       email: form.data.email,
@@ -123,7 +125,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   req.session.visitorTicketIds = [...earlier, ticket.id];
   req.session.signedInAt = startedAt;
   req.session.lastSeenAt = now.getTime();
-  req.session.flash = 'created-anonymous';
+  setFlash(req, res, 'created-anonymous');
   await saveSession(req);
   res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
 }

@@ -8,6 +8,7 @@ import { rateTicket } from '../../services/tickets';
 import { optionalTextField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { renderTicketPage, withViewerTicket } from './ticket';
+import { setFlash } from '../../middleware/flash';
 
 const chooseRating = 'Choose a rating from 1 to 5 stars';
 
@@ -35,7 +36,7 @@ export async function post(req: Request, res: Response): Promise<void> {
         at: deps.clock.now(),
       }),
     );
-    req.session.flash = 'rated';
+    setFlash(req, res, 'rated');
     res.redirect(
       303,
       `${paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number))}`,

@@ -8,6 +8,7 @@ import { replyAsRequester, ticketRequester } from '../../services/tickets';
 import { textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
+import { setFlash } from '../../middleware/flash';
 
 function replyForm(max: number) {
   return z.object({
@@ -38,7 +39,7 @@ export async function post(req: Request, res: Response): Promise<void> {
       });
       return ticket;
     });
-    req.session.flash = 'replied';
+    setFlash(req, res, 'replied');
     res.redirect(
       303,
       paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number)),

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { isSignInLinkUsable, redeemSignInLink } from '../../services/magic-links';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
@@ -18,10 +18,10 @@ function renderInvalid(res: Response): void {
  * GET (and HEAD) only show a button: mail scanners that prefetch links must not spend them.
  */
 export async function get(req: Request, res: Response): Promise<void> {
-  const { db, clock } = depsOf(req);
+  const { clock } = depsOf(req);
   const workspaceId = res.locals.workspace.id;
   const token = tokenOf(req);
-  const usable = await withScope(db, { kind: 'signin', workspaceId }, (trx) =>
+  const usable = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
     isSignInLinkUsable(trx, { workspaceId, token, now: clock.now() }),
   );
   if (!usable) return renderInvalid(res);
@@ -30,10 +30,10 @@ export async function get(req: Request, res: Response): Promise<void> {
 
 /** Spends the link, then starts a brand-new session (new id) for the requester. */
 export async function post(req: Request, res: Response): Promise<void> {
-  const { db, clock } = depsOf(req);
+  const { clock } = depsOf(req);
   const workspaceId = res.locals.workspace.id;
   const now = clock.now();
-  const requester = await withScope(db, { kind: 'signin', workspaceId }, (trx) =>
+  const requester = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
     redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now }),
   );
   if (!requester) return renderInvalid(res);

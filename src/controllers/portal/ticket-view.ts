@@ -1,4 +1,5 @@
-import type { Message } from '../../models/messages';
+import type { Message, ThreadPage } from '../../models/messages';
+import { threadLinks, type KeysetCursor } from '../../services/cursors';
 import type { Ticket } from '../../models/tickets';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
@@ -40,5 +41,13 @@ export function messageView(message: Message): MessageView {
     authorName: message.authorName,
     body: message.body,
     createdAt: message.createdAt,
+  };
+}
+
+/** One page of a thread, with the links to earlier messages and back to the latest. */
+export function threadView(ticketHref: string, before: KeysetCursor | undefined, page: ThreadPage) {
+  return {
+    thread: page.messages.map(messageView),
+    ...threadLinks(ticketHref, before, page.earlier),
   };
 }

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { depsOf } from '../../deps';
-import { withScope } from '../../db/scopes';
+import { withPage } from '../../middleware/page-transaction';
+import type { Trx } from '../../db/knex';
 import type { Ticket } from '../../models/tickets';
 import type { Workspace } from '../../models/workspaces';
 import { paths } from '../../routes/paths';
@@ -12,8 +12,10 @@ import {
   type PortalViewer,
 } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
-import { takeFlash } from '../../middleware/sessions';
-import { messageView, ticketView } from './ticket-view';
+import { threadView, ticketView } from './ticket-view';
+import { decodeCursor } from '../../services/cursors';
+import { depsOf } from '../../deps';
+import { takeFlash } from '../../middleware/flash';
 
 export function referenceOf(req: Request): string {
   const ref = req.params.ref;
@@ -31,12 +33,11 @@ export function viewerOf(res: Response): PortalViewer {
 export function withViewerTicket<T>(
   req: Request,
   res: Response,
-  work: (trx: Parameters<Parameters<typeof withScope>[2]>[0], ticket: Ticket) => Promise<T>,
+  work: (trx: Trx, ticket: Ticket) => Promise<T>,
 ): Promise<T> {
-  const { db } = depsOf(req);
   const workspace: Workspace = res.locals.workspace;
   const viewer = viewerOf(res);
-  return withScope(db, portalScope(workspace.id, viewer), async (trx) => {
+  return withPage(req, res, portalScope(workspace.id, viewer), async (trx) => {
     const ticket = await findViewerTicket(trx, { workspace, viewer, reference: referenceOf(req) });
     return work(trx, ticket);
   });
@@ -49,18 +50,20 @@ export async function renderTicketPage(
   form: { status?: number; errors?: FormErrors; values?: Record<string, unknown> } = {},
 ): Promise<void> {
   const workspace = res.locals.workspace;
+  const before = decodeCursor(req.query.before);
+  const limit = depsOf(req).config.threadPageSize;
   const { ticket, thread } = await withViewerTicket(req, res, async (trx, ticket) => ({
     ticket,
-    thread: await publicThread(trx, ticket),
+    thread: await publicThread(trx, ticket, { before, limit }),
   }));
   const view = ticketView(workspace.slug, ticket);
   res.status(form.status ?? 200).render('portal/ticket.njk', {
     ticket: view,
-    thread: thread.map(messageView),
+    ...threadView(view.href, before, thread),
     canRate: canBeRated(ticket),
     replyAction: paths.portal.reply(view.reference),
     ratingAction: paths.portal.rating(view.reference),
-    flash: form.errors ? undefined : takeFlash(req),
+    flash: form.errors || before ? undefined : takeFlash(req, res),
     values: form.values ?? {},
     errors: form.errors,
   });

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
+import { Browser, signInLinkOf } from '../helpers/client';
+import { aRequester, aTicket, aWorkspace, anAgentWithPassword, rows } from '../helpers/fixtures';
+import type { TicketFixture } from '../helpers/fixtures';
+import { testDatabase } from '../helpers/database';
+
+/**
+ * The next transaction id PostgreSQL will hand out. Only a transaction that writes is given one,
+ * so while it stays the same nothing anywhere in the database was inserted, updated or deleted.
+ */
+async function nextXid(): Promise<bigint> {
+  const [row] = await rows<{ xmax: string }>(
+    'select pg_snapshot_xmax(pg_current_snapshot())::text as xmax',
+  );
+  return BigInt(row!.xmax);
+}
+
+async function writesDuring(work: () => Promise<void>): Promise<number> {
+  const before = await nextXid();
+  await work();
+  return Number((await nextXid()) - before);
+}
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('a read writes nothing', () => {
+  let t: TestApp;
+  let ticket: TicketFixture;
+
+  beforeEach(async () => {
+    t = makeTestApp();
+    const acme = await aWorkspace('acme');
+    await aWorkspace('globex', { portal: false });
+    const jo = await aRequester(acme, 'jo@example.com', 'Jo');
+    ticket = await aTicket(acme, jo, { subject: 'Printer on fire' });
+    await anAgentWithPassword(acme, { email: 'alex@acme.test', password: PASSWORD });
+  });
+
+  it('anonymous GETs of every page of both apps write no row and set no session cookie', async () => {
+    // A sign-in link to open: asking for it writes (a token and a mail), opening it must not.
+    const asker = new Browser(t);
+    await asker.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' });
+    const [mail] = await t.deliverMail();
+    const link = new URL(signInLinkOf(mail!.text)).pathname;
+    const brandCss = /href="(\/tickets\/brand\/[^"]+\.css)"/.exec(
+      (await asker.get('/tickets')).text,
+    )![1]!;
+
+    const pages: [host: string, path: string, status: number][] = [
+      ['acme.localhost', '/tickets', 200],
+      ['acme.localhost', '/tickets/login', 200],
+      ['acme.localhost', '/tickets/new', 200],
+      ['acme.localhost', link, 200],
+      ['acme.localhost', '/tickets/login/not-a-real-token', 410],
+      ['acme.localhost', `/tickets/${ticket.reference}`, 303],
+      ['acme.localhost', brandCss, 200],
+      ['acme.localhost', '/tickets/no/such/page', 404],
+      ['acme.localhost', '/admin/login', 200],
+      ['acme.localhost', '/admin', 303],
+      ['acme.localhost', `/admin/tickets/${ticket.reference}`, 303],
+      ['globex.localhost', '/tickets/login', 404],
+      ['nobody.localhost', '/tickets', 404],
+    ];
+    const sessionsBefore = await rows(
+      'select sid from portal_sessions union all select sid from admin_sessions',
+    );
+    const writes = await writesDuring(async () => {
+      for (let round = 0; round < 3; round += 1) {
+        for (const [host, path, status] of pages) {
+          // A new client every time, as a crawler is: no cookies carried over.
+          const res = await request(t.app).get(path).set('Host', host).redirects(0);
+          assert.equal(res.status, status, `${host}${path}`);
+          const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+          assert.ok(
+            !cookies.some((c) => /^(portal|admin)_sid=/.test(c)),
+            `${host}${path} sets no session cookie`,
+          );
+        }
+      }
+    });
+    assert.equal(writes, 0, 'no transaction wrote anything');
+    assert.deepEqual(
+      await rows('select sid from portal_sessions union all select sid from admin_sessions'),
+      sessionsBefore,
+    );
+  });
+
+  it('a signed-in customer’s GETs write the session’s activity at most once a minute', async () => {
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    const browse = async () => {
+      for (const path of ['/tickets', `/tickets/${ticket.reference}`, '/tickets/new']) {
+        assert.equal((await jo.get(path)).status, 200, path);
+      }
+    };
+    assert.equal(await writesDuring(browse), 0, 'within the minute of signing in: no write');
+    t.clock.advance(30_000);
+    assert.equal(await writesDuring(browse), 0, 'half a minute later: still none');
+    t.clock.advance(31_000);
+    assert.equal(await writesDuring(browse), 1, 'a minute on: one write, for all three pages');
+    const [session] = await rows<{ sess: { lastSeenAt: number } }>(
+      'select sess from portal_sessions',
+    );
+    assert.equal(session!.sess.lastSeenAt, t.clock.now().getTime(), 'activity recorded');
+    assert.equal(await writesDuring(browse), 0, 'and none again within that minute');
+  });
+
+  it('an agent’s GETs write the session’s activity at most once a minute', async () => {
+    const alex = new Browser(t);
+    assert.equal((await alex.signInAgent('alex@acme.test', PASSWORD)).status, 303);
+    const browse = async () => {
+      for (const path of [
+        '/admin/tickets',
+        `/admin/tickets/${ticket.reference}`,
+        '/admin/tickets/new',
+      ]) {
+        assert.equal((await alex.get(path)).status, 200, path);
+      }
+    };
+    assert.equal(await writesDuring(browse), 0);
+    t.clock.advance(MINUTE);
+    assert.equal(await writesDuring(browse), 1);
+    assert.equal(await writesDuring(browse), 0);
+  });
+
+  it('idle expiry still holds to the minute', async () => {
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    const signedIn = async () => /Signed in as/.test((await jo.get('/tickets')).text);
+    t.clock.advance(2 * MINUTE);
+    assert.ok(await signedIn(), 'used two minutes after signing in');
+    // Seven days less a minute after that use: still live. Two minutes later: idle too long.
+    t.clock.advance(7 * 24 * 60 * MINUTE - MINUTE);
+    assert.ok(await signedIn(), 'still signed in just under seven days after the last use');
+    t.clock.advance(7 * 24 * 60 * MINUTE + MINUTE);
+    assert.equal(await signedIn(), false, 'signed out seven days after the last use');
+  });
+});
+
+describe('one transaction a page', () => {
+  let t: TestApp;
+  let ticket: TicketFixture;
+  let statements: string[];
+  const record = (query: { sql: string }) => statements.push(query.sql);
+
+  beforeEach(async () => {
+    t = makeTestApp();
+    const acme = await aWorkspace('acme');
+    const jo = await aRequester(acme, 'jo@example.com', 'Jo');
+    ticket = await aTicket(acme, jo, { subject: 'Printer on fire' });
+    await anAgentWithPassword(acme, { email: 'alex@acme.test', password: PASSWORD });
+    statements = [];
+    testDatabase().db.on('query', record);
+  });
+
+  afterEach(() => {
+    testDatabase().db.off('query', record);
+  });
+
+  async function statementsOf(browser: Browser, path: string): Promise<string[]> {
+    statements = [];
+    const res = await browser.get(path);
+    assert.equal(res.status, 200, path);
+    return statements.map((sql) => sql.trim().split(/\s+/)[0]!.toLowerCase());
+  }
+
+  it('a signed-in customer’s list and ticket page: tenant, scope, viewer and data in one transaction', async () => {
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    for (const path of ['/tickets', `/tickets/${ticket.reference}`]) {
+      const seen = await statementsOf(jo, path);
+      assert.equal(
+        seen.filter((s) => s.startsWith('begin')).length,
+        1,
+        `${path}: ${seen.join(', ')}`,
+      );
+      assert.equal(
+        seen.filter((s) => s.startsWith('commit')).length,
+        1,
+        `${path}: ${seen.join(', ')}`,
+      );
+      // BEGIN, the workspace with the scope, the requester, the page's rows (the ticket and its
+      // thread on a ticket page), COMMIT.
+      assert.ok(seen.length <= 6, `${path}: ${seen.join(', ')}`);
+    }
+  });
+
+  it('an agent’s inbox and ticket page: one transaction each', async () => {
+    const alex = new Browser(t);
+    await alex.signInAgent('alex@acme.test', PASSWORD);
+    for (const path of ['/admin/tickets', `/admin/tickets/${ticket.reference}`]) {
+      const seen = await statementsOf(alex, path);
+      assert.equal(
+        seen.filter((s) => s.startsWith('begin')).length,
+        1,
+        `${path}: ${seen.join(', ')}`,
+      );
+    }
+  });
+});
