@@ -79,6 +79,15 @@ export async function listByActivity(
   trx: Trx,
   input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
 ): Promise<Ticket[]> {
+  const rows = await listByActivityQuery(trx, input);
+  return rows.map(toTicket);
+}
+
+/** The query behind listByActivity, unrun: tests plan it to prove it stays on its index. */
+export function listByActivityQuery(
+  trx: Trx,
+  input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
+) {
   const query = trx('tickets')
     .select<TicketRow[]>(ticketColumns)
     .where({ workspace_id: input.workspaceId });
@@ -87,13 +96,12 @@ export async function listByActivity(
   if (input.after) {
     query.whereRaw('(last_activity_at, id) < (?, ?)', [input.after.at, input.after.id]);
   }
-  const rows = await query
+  return query
     .orderBy([
       { column: 'last_activity_at', order: 'desc' },
       { column: 'id', order: 'desc' },
     ])
     .limit(input.limit);
-  return rows.map(toTicket);
 }
 
 export async function findByNumber(
