@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { depsOf } from '../deps';
 import type { Trx } from '../db/knex';
 import { applyScope, sameScope, withScope, type Scope } from '../db/scopes';
+import { HttpError } from '../errors';
 
 /**
  * One scoped transaction a page. The tenant middleware opens it, setting the scope the session
@@ -24,13 +25,32 @@ declare module 'express-serve-static-core' {
 
 /** Starts the request's transaction, as yet without a scope: see setPageScope. */
 export async function beginPage(req: Request, res: Response): Promise<Trx> {
+  // Listen before waiting for a connection: a client that hangs up while the request queues for
+  // one closes the response first, and the transaction must still be ended when it arrives.
+  const state: { closed: boolean; page?: PageTransaction } = { closed: false };
+  res.once('close', () => {
+    state.closed = true;
+    if (state.page?.open) void finish(req, state.page, false);
+  });
   const trx = await depsOf(req).db.transaction();
   const page: PageTransaction = { trx, scope: undefined, open: true };
+  state.page = page;
   res.locals.pageTransaction = page;
-  res.once('close', () => {
-    if (page.open) void finish(req, page, false);
-  });
+  if (state.closed) {
+    await finish(req, page, false);
+    throw new ClientGoneError();
+  }
   return trx;
+}
+
+/**
+ * The client went away before its request got a connection: nothing is left to answer. 499 is
+ * the status proxies log for it; as a 4xx it is not reported as a fault of ours.
+ */
+class ClientGoneError extends HttpError {
+  constructor() {
+    super(499, 'client closed the connection before the page transaction began');
+  }
 }
 
 async function finish(req: Request, page: PageTransaction, commit: boolean): Promise<void> {

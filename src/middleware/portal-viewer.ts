@@ -1,7 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { claimedWorkspaceId, liveSession, regenerateSession } from './sessions';
-import * as requesters from '../models/requesters';
-import { pageTransaction } from './page-transaction';
+import { claimedWorkspaceId, liveSession } from './sessions';
 import type { ScopeClaim } from './tenant';
 import { paths } from '../routes/paths';
 import type { PortalViewer } from '../services/tickets';
@@ -33,13 +31,14 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
   res.locals.viewer = undefined;
   if (!(await liveSession(req, workspace.id))) return next();
 
-  if (session.requesterId) {
-    const requesterId = session.requesterId;
-    // Read in the page transaction, whose scope the tenant middleware set from this session.
-    const requester = await requesters.findById(pageTransaction(res), workspace.id, requesterId);
-    // A requester who no longer exists signs nobody in.
-    if (!requester) await regenerateSession(req);
-    else res.locals.viewer = { kind: 'requester', requester };
+  // Who signed in is kept in the session row itself, so a page need not look the requester up:
+  // the page transaction's scope already limits every read to their rows.
+  if (session.requesterId && session.requesterEmail) {
+    res.locals.viewer = {
+      kind: 'requester',
+      requesterId: session.requesterId,
+      email: session.requesterEmail,
+    };
   } else if (session.visitorTicketIds?.length) {
     res.locals.viewer = { kind: 'visitor', ticketIds: session.visitorTicketIds };
   }

@@ -9,6 +9,8 @@ declare module 'express-session' {
   interface SessionData {
     workspaceId: string;
     requesterId: string;
+    /** The signed-in requester's address (it never changes), shown on every page. */
+    requesterEmail: string;
     /** Agent app only: the signed-in user. */
     userId: string;
     /** Tickets an anonymous visitor opened in this session: all it may ever see. */

@@ -31,9 +31,9 @@ export function slugOfHost(hostname: string, baseHostname: string): string | und
 }
 
 /**
- * Resolves the workspace from the Host header (unknown hosts are 404 for everything below) in
- * the statement that opens the page transaction and sets the scope the session claims, which
- * holds only if the claim names this workspace. The row is read afresh on every request, so a
+ * Resolves the workspace from the Host header (unknown hosts are 404 for everything below). For
+ * a signed-in session it is read by the statement that opens the page transaction and sets the
+ * scope the session claims, which holds only if the claim names this workspace. The row is read afresh on every request, so a
  * portal switch or a branding change is seen at once by every instance.
  */
 export function resolveTenant(claim: ScopeClaim): RequestHandler {
@@ -41,10 +41,17 @@ export function resolveTenant(claim: ScopeClaim): RequestHandler {
     const slug = slugOfHost(req.hostname, depsOf(req).config.baseUrl.hostname);
     if (!slug) throw new NotFoundError();
     const scope = claim(req);
-    const trx = await beginPage(req, res);
-    const workspace = await workspaces.enterBySlug(trx, slug, scope);
+    let workspace: Workspace | undefined;
+    if (scope) {
+      workspace = await workspaces.enterBySlug(await beginPage(req, res), slug, scope);
+      if (workspace?.id === scope.workspaceId) setPageScope(res, scope);
+    } else {
+      // Nobody signed in: no scope to set, so no transaction to hold. The workspace row (no
+      // tenant data, no row-level security) is one statement; any work the request does later
+      // gets a scoped transaction of its own.
+      workspace = await workspaces.findBySlug(depsOf(req).db, slug);
+    }
     if (!workspace) throw new NotFoundError();
-    if (scope && scope.workspaceId === workspace.id) setPageScope(res, scope);
     res.locals.workspace = workspace;
     next();
   };

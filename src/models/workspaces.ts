@@ -1,4 +1,4 @@
-import type { Trx } from '../db/knex';
+import type { Db, Trx } from '../db/knex';
 import { scopeSettings, type Scope } from '../db/scopes';
 
 export interface Workspace {
@@ -54,7 +54,8 @@ function toWorkspace(row: WorkspaceRow): Workspace {
   };
 }
 
-export async function findBySlug(trx: Trx, slug: string): Promise<Workspace | undefined> {
+/** Takes the database itself too: the workspaces table holds no tenant rows (see the tenant middleware). */
+export async function findBySlug(trx: Db, slug: string): Promise<Workspace | undefined> {
   const row = await trx('workspaces')
     .select<WorkspaceRow[]>(columns)
     .where({ slug })

@@ -11,19 +11,23 @@ import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
 import { parseReference } from './references';
 
-/** Who is looking at the portal: a signed-in requester, or a visitor holding only the tickets it opened. */
+/**
+ * Who is looking at the portal: a signed-in requester (known from the session: id and address),
+ * or a visitor holding only the tickets it opened.
+ */
 export type PortalViewer =
-  { kind: 'requester'; requester: Requester } | { kind: 'visitor'; ticketIds: readonly string[] };
+  | { kind: 'requester'; requesterId: string; email: string }
+  | { kind: 'visitor'; ticketIds: readonly string[] };
 
 export function portalScope(workspaceId: string, viewer: PortalViewer): Scope {
   return viewer.kind === 'requester'
-    ? { kind: 'requester', workspaceId, requesterId: viewer.requester.id }
+    ? { kind: 'requester', workspaceId, requesterId: viewer.requesterId }
     : { kind: 'visitor', workspaceId, ticketIds: viewer.ticketIds };
 }
 
 function viewerFilter(viewer: PortalViewer): TicketFilter {
   return viewer.kind === 'requester'
-    ? { requesterId: viewer.requester.id }
+    ? { requesterId: viewer.requesterId }
     : { ticketIds: viewer.ticketIds };
 }
 
@@ -50,7 +54,7 @@ export async function findViewerTicket(
   const mine =
     ticket !== undefined &&
     (input.viewer.kind === 'requester'
-      ? ticket.requesterId === input.viewer.requester.id
+      ? ticket.requesterId === input.viewer.requesterId
       : input.viewer.ticketIds.includes(ticket.id));
   if (!ticket || !mine) throw new NotFoundError();
   return ticket;
@@ -94,6 +98,16 @@ export async function openTicket(
     at: input.at,
   });
   return ticket;
+}
+
+/** A signed-in requester's new ticket (the requester is read here: the session holds only the id). */
+export async function openTicketAsRequester(
+  trx: Trx,
+  input: { workspace: Workspace; requesterId: string; subject: string; body: string; at: Date },
+): Promise<Ticket> {
+  const requester = await requesters.findById(trx, input.workspace.id, input.requesterId);
+  if (!requester) throw new NotFoundError();
+  return openTicket(trx, { ...input, requester });
 }
 
 /**

@@ -5,7 +5,7 @@ import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
-import { openTicketForAddress, openTicket } from '../../services/tickets';
+import { openTicketAsRequester, openTicketForAddress } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
@@ -51,15 +51,11 @@ export function get(_req: Request, res: Response): void {
 
 export async function post(req: Request, res: Response): Promise<void> {
   const viewer = res.locals.viewer;
-  if (viewer?.kind === 'requester') return postSignedIn(req, res, viewer.requester);
+  if (viewer?.kind === 'requester') return postSignedIn(req, res, viewer.requesterId);
   return postAnonymous(req, res);
 }
 
-async function postSignedIn(
-  req: Request,
-  res: Response,
-  requester: Parameters<typeof openTicket>[1]['requester'],
-): Promise<void> {
+async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
   const { clock, config } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(signedInForm(config.limits), req.body);
@@ -67,11 +63,11 @@ async function postSignedIn(
   const ticket = await withPage(
     req,
     res,
-    { kind: 'requester', workspaceId: workspace.id, requesterId: requester.id },
+    { kind: 'requester', workspaceId: workspace.id, requesterId },
     (trx) =>
-      openTicket(trx, {
+      openTicketAsRequester(trx, {
         workspace,
-        requester,
+        requesterId,
         subject: form.data.subject,
         body: form.data.description,
         at: clock.now(),

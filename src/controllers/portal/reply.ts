@@ -7,7 +7,7 @@ import { formatReference } from '../../services/references';
 import { replyAsRequester, ticketRequester } from '../../services/tickets';
 import { textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
-import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
+import { renderTicketPage, withViewerTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
 function replyForm(max: number) {
@@ -26,11 +26,10 @@ export async function post(req: Request, res: Response): Promise<void> {
       values: req.body as Record<string, unknown>,
     });
   }
-  const viewer = viewerOf(res);
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
-      const requester =
-        viewer.kind === 'requester' ? viewer.requester : await ticketRequester(trx, ticket);
+      // The ticket's requester: the signed-in one, or the one a visitor writes for.
+      const requester = await ticketRequester(trx, ticket);
       await replyAsRequester(trx, {
         ticket,
         requester,

@@ -40,6 +40,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   await regenerateSession(req);
   req.session.workspaceId = workspaceId;
   req.session.requesterId = requester.id;
+  req.session.requesterEmail = requester.email;
   req.session.signedInAt = now.getTime();
   req.session.lastSeenAt = now.getTime();
   await saveSession(req);
