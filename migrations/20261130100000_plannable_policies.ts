@@ -8,6 +8,10 @@ import type { Knex } from 'knex';
  * is compared with: `workspace_id = app_scoped_workspace_id('agent')` is NULL, so no row, in any
  * other scope, and for the planner it is a plain `column = value` whose value it can look up
  * when it plans the query. Who sees which rows does not change.
+ *
+ * A policy with a subquery keeps the plain `app_scope() = '…'` test in front: a false AND stops
+ * there, where a NULL comparison would go on to run the subquery (a scan of every ticket) for
+ * each row in every other scope.
  */
 const scopedFunctions = `
   create function app_scoped_workspace_id(kind text) returns uuid language sql stable
@@ -29,7 +33,7 @@ const plannable: Record<string, [table: string, using: string]> = {
   ],
   requesters_visitor: [
     'requesters',
-    `workspace_id = app_scoped_workspace_id('visitor')
+    `app_scope() = 'visitor' and workspace_id = app_scoped_workspace_id('visitor')
      and id in (select requester_id from tickets where id = any (app_scoped_ticket_ids()))`,
   ],
   users_agent: ['users', `workspace_id = app_scoped_workspace_id('agent')`],
@@ -47,8 +51,8 @@ const plannable: Record<string, [table: string, using: string]> = {
   messages_agent: ['messages', `workspace_id = app_scoped_workspace_id('agent')`],
   messages_requester: [
     'messages',
-    `workspace_id = app_scoped_workspace_id('requester') and not internal
-     and exists (select 1 from tickets t
+    `app_scope() = 'requester' and workspace_id = app_scoped_workspace_id('requester')
+     and not internal and exists (select 1 from tickets t
                  where t.workspace_id = messages.workspace_id and t.id = messages.ticket_id)`,
   ],
   messages_visitor: [
