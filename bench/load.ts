@@ -1,0 +1,107 @@
+import http from 'node:http';
+import autocannon from 'autocannon';
+
+/** One request, repeated: the same method, path, headers and body every time. */
+export interface Call {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The status every answer must have; anything else counts as an error. */
+  expect: number;
+}
+
+export interface LoadOptions {
+  connections: number;
+  /** Measured seconds. */
+  duration: number;
+  /** Seconds of the same load before, not measured. */
+  warmup: number;
+}
+
+export interface LoadResult {
+  requestsPerSec: number;
+  /** Latencies in milliseconds. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  requests: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** Answers with any status but the expected one. */
+  unexpected: number;
+  statusCodes: Record<string, number>;
+}
+
+function run(port: number, call: Call, connections: number, duration: number) {
+  return autocannon({
+    url: `http://127.0.0.1:${port}${call.path}`,
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+    connections,
+    duration,
+    timeout: 10,
+  });
+}
+
+/** Warm-up, then the measured run: autocannon with `connections` keep-alive connections. */
+export async function load(port: number, call: Call, options: LoadOptions): Promise<LoadResult> {
+  if (options.warmup > 0) await run(port, call, options.connections, options.warmup);
+  const result = await run(port, call, options.connections, options.duration);
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
+    statusCodes[code] = stat.count ?? 0;
+  }
+  const answered = Object.values(statusCodes).reduce((a, b) => a + b, 0);
+  return {
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    requests: answered,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    unexpected: answered - (statusCodes[String(call.expect)] ?? 0),
+    statusCodes,
+  };
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+/** How long a single request (outside the load) may take before it counts as failed. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** One request of a call, its whole body read (probes and the counting pass). */
+export function once(port: number, call: Call): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...call.headers };
+    if (call.body !== undefined) headers['content-length'] = String(Buffer.byteLength(call.body));
+    const req = http.request(
+      { host: '127.0.0.1', port, method: call.method, path: call.path, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+      req.destroy(
+        new Error(`no answer to ${call.method} ${call.path} in ${REQUEST_TIMEOUT_MS / 1000} s`),
+      ),
+    );
+    req.end(call.body);
+  });
+}
