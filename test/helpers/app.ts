@@ -10,6 +10,7 @@ import type { MailTransport, OutgoingMail } from '../../src/services/mail-transp
 import { createRateLimits } from '../../src/services/rate-limits';
 import { createTemplates } from '../../src/services/templates';
 import { testDatabase } from './database';
+import { createDb } from '../../src/db/knex';
 
 export class FakeClock implements Clock {
   constructor(private current = new Date('2026-11-25T10:00:00Z')) {}
@@ -73,9 +74,17 @@ function sessionPoolFor(url: string): pg.Pool {
 }
 
 export function makeTestApp(
-  options: { env?: NodeJS.ProcessEnv; transport?: MailTransport; clock?: FakeClock } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    transport?: MailTransport;
+    clock?: FakeClock;
+    /** A second instance: its own knex pool on the same database (close it with closeInstance). */
+    ownPool?: boolean;
+  } = {},
 ): TestApp {
-  const { db, url } = testDatabase();
+  const shared = testDatabase();
+  const url = shared.url;
+  const db = options.ownPool ? createDb(url, 4) : shared.db;
   const config = testConfig(options.env);
   const clock = options.clock ?? new FakeClock();
   const transport = options.transport ?? new CapturingTransport();
