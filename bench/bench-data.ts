@@ -19,4 +19,4 @@ export const DEFAULT_ADMIN_PASSWORD = 'bench admin password, not a secret';
 
 /** Closed tickets in the bench workspace: the CSV export scenario exports exactly these. */
 export const closedTicketCount = (benchTickets: number): number =>
-  Math.min(100_000, Math.floor(benchTickets / 10));
+  Math.min(100_000, Math.floor(benchTickets / 9));

@@ -11,7 +11,9 @@ import type { Knex } from 'knex';
  *
  * A policy with a subquery keeps the plain `app_scope() = '…'` test in front: a false AND stops
  * there, where a NULL comparison would go on to run the subquery (a scan of every ticket) for
- * each row in every other scope.
+ * each row in every other scope. The visitor's subquery is a correlated EXISTS (an index probe
+ * per row) rather than `id in (select …)`, whose hashed plan the planner costs as a scan of
+ * every ticket and which so turned every join to requesters into a hash join over all of them.
  */
 const scopedFunctions = `
   create function app_scoped_workspace_id(kind text) returns uuid language sql stable
@@ -34,7 +36,9 @@ const plannable: Record<string, [table: string, using: string]> = {
   requesters_visitor: [
     'requesters',
     `app_scope() = 'visitor' and workspace_id = app_scoped_workspace_id('visitor')
-     and id in (select requester_id from tickets where id = any (app_scoped_ticket_ids()))`,
+     and exists (select 1 from tickets t
+                 where t.workspace_id = requesters.workspace_id and t.requester_id = requesters.id
+                   and t.id = any (app_scoped_ticket_ids()))`,
   ],
   users_agent: ['users', `workspace_id = app_scoped_workspace_id('agent')`],
   users_signin: ['users', `workspace_id = app_scoped_workspace_id('signin')`],

