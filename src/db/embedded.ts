@@ -45,7 +45,8 @@ function letOthersTraverse(dir: string): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now (taken from the OS, then released). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { freePort } from '../../src/db/embedded';
 import { SMTPServer } from 'smtp-server';
 import { FakeClock, makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, signInLinkOf } from '../helpers/client';
@@ -59,16 +59,7 @@ class TestSmtpServer {
 }
 
 /** A port nothing listens on (taken from the OS, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+const closedPort = freePort;
 
 interface MimePart {
   headers: Map<string, string>;
