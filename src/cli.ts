@@ -120,7 +120,7 @@ const commands: Record<string, Command> = {
       if (state === undefined) throw new UsageError(`Missing on or off (usage: ${this.usage})`);
       const enabled = onOff(state, 'The portal state');
       return async ({ trx, config }) => {
-        const workspace = await setPortalEnabled(trx, slug, enabled);
+        const workspace = await setPortalEnabled(trx, slug, enabled, new Date());
         return `Workspace ${workspace.slug} (${JSON.stringify(workspace.name)}): ${describePortal(config, workspace)}`;
       };
     },

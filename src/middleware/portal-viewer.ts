@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { claimedWorkspaceId, liveSession } from './sessions';
+import { claimedWorkspaceId, liveSession, regenerateSession } from './sessions';
+import type { Workspace } from '../models/workspaces';
 import type { ScopeClaim } from './tenant';
 import { paths } from '../routes/paths';
 import type { PortalViewer } from '../services/tickets';
@@ -29,6 +30,7 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
   const workspace = res.locals.workspace;
   const session = req.session;
   res.locals.viewer = undefined;
+  if (signedInBeforeSwitchOff(req, workspace)) await regenerateSession(req);
   if (!(await liveSession(req, workspace.id))) return next();
 
   // Who signed in is kept in the session row itself, so a page need not look the requester up:
@@ -43,6 +45,18 @@ export async function loadViewer(req: Request, res: Response, next: NextFunction
     res.locals.viewer = { kind: 'visitor', ticketIds: session.visitorTicketIds };
   }
   next();
+}
+
+/** Switching the portal off ended every session begun before (see services/workspaces.ts). */
+function signedInBeforeSwitchOff(req: Request, workspace: Workspace): boolean {
+  const { signedInAt, workspaceId } = req.session;
+  const after = workspace.portalSessionsAfter;
+  return (
+    workspaceId === workspace.id &&
+    after !== null &&
+    signedInAt !== undefined &&
+    signedInAt <= after.getTime()
+  );
 }
 
 /** Pages that need a viewer send everyone else to the sign-in page. */

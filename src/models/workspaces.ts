@@ -10,6 +10,8 @@ export interface Workspace {
   logoType: string | null;
   logoVersion: number;
   updatedAt: Date;
+  /** Portal sessions signed in before this instant are over: the portal was switched off then. */
+  portalSessionsAfter: Date | null;
 }
 
 export interface WorkspaceLogo {
@@ -27,6 +29,7 @@ interface WorkspaceRow {
   logo_type: string | null;
   logo_version: number;
   updated_at: Date;
+  portal_sessions_after: Date | null;
 }
 
 // The logo's bytes are read only where they are served, never with every request.
@@ -39,6 +42,7 @@ const columns = [
   'logo_type',
   'logo_version',
   'updated_at',
+  'portal_sessions_after',
 ];
 
 function toWorkspace(row: WorkspaceRow): Workspace {
@@ -51,6 +55,7 @@ function toWorkspace(row: WorkspaceRow): Workspace {
     logoType: row.logo_type,
     logoVersion: row.logo_version,
     updatedAt: row.updated_at,
+    portalSessionsAfter: row.portal_sessions_after,
   };
 }
 
@@ -115,7 +120,12 @@ export async function insert(
 export async function update(
   trx: Trx,
   id: string,
-  changes: Partial<{ name: string; portalEnabled: boolean; primaryColor: string }>,
+  changes: Partial<{
+    name: string;
+    portalEnabled: boolean;
+    primaryColor: string;
+    portalSessionsAfter: Date;
+  }>,
 ): Promise<Workspace | undefined> {
   const [row] = await trx('workspaces')
     .where({ id })
@@ -123,6 +133,7 @@ export async function update(
       name: changes.name,
       portal_enabled: changes.portalEnabled,
       primary_color: changes.primaryColor,
+      portal_sessions_after: changes.portalSessionsAfter,
       updated_at: trx.fn.now(),
     })
     .returning<WorkspaceRow[]>(columns);

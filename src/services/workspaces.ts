@@ -1,4 +1,5 @@
 import type { Trx } from '../db/knex';
+import * as sessions from '../models/sessions';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
 
@@ -35,13 +36,30 @@ export async function requireWorkspace(trx: Trx, slug: string): Promise<Workspac
   return workspace;
 }
 
+/**
+ * The Tickets Portal switch. Off means off: every portal session of the workspace ends with it
+ * (rows deleted, and any session signed in before `at` counts as signed out), so switching the
+ * portal on again later starts everyone from signed-out.
+ */
+export async function switchPortal(
+  trx: Trx,
+  workspaceId: string,
+  enabled: boolean,
+  at: Date,
+): Promise<Workspace | undefined> {
+  if (enabled) return workspaces.update(trx, workspaceId, { portalEnabled: true });
+  await sessions.deletePortalSessionsOf(trx, workspaceId);
+  return workspaces.update(trx, workspaceId, { portalEnabled: false, portalSessionsAfter: at });
+}
+
 export async function setPortalEnabled(
   trx: Trx,
   slug: string,
   enabled: boolean,
+  at: Date,
 ): Promise<Workspace> {
   const workspace = await requireWorkspace(trx, slug);
-  const updated = await workspaces.update(trx, workspace.id, { portalEnabled: enabled });
+  const updated = await switchPortal(trx, workspace.id, enabled, at);
   if (!updated) throw new WorkspaceError(`No workspace with slug "${slug}"`);
   return updated;
 }

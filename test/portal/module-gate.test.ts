@@ -4,19 +4,19 @@ import type { Response } from 'supertest';
 import { withScope } from '../../src/db/scopes';
 import { brandVersion } from '../../src/services/branding';
 import { setPortalEnabled } from '../../src/services/workspaces';
-import { makeTestApp, type TestApp } from '../helpers/app';
+import { makeTestApp, MINUTE, type TestApp } from '../helpers/app';
 import { $, Browser, csrfTokenOf } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
-import { aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
+import { anAgentWithPassword, aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
 import type { Workspace } from '../../src/models/workspaces';
 
 const BRAND_COLOUR = '#5a2d82';
 /** The real stylesheet URL of workspace acme (colour above, no logo yet: logo version 0). */
 const STYLESHEET = `/tickets/brand/${brandVersion(BRAND_COLOUR, 0)}.css`;
 
-function switchPortal(slug: string, enabled: boolean): Promise<Workspace> {
+function switchPortal(slug: string, enabled: boolean, at = new Date()): Promise<Workspace> {
   return withScope(testDatabase().db, { kind: 'system' }, (trx) =>
-    setPortalEnabled(trx, slug, enabled),
+    setPortalEnabled(trx, slug, enabled, at),
   );
 }
 
@@ -125,7 +125,7 @@ describe('portal module gate', () => {
     });
   });
 
-  it('switching the module off shuts out a signed-in session; switching it on lets it back in', async () => {
+  it('switching the module off ends every portal session: switched on again, everyone starts signed out', async () => {
     const acme = await switchPortal('acme', true);
     const jo = await aRequester(acme, 'jo@example.com', 'Jo');
     await aTicket(acme, jo, { subject: 'Printer on fire' });
@@ -134,8 +134,28 @@ describe('portal module gate', () => {
     const list = await browser.get('/tickets');
     assert.match($(list.text)('h1').text(), /Your tickets/);
     const token = csrfTokenOf(list.text);
+    // An anonymous visitor's session (a ticket opened without signing in) ends too.
+    const visitor = new Browser(t);
+    const form = await visitor.get('/tickets/new');
+    await visitor.post('/tickets/new', {
+      _csrf: csrfTokenOf(form.text),
+      name: 'Sam',
+      email: 'sam@example.com',
+      subject: 'Lost parcel',
+      description: 'Where is it?',
+    });
+    assert.equal((await visitor.get('/tickets/ACME-1002')).status, 200, 'the visitor sees it');
+    // Another workspace's portal sessions are not touched.
+    const other = await aWorkspace('globex', { portal: true });
+    await aRequester(other, 'jo@example.com', 'Jo');
+    const globex = new Browser(t, 'globex.localhost');
+    await globex.signIn('jo@example.com');
+    const sessionsBefore = await rows<{ sid: string; sess: unknown; expire: Date }>(
+      'select sid, sess, expire from portal_sessions',
+    );
+    assert.equal(sessionsBefore.length, 3);
 
-    await switchPortal('acme', false);
+    await switchPortal('acme', false, t.clock.now());
     assertPlainNotFound(await browser.get('/tickets'), 'the list');
     assertPlainNotFound(await browser.get('/tickets/ACME-1001'), 'the ticket');
     assertPlainNotFound(await browser.get('/tickets/new'), 'the new-ticket form');
@@ -151,13 +171,64 @@ describe('portal module gate', () => {
       }),
       'a new ticket',
     );
-    assert.equal((await rows('select 1 from messages')).length, 1, 'no reply stored');
-    assert.equal((await rows('select 1 from tickets')).length, 1, 'no ticket opened');
+    assert.equal((await rows('select 1 from messages')).length, 2, 'no reply stored');
+    assert.equal((await rows('select 1 from tickets')).length, 2, 'no ticket opened');
+    assert.deepEqual(
+      (await rows<{ ws: string }>(`select sess->>'workspaceId' as ws from portal_sessions`)).map(
+        (r) => r.ws,
+      ),
+      [other.id],
+      "acme's session rows are gone; globex's remains",
+    );
+    assert.equal((await globex.get('/tickets')).status, 200, 'globex is still signed in');
 
+    // A request in flight at the switch could write its session row back: it still counts as
+    // signed out, because it began before the portal was switched off.
+    for (const row of sessionsBefore) {
+      await testDatabase().db.raw(
+        'insert into portal_sessions (sid, sess, expire) values (?, ?, ?) on conflict do nothing',
+        [row.sid, JSON.stringify(row.sess), row.expire],
+      );
+    }
+
+    t.clock.advance(MINUTE);
     await switchPortal('acme', true);
-    const back = await browser.get('/tickets');
-    assert.equal(back.status, 200);
-    assert.match($(back.text)('h1').text(), /Your tickets/, 'the session survived');
-    assert.equal((await browser.get('/tickets/ACME-1001')).status, 200);
+    for (const [who, b] of [
+      ['jo', browser],
+      ['the visitor', visitor],
+    ] as const) {
+      const back = await b.get('/tickets');
+      assert.equal(back.status, 200, who);
+      assert.doesNotMatch($(back.text)('h1').text(), /Your tickets/, `${who} is signed out`);
+      const ticket = await b.get(who === 'jo' ? '/tickets/ACME-1001' : '/tickets/ACME-1002');
+      assert.equal(ticket.status, 303, `${who}: the ticket page sends to sign-in`);
+      assert.equal(ticket.headers.location, '/tickets/login');
+    }
+  });
+
+  it("the agent app's Modules page switch ends portal sessions too", async () => {
+    const acme = await switchPortal('acme', true);
+    await aRequester(acme, 'jo@example.com', 'Jo');
+    const customer = new Browser(t);
+    await customer.signIn('jo@example.com');
+    await anAgentWithPassword(acme, {
+      email: 'admin@acme.test',
+      password: 'correct horse battery staple',
+      role: 'admin',
+    });
+    const agent = new Browser(t);
+    await agent.signInAgent('admin@acme.test', 'correct horse battery staple');
+    const page = await agent.get('/admin/settings/modules');
+    const off = await agent.post('/admin/settings/modules', { _csrf: csrfTokenOf(page.text) });
+    assert.equal(off.status, 303);
+    assert.deepEqual(await rows('select 1 from portal_sessions'), [], 'portal sessions ended');
+    assert.equal((await rows('select 1 from admin_sessions')).length, 1, "the agent's stays");
+    const on = await agent.post('/admin/settings/modules', {
+      _csrf: csrfTokenOf(page.text),
+      portal: 'on',
+    });
+    assert.equal(on.status, 303);
+    const back = await customer.get('/tickets/ACME-1001');
+    assert.equal(back.status, 303, 'signed out');
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { workspaceOrigin } from '../../config';
 import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
-import * as workspaces from '../../models/workspaces';
+import { switchPortal } from '../../services/workspaces';
 import { paths } from '../../routes/paths';
 import { parseForm, type FormErrors } from '../../validation/form-errors';
 import { setFlash, takeFlash } from '../../middleware/flash';
@@ -45,8 +45,9 @@ export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(modulesForm, req.body);
   if (!form.ok) return render(req, res, 422, res.locals.workspace.portalEnabled, form.errors);
   const workspaceId = res.locals.workspace.id;
+  const at = depsOf(req).clock.now();
   await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
-    workspaces.update(trx, workspaceId, { portalEnabled: form.data.portal === 'on' }),
+    switchPortal(trx, workspaceId, form.data.portal === 'on', at),
   );
   setFlash(req, res, 'modules-saved');
   res.redirect(303, paths.admin.modules);
