@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import path from 'node:path';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
+import { healthOf, probe } from './db/availability';
 import type { Deps } from './deps';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestLogSerializers } from './middleware/request-log';
@@ -24,9 +25,9 @@ export function createApp(deps: AppDeps): Express {
   app.locals.deps = deps;
   // node-postgres rethrows an idle connection's error (e.g. the database restarting) unless the
   // pool has a listener, and connect-pg-simple adds none to a pool it is given.
-  deps.sessionPool.on('error', (err) =>
-    deps.logger.error({ err }, 'session store connection lost'),
-  );
+  // Losing them all at once is one outage, logged once (see db/availability.ts).
+  const health = healthOf(deps.db, deps.logger);
+  deps.sessionPool.on('error', (err) => health.down(err));
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
   app.set('views', path.join(projectRoot, 'views'));
@@ -44,8 +45,20 @@ export function createApp(deps: AppDeps): Express {
   );
   // Signed cookies (CSRF secrets, one-time notices) are checked with the session secret.
   app.use(cookieParser(deps.config.sessionSecret));
+  // Liveness: the process answers. Readiness: it can also reach its database, so a load
+  // balancer sends nobody here while it cannot.
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await probe(deps.db);
+    if (ready) health.up();
+    else health.down(new Error('readiness probe: database unreachable'));
+    res.set('Cache-Control', 'no-store');
+    res
+      .status(ready ? 200 : 503)
+      .type('text')
+      .send(ready ? 'ready' : 'database unreachable');
   });
   app.use(portalRouter(deps.config, deps.sessionPool));
   app.use(adminRouter(deps.config, deps.sessionPool));

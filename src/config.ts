@@ -61,6 +61,13 @@ export const defaultLimits: FieldLimits = {
   requestBytes: 64 * 1024,
 };
 
+/**
+ * How long a request waits for the database before it is answered 503: one connection attempt
+ * (an unreachable host otherwise hangs for the operating system's TCP timeout), and a free
+ * connection from a busy pool.
+ */
+export const databaseTimeouts = { connectMs: 1500, acquireMs: 10_000 };
+
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 

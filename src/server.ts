@@ -1,10 +1,9 @@
-import pg from 'pg';
 import pino from 'pino';
 import { createApp } from './app';
 import { ConfigError, loadConfig, workspaceOrigin } from './config';
 import { databaseTarget } from './db/connect';
 import { LEAKPROOF_ILIKE } from './db/embedded';
-import { createDb, currentRole, ilikeIsLeakproof } from './db/knex';
+import { createDb, createPool, currentRole, ilikeIsLeakproof } from './db/knex';
 import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
@@ -23,7 +22,7 @@ async function main(): Promise<void> {
   const db = createDb(target.url);
   // Statements that stand on their own, outside any page transaction: session rows and rate-limit
   // counters. A separate pool, so a request holding its page transaction never waits on its own.
-  const sessionPool = new pg.Pool({ connectionString: target.url, max: 10 });
+  const sessionPool = createPool(target.url, 10);
 
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');

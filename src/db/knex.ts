@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { databaseTimeouts } from '../config';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -10,8 +11,33 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export function createDb(connectionString: string, poolMax = 10): Db {
   return knex({
     client: 'pg',
-    connection: { connectionString, application_name: 'tickets-portal' },
+    connection: {
+      connectionString,
+      application_name: 'tickets-portal',
+      connectionTimeoutMillis: databaseTimeouts.connectMs,
+    },
     pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: databaseTimeouts.acquireMs,
+    log: {
+      // knex prints every failed connection attempt, so an outage would print one a request; the
+      // request itself reports it (a 503, logged once per outage: see db/availability.ts).
+      warn(message: string) {
+        if (!message.startsWith('Acquire connection error')) process.stderr.write(`${message}\n`);
+      },
+    },
+  });
+}
+
+/**
+ * A plain node-postgres pool, for statements that stand outside any page transaction (session
+ * rows, rate-limit counters): same timeouts as the knex pool.
+ */
+export function createPool(connectionString: string, max: number): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    max,
+    application_name: 'tickets-portal',
+    connectionTimeoutMillis: databaseTimeouts.connectMs,
   });
 }
 

@@ -78,6 +78,10 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
         tableName: options.table,
         createTableIfMissing: false,
         disableTouch: true,
+        // Its default prints every failed query to the console: during a database outage, one per
+        // request. The error also reaches the request, whose handler reports it (a 503, logged
+        // once per outage; any other failure is logged as a 500).
+        errorLog: () => undefined,
       }),
       resave: false,
       saveUninitialized: false,

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { healthOf } from '../db/availability';
 import { depsOf } from '../deps';
 import type { Scope } from '../db/scopes';
 import { NotFoundError } from '../errors';
@@ -51,6 +52,9 @@ export function resolveTenant(claim: ScopeClaim): RequestHandler {
       // gets a scoped transaction of its own.
       workspace = await workspaces.findBySlug(depsOf(req).db, slug);
     }
+    // The database answered: if it had been unreachable, that outage is over.
+    const { db, logger } = depsOf(req);
+    healthOf(db, logger).up();
     if (!workspace) throw new NotFoundError();
     res.locals.workspace = workspace;
     next();

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import pg from 'pg';
+import { createDb, createPool } from '../../src/db/knex';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
@@ -45,9 +45,10 @@ export interface RunningServer {
 
 /**
  * The real app on a free port, its mail worker sending over SMTP to a server started here.
- * The database is the test database of the root hooks.
+ * The database is the test database of the root hooks, unless another URL is given (one where
+ * nothing answers shows the outage page).
  */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(options: { databaseUrl?: string } = {}): Promise<RunningServer> {
   const mail: CaughtMail[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
@@ -68,8 +69,11 @@ export async function startServer(): Promise<RunningServer> {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
 
-  const { db, url } = testDatabase();
-  const sessionPool = new pg.Pool({ connectionString: url, max: 4 });
+  const shared = testDatabase();
+  const url = options.databaseUrl ?? shared.url;
+  const db = options.databaseUrl ? createDb(url, 2) : shared.db;
+  const sessionPool = createPool(url, 4);
+  sessionPool.on('error', () => undefined);
   const logger = pino({ level: 'silent' });
   // The port is known only after listening, and BASE_URL must carry it: bind first, then build.
   const { createServer } = await import('node:http');
@@ -120,6 +124,7 @@ export async function startServer(): Promise<RunningServer> {
       http.closeAllConnections();
       await closed;
       await sessionPool.end();
+      if (db !== shared.db) await db.destroy();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     },
   };

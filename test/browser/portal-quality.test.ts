@@ -9,6 +9,7 @@ import {
   aWorkspace,
   rows,
 } from '../helpers/fixtures';
+import { freePort } from '../../src/db/embedded';
 import { withScope } from '../../src/db/scopes';
 import * as workspaces from '../../src/models/workspaces';
 import { testDatabase } from '../helpers/database';
@@ -119,6 +120,19 @@ describeInChromium(
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       assert.equal(await h1(page), 'Too many attempts');
       assert.equal((await audit.check('too many')).status, 429);
+    });
+
+    it('the outage page: the database cannot be reached', async () => {
+      const unreachable = await startServer({
+        databaseUrl: `postgres://nobody:nothing@127.0.0.1:${await freePort()}/tickets`,
+      });
+      try {
+        await page.goto(`${unreachable.origin('acme')}/tickets`);
+        assert.equal(await h1(page), 'We can’t show this right now');
+        assert.equal((await audit.check('outage')).status, 503);
+      } finally {
+        await unreachable.stop();
+      }
     });
 
     it('an empty list, a list of two pages, a thread of forty-five messages in two pages and a closed ticket', async () => {

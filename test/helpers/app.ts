@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
 import pino from 'pino';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../src/app';
@@ -10,7 +10,7 @@ import type { MailTransport, OutgoingMail } from '../../src/services/mail-transp
 import { createRateLimits } from '../../src/services/rate-limits';
 import { createTemplates } from '../../src/services/templates';
 import { testDatabase } from './database';
-import { createDb } from '../../src/db/knex';
+import { createDb, createPool, type Db } from '../../src/db/knex';
 
 export class FakeClock implements Clock {
   constructor(private current = new Date('2026-11-25T10:00:00Z')) {}
@@ -65,7 +65,7 @@ let sharedSessionPool: pg.Pool | undefined;
 
 function sessionPoolFor(url: string): pg.Pool {
   if (!sharedSessionPool) {
-    sharedSessionPool = new pg.Pool({ connectionString: url, max: 4 });
+    sharedSessionPool = createPool(url, 4);
     // pg-pool's end() resolves before idle sockets close; when the database then stops, an idle
     // client's "terminating connection" must not surface as an unhandled error.
     sharedSessionPool.on('error', () => undefined);
@@ -80,11 +80,13 @@ export function makeTestApp(
     clock?: FakeClock;
     /** A second instance: its own knex pool on the same database (close it with closeInstance). */
     ownPool?: boolean;
+    /** Another database altogether (e.g. a cluster a test stops): its pools, closed by the test. */
+    database?: { db: Db; sessionPool: pg.Pool };
   } = {},
 ): TestApp {
   const shared = testDatabase();
   const url = shared.url;
-  const db = options.ownPool ? createDb(url, 4) : shared.db;
+  const db = options.database?.db ?? (options.ownPool ? createDb(url, 4) : shared.db);
   const config = testConfig(options.env);
   const clock = options.clock ?? new FakeClock();
   const transport = options.transport ?? new CapturingTransport();
@@ -96,7 +98,7 @@ export function makeTestApp(
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const sessionPool = sessionPoolFor(url);
+  const sessionPool = options.database?.sessionPool ?? sessionPoolFor(url);
   const deps: AppDeps = {
     config,
     db,
