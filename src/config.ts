@@ -28,6 +28,8 @@ export interface Config {
   /** Messages a ticket page shows at once, newest; a link leads to earlier ones. */
   threadPageSize: number;
   mailWorker: { pollMs: number; maxBackoffMs: number };
+  /** The cluster's housekeeper: how often it runs, and how long a sent mail's record is kept. */
+  housekeeping: { intervalMs: number; sentMailRetentionMs: number };
 }
 
 /** Input limits in one place: validation, `maxlength` attributes and tests all read these. */
@@ -97,6 +99,7 @@ const envSchema = z.object({
   AGENT_LOGIN_FAILURES_PER_IP: positiveInt.default(20),
   SESSION_IDLE_DAYS: positiveInt.default(7),
   SESSION_MAX_DAYS: positiveInt.default(30),
+  HOUSEKEEPING_INTERVAL_MINUTES: positiveInt.default(10),
 });
 
 export class ConfigError extends Error {}
@@ -162,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pageSize: 25,
     threadPageSize: 30,
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR },
+    housekeeping: {
+      intervalMs: e.HOUSEKEEPING_INTERVAL_MINUTES * 60_000,
+      sentMailRetentionMs: 7 * DAY,
+    },
   };
 }
 

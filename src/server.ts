@@ -8,6 +8,7 @@ import { createDb, createPool, currentRole, ilikeIsLeakproof } from './db/knex';
 import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
+import { startHousekeeper } from './services/housekeeping';
 import { startOutboxWorker } from './services/mail';
 import { fileTransport, smtpTransport } from './services/mail-transport';
 import { createRateLimits } from './services/rate-limits';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     { ...deps, secret: config.sessionSecret, maxBackoffMs: config.mailWorker.maxBackoffMs },
     config.mailWorker.pollMs,
   );
+  const housekeeper = startHousekeeper(deps);
   const server = createApp(deps).listen(config.port, () => {
     process.stdout.write(
       `Tickets Portal is running.\n  Demo portal: ${workspaceOrigin(config, 'acme')}${paths.portal.home}\n` +
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(server, logger, async () => {
     await worker.stop();
+    await housekeeper.stop();
     await sessionPool.end();
     await db.destroy();
     await target.stop();

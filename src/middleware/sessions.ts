@@ -82,6 +82,8 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
         // request. The error also reaches the request, whose handler reports it (a 503, logged
         // once per outage; any other failure is logged as a 500).
         errorLog: () => undefined,
+        // Expired rows are deleted by the cluster's one housekeeper, not by a timer per instance.
+        pruneSessionInterval: false,
       }),
       resave: false,
       saveUninitialized: false,

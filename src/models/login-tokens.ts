@@ -48,3 +48,8 @@ export async function isUsable(
 export async function deleteExpired(trx: Trx, now: Date): Promise<number> {
   return trx('login_tokens').whereNull('used_at').where('expires_at', '<=', now).delete();
 }
+
+/** Used tokens (their hash is already gone) and expired ones are no use to anybody. */
+export async function deleteSpent(trx: Trx, now: Date): Promise<number> {
+  return trx('login_tokens').whereNotNull('used_at').orWhere('expires_at', '<=', now).delete();
+}

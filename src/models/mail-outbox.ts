@@ -67,3 +67,8 @@ export async function countPending(trx: Trx): Promise<number> {
     .count<{ count: number }[]>('id as count');
   return Number(row[0]?.count ?? 0);
 }
+
+/** The record of a sent message (its body is already erased) is kept for a while, then deleted. */
+export async function deleteSentBefore(trx: Trx, before: Date): Promise<number> {
+  return trx('mail_outbox').whereNotNull('sent_at').where('sent_at', '<', before).delete();
+}

@@ -8,3 +8,12 @@ import type { Trx } from '../db/knex';
 export async function deletePortalSessionsOf(trx: Trx, workspaceId: string): Promise<number> {
   return trx('portal_sessions').whereRaw(`sess->>'workspaceId' = ?`, [workspaceId]).delete();
 }
+
+export type SessionTable = 'portal_sessions' | 'admin_sessions';
+
+/** Sessions past their expiry (connect-pg-simple keeps `expire` as a timestamp without zone). */
+export async function deleteExpired(trx: Trx, table: SessionTable, now: Date): Promise<number> {
+  return trx(table)
+    .whereRaw('expire < to_timestamp(?)', [now.getTime() / 1000])
+    .delete();
+}

@@ -37,6 +37,7 @@ export function testDatabase(): TestDatabase {
 }
 
 const TABLES = [
+  'housekeeping',
   'messages',
   'tickets',
   'login_tokens',
