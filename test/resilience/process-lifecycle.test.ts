@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/db/embedded';
+import {
+  cookiesOf,
+  csrfOf,
+  postgresOf,
+  ServerProcess,
+  until,
+  type Reply,
+} from '../helpers/server-process';
 
 /**
  * The real server in its own process on its own embedded PostgreSQL, stopped every way it can
@@ -13,136 +20,6 @@ import { freePort } from '../../src/db/embedded';
  * database's guardian was killed too. Nothing of it may keep running, and every acknowledged
  * write must be there at the next start.
  */
-const ROOT = path.resolve(__dirname, '../..');
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** Pids of PostgreSQL processes serving the cluster in this data directory (read from /proc). */
-function postgresOf(dataDir: string): number[] {
-  const databaseDir = path.join(dataDir, 'postgres');
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.some((a) => a.endsWith('/postgres')) && args.includes(databaseDir))
-        found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-async function until(
-  what: string | (() => string),
-  check: () => boolean | Promise<boolean>,
-  ms = 15_000,
-) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms)
-      throw new Error(`timed out waiting until ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-class ServerProcess {
-  readonly child: ChildProcess;
-  output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(
-    readonly dataDir: string,
-    readonly port: number,
-  ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: ROOT,
-      // Its own process group, so a test can kill the group as a supervisor would.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? os.tmpdir(),
-        NODE_ENV: 'development',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
-    });
-    this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
-
-  async ready(): Promise<void> {
-    await until(
-      () => `the server answers (output so far:\n${this.output})`,
-      async () => (await this.request('GET', '/healthz').catch(() => undefined))?.status === 200,
-      60_000,
-    );
-  }
-
-  request(
-    method: string,
-    pathname: string,
-    options: { cookie?: string; form?: Record<string, string> } = {},
-  ): Promise<Reply> {
-    const body = options.form ? new URLSearchParams(options.form).toString() : undefined;
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method,
-          path: pathname,
-          agent: false,
-          headers: {
-            Host: `acme.localhost:${this.port}`,
-            ...(options.cookie ? { Cookie: options.cookie } : {}),
-            ...(body
-              ? {
-                  'Content-Type': 'application/x-www-form-urlencoded',
-                  Origin: `http://acme.localhost:${this.port}`,
-                }
-              : {}),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-}
-
-function cookiesOf(reply: Reply, jar: Map<string, string>): string {
-  for (const line of reply.headers['set-cookie'] ?? []) {
-    const [pair] = line.split(';');
-    const [name, ...value] = pair!.split('=');
-    jar.set(name!.trim(), value.join('='));
-  }
-  return [...jar].map(([n, v]) => `${n}=${v}`).join('; ');
-}
-
-function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error('no CSRF token on the page');
-  return match[1]!;
-}
-
 /** The form fields of an anonymous new ticket, with the token of the form page just loaded. */
 async function newTicketForm(server: ServerProcess, jar: Map<string, string>, subject: string) {
   const form = await server.request('GET', '/tickets/new', {
