@@ -25,9 +25,11 @@ export function createApp(deps: AppDeps): Express {
   app.locals.deps = deps;
   // node-postgres rethrows an idle connection's error (e.g. the database restarting) unless the
   // pool has a listener, and connect-pg-simple adds none to a pool it is given.
-  // Losing them all at once is one outage, logged once (see db/availability.ts).
+  // A lost idle connection is replaced on next use; during a known outage it is no news.
   const health = healthOf(deps.db, deps.logger);
-  deps.sessionPool.on('error', (err) => health.down(err));
+  deps.sessionPool.on('error', (err) => {
+    if (!health.isDown) deps.logger.warn({ err }, 'session store connection lost');
+  });
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
   app.set('views', path.join(projectRoot, 'views'));

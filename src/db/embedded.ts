@@ -309,6 +309,9 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDa
     persistent: options.persistent ?? true,
     // These machines run as root, and initdb refuses root.
     createPostgresUser: true,
+    // TCP on 127.0.0.1 only. No Unix socket: its lock file in /tmp would outlive a crash and,
+    // once its pid is reused, stop the next start (like a stale postmaster.pid, see below).
+    postgresFlags: ['-c', 'unix_socket_directories='],
     onLog: (line: string) => {
       recent.push(line);
       if (recent.length > 20) recent.shift();

@@ -36,7 +36,8 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   return new pg.Pool({
     connectionString,
     max,
-    application_name: 'tickets-portal',
+    // Named apart from knex's connections, so an operator (or a test) can tell them apart.
+    application_name: 'tickets-portal-sessions',
     connectionTimeoutMillis: databaseTimeouts.connectMs,
   });
 }

@@ -419,10 +419,10 @@ describe('agent inbox', () => {
   it('keeps working when the database cuts an idle session-store connection', async () => {
     await signIn();
     assert.equal((await browser.get('/admin/tickets')).status, 200);
-    // The session store's pool connects without an application name; knex's connections have one.
+    // The session store's pool has an application name of its own.
     const cut = await rows<{ pid: number }>(
       `select pid from pg_stat_activity
-        where datname = current_database() and application_name = '' and pid <> pg_backend_pid()`,
+        where datname = current_database() and application_name = 'tickets-portal-sessions' and pid <> pg_backend_pid()`,
     );
     assert.ok(cut.length > 0, 'an idle session-store connection to cut');
     await rows('select pg_terminate_backend(pid) from pg_stat_activity where pid = any(?)', [
