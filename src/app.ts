@@ -45,8 +45,9 @@ export function createApp(deps: AppDeps): Express {
     paths.assets,
     express.static(path.join(projectRoot, 'public'), { maxAge: '1d', index: false }),
   );
-  // Signed cookies (CSRF secrets, one-time notices) are checked with the session secret.
-  app.use(cookieParser(deps.config.sessionSecret));
+  // Signed cookies (CSRF secrets, one-time notices) are signed with the current session secret
+  // and checked against every configured one, so a rotation breaks no form in flight.
+  app.use(cookieParser(deps.config.secrets));
   // Liveness: the process answers. Readiness: it can also reach its database, so a load
   // balancer sends nobody here while it cannot.
   app.get('/healthz', (_req, res) => {

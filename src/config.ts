@@ -14,7 +14,13 @@ export interface Config {
   baseUrl: URL;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Signs cookies and seals queued mail. */
   sessionSecret: string;
+  /**
+   * Every secret still accepted: the current one first (the only one that signs or seals), then
+   * older ones from SESSION_SECRETS, so a rotated secret strands neither sessions nor queued mail.
+   */
+  secrets: string[];
   /** Passed to Express's `trust proxy` setting. */
   trustProxy: boolean | number | string;
   secureCookies: boolean;
@@ -27,7 +33,8 @@ export interface Config {
   pageSize: number;
   /** Messages a ticket page shows at once, newest; a link leads to earlier ones. */
   threadPageSize: number;
-  mailWorker: { pollMs: number; maxBackoffMs: number };
+  /** A failing message is retried with back-off until retryForMs after it was queued. */
+  mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
   /** The cluster's housekeeper: how often it runs, and how long a sent mail's record is kept. */
   housekeeping: { intervalMs: number; sentMailRetentionMs: number };
 }
@@ -90,6 +97,16 @@ const envSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().min(3).default('Tickets Portal <no-reply@localhost>'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_SECRETS: z
+    .string()
+    .optional()
+    .transform((list) =>
+      (list ?? '')
+        .split(',')
+        .map((secret) => secret.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters'))),
   TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIGNIN_PER_ADDRESS_PER_HOUR: positiveInt.default(5),
@@ -100,6 +117,7 @@ const envSchema = z.object({
   SESSION_IDLE_DAYS: positiveInt.default(7),
   SESSION_MAX_DAYS: positiveInt.default(30),
   HOUSEKEEPING_INTERVAL_MINUTES: positiveInt.default(10),
+  MAIL_RETRY_HOURS: positiveInt.default(24),
 });
 
 export class ConfigError extends Error {}
@@ -135,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const baseUrl = new URL(e.BASE_URL ?? `http://localhost:${e.PORT}`);
+  const sessionSecret = e.SESSION_SECRET ?? developmentSecret(dataDir);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -143,7 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
-    sessionSecret: e.SESSION_SECRET ?? developmentSecret(dataDir),
+    sessionSecret,
+    secrets: [sessionSecret, ...e.SESSION_SECRETS.filter((secret) => secret !== sessionSecret)],
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     secureCookies: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
@@ -164,11 +184,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     magicLinkTtlMs: HOUR,
     pageSize: 25,
     threadPageSize: 30,
-    mailWorker: { pollMs: 1000, maxBackoffMs: HOUR },
     housekeeping: {
       intervalMs: e.HOUSEKEEPING_INTERVAL_MINUTES * 60_000,
       sentMailRetentionMs: 7 * DAY,
     },
+    mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
   };
 }
 

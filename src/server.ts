@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     sessionPool,
   };
   const worker = startOutboxWorker(
-    { ...deps, secret: config.sessionSecret, maxBackoffMs: config.mailWorker.maxBackoffMs },
+    { ...deps, ...config.mailWorker, secrets: config.secrets },
     config.mailWorker.pollMs,
   );
   const housekeeper = startHousekeeper(deps);

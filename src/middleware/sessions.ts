@@ -69,7 +69,8 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
     remember,
     session({
       name: options.name,
-      secret: config.sessionSecret,
+      // The first signs; the older ones are still accepted, so rotating the secret signs no one out.
+      secret: config.secrets,
       // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
       // every response (rolling: false). Activity is written by liveSession, at most once a minute,
       // and every such save sends the cookie again with a fresh idle expiry.

@@ -28,11 +28,12 @@ export async function sendSignInLink(
   input: { workspace: Workspace; email: string },
 ): Promise<void> {
   const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
   await loginTokens.insert(trx, {
     workspaceId: input.workspace.id,
     email: input.email,
     tokenHash: createHash('sha256').update(token).digest(),
-    expiresAt: new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs),
+    expiresAt,
   });
   const link = `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.signInLink(token)}`;
   await queueMail(trx, ctx, {
@@ -46,6 +47,8 @@ export async function sendSignInLink(
       validMinutes: ctx.config.magicLinkTtlMs / 60_000,
     },
     at: ctx.now,
+    // A link that no longer works is worse than no mail: it would only tell them it failed.
+    expiresAt,
   });
 }
 

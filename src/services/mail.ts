@@ -25,16 +25,30 @@ export function seal(secret: string, mail: OutgoingMail): Buffer {
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
-export function unseal(secret: string, sealed: Buffer): OutgoingMail {
-  const decipher = createDecipheriv('aes-256-gcm', outboxKey(secret), sealed.subarray(0, 12));
-  decipher.setAuthTag(sealed.subarray(12, 28));
-  const json = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-  return JSON.parse(json.toString('utf8')) as OutgoingMail;
+/** Opens a sealed message with the first of the secrets that fits, or undefined if none does. */
+export function unseal(secrets: readonly string[], sealed: Buffer): OutgoingMail | undefined {
+  for (const secret of secrets) {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', outboxKey(secret), sealed.subarray(0, 12));
+      decipher.setAuthTag(sealed.subarray(12, 28));
+      const json = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+      return JSON.parse(json.toString('utf8')) as OutgoingMail;
+    } catch {
+      // Sealed under another key (GCM's tag check failed): try the next one.
+    }
+  }
+  return undefined;
 }
 
 export interface MailContext {
   templates: Environment;
+  /** The current secret: everything new is sealed with it. */
   secret: string;
+}
+
+/** The part of an address after its last @, lower-cased: all an operator is shown of it. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
 /** Renders `views/emails/<template>.txt.njk` and `.html.njk` and queues the result. */
@@ -49,6 +63,8 @@ export async function queueMail(
     data: Record<string, unknown>;
     /** The app clock's now: the worker compares due times with that clock, not the database's. */
     at: Date;
+    /** When the mail stops being worth sending (a sign-in link's expiry): never sent after it. */
+    expiresAt?: Date;
   },
 ): Promise<void> {
   const data = { ...input.data, subject: input.subject };
@@ -61,7 +77,9 @@ export async function queueMail(
   await outbox.enqueue(trx, {
     workspaceId: input.workspaceId,
     sealed: seal(ctx.secret, mail),
-    dueAt: input.at,
+    recipientDomain: domainOf(input.to),
+    queuedAt: input.at,
+    expiresAt: input.expiresAt,
   });
 }
 
@@ -70,43 +88,89 @@ export interface OutboxWorkerDeps {
   clock: Clock;
   logger: Logger;
   mailTransport: MailTransport;
-  secret: string;
+  /** The current secret first, then older ones that may have sealed messages still queued. */
+  secrets: readonly string[];
   maxBackoffMs: number;
+  /** How long after it was queued a failing message is retried before it is marked failed. */
+  retryForMs: number;
 }
 
 const LEASE_MS = 5 * 60 * 1000;
+
+export const UNOPENABLE = 'no configured secret opens this message';
 
 function backoffMs(attempts: number, max: number): number {
   return Math.min(10_000 * 2 ** attempts, max);
 }
 
-/** Sends what is due; returns how many were sent. Failures are rescheduled, never dropped. */
+/**
+ * SMTP servers quote the recipient in their refusals ("550 <jo@example.com>: no such user"); the
+ * outbox keeps only the domain in the clear, so errors keep only that much too.
+ */
+export function withoutAddresses(message: string): string {
+  return message.replace(/[^\s<>()"',;:]+@([A-Za-z0-9.-]+)/g, '…@$1');
+}
+
+type Outcome = 'sent' | 'retrying' | 'failed' | 'expired';
+
+const system = { kind: 'system' } as const;
+
+/** One claimed message: sent, rescheduled, given up, or found too late to send. */
+async function attempt(deps: OutboxWorkerDeps, item: outbox.QueuedMail): Promise<Outcome> {
+  const now = deps.clock.now();
+  if (item.expiresAt && item.expiresAt <= now) {
+    deps.logger.info({ mailId: item.id }, 'mail expired before it could be sent');
+    await withScope(deps.db, system, (trx) => outbox.markExpired(trx, item.id, now));
+    return 'expired';
+  }
+  const mail = item.sealed && unseal(deps.secrets, item.sealed);
+  if (!mail) {
+    // Retrying cannot help until an operator configures the secret that sealed it.
+    deps.logger.error({ mailId: item.id }, UNOPENABLE);
+    await withScope(deps.db, system, (trx) =>
+      outbox.markFailed(trx, { id: item.id, error: UNOPENABLE, at: now }),
+    );
+    return 'failed';
+  }
+  try {
+    await deps.mailTransport.send(mail);
+  } catch (error) {
+    const message = withoutAddresses(error instanceof Error ? error.message : String(error));
+    const failedAt = deps.clock.now();
+    const giveUpAt = item.queuedAt.getTime() + deps.retryForMs;
+    if (failedAt.getTime() >= giveUpAt) {
+      deps.logger.error(
+        { mailId: item.id, attempts: item.attempts + 1, err: message },
+        'mail failed: giving up',
+      );
+      await withScope(deps.db, system, (trx) =>
+        outbox.markFailed(trx, { id: item.id, error: message, at: failedAt }),
+      );
+      return 'failed';
+    }
+    // The last attempt falls at the end of the window, so the window is used to its end.
+    const retryAt = new Date(
+      Math.min(failedAt.getTime() + backoffMs(item.attempts, deps.maxBackoffMs), giveUpAt),
+    );
+    deps.logger.warn({ mailId: item.id, attempts: item.attempts + 1, err: message }, 'mail failed');
+    await withScope(deps.db, system, (trx) =>
+      outbox.markRetry(trx, { id: item.id, error: message, retryAt }),
+    );
+    return 'retrying';
+  }
+  await withScope(deps.db, system, (trx) => outbox.markSent(trx, item.id, deps.clock.now()));
+  return 'sent';
+}
+
+/** Sends what is due; returns how many were sent. Failures are rescheduled until the window ends. */
 export async function processOutbox(deps: OutboxWorkerDeps, limit = 20): Promise<number> {
   const now = deps.clock.now();
-  const claimed = await withScope(deps.db, { kind: 'system' }, (trx) =>
+  const claimed = await withScope(deps.db, system, (trx) =>
     outbox.claimDue(trx, { now, limit, leaseUntil: new Date(now.getTime() + LEASE_MS) }),
   );
   let sent = 0;
   for (const item of claimed) {
-    try {
-      await deps.mailTransport.send(unseal(deps.secret, item.sealed));
-      await withScope(deps.db, { kind: 'system' }, (trx) =>
-        outbox.markSent(trx, item.id, deps.clock.now()),
-      );
-      sent += 1;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const retryAt = new Date(
-        deps.clock.now().getTime() + backoffMs(item.attempts, deps.maxBackoffMs),
-      );
-      deps.logger.warn(
-        { mailId: item.id, attempts: item.attempts + 1, err: message },
-        'mail failed',
-      );
-      await withScope(deps.db, { kind: 'system' }, (trx) =>
-        outbox.markFailed(trx, { id: item.id, error: message, retryAt }),
-      );
-    }
+    if ((await attempt(deps, item)) === 'sent') sent += 1;
   }
   return sent;
 }

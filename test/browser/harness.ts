@@ -101,7 +101,7 @@ export async function startServer(options: { databaseUrl?: string } = {}): Promi
   };
   http.on('request', createApp(deps));
   const worker: Worker = startOutboxWorker(
-    { ...deps, secret: config.sessionSecret, maxBackoffMs: 1000 },
+    { ...deps, ...config.mailWorker, secrets: config.secrets, maxBackoffMs: 1000 },
     100,
   );
 

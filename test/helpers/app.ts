@@ -123,8 +123,9 @@ export function makeTestApp(
         clock,
         logger,
         mailTransport: transport,
-        secret: config.sessionSecret,
+        secrets: config.secrets,
         maxBackoffMs: config.mailWorker.maxBackoffMs,
+        retryForMs: config.mailWorker.retryForMs,
       });
       return transport instanceof CapturingTransport ? transport.sent.slice(before) : [];
     },

@@ -32,6 +32,16 @@ export class Browser {
       .redirects(0);
   }
 
+  /**
+   * This browser, with its cookies, talking to another instance: as after a restart, or behind
+   * a load balancer.
+   */
+  on(testApp: TestApp): Browser {
+    const moved = new Browser(testApp, this.host);
+    moved.agent.jar = this.agent.jar;
+    return moved;
+  }
+
   /** Loads the page holding a form, takes its CSRF token and submits. */
   async submit(
     pagePath: string,

@@ -1,105 +1,10 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/db/embedded';
-import { SMTPServer } from 'smtp-server';
 import { FakeClock, makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, signInLinkOf } from '../helpers/client';
 import { aWorkspace, rows } from '../helpers/fixtures';
 import { smtpTransport } from '../../src/services/mail-transport';
-
-interface Received {
-  mailFrom: string | undefined;
-  rcptTo: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message, or refuses them all when told to. */
-class TestSmtpServer {
-  readonly received: Received[] = [];
-  refusals = 0;
-  refuse = false;
-  private readonly server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData: (stream, session, callback) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        if (this.refuse) {
-          this.refusals += 1;
-          callback(
-            Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }),
-          );
-          return;
-        }
-        const { mailFrom, rcptTo } = session.envelope;
-        this.received.push({
-          mailFrom: mailFrom ? mailFrom.address : undefined,
-          rcptTo: rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-
-  listen(port = 0): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.on('error', reject);
-      const listening = this.server.listen(port, '127.0.0.1', () => {
-        const address = listening.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
-/** A port nothing listens on (taken from the OS, then released). */
-const closedPort = freePort;
-
-interface MimePart {
-  headers: Map<string, string>;
-  body: string;
-}
-
-/** Just enough MIME to read what nodemailer sends: headers, multipart, quoted-printable, base64. */
-function parseMime(raw: string): MimePart[] {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const body = raw.slice(split + 4);
-  const headers = new Map<string, string>();
-  for (const line of head.split('\r\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  const type = headers.get('content-type') ?? 'text/plain';
-  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
-  if (/^multipart\//i.test(type) && boundary) {
-    const sections = body.split(`--${boundary}`).slice(1, -1);
-    return [{ headers, body: '' }, ...sections.flatMap((s) => parseMime(s.replace(/^\r\n/, '')))];
-  }
-  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  let bytes: Buffer;
-  if (encoding === 'base64') bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
-  else if (encoding === 'quoted-printable') {
-    const unwrapped = body.replace(/=\r\n/g, '');
-    bytes = Buffer.from(
-      unwrapped.replace(/=([0-9A-F]{2})/gi, (_m, hex: string) =>
-        String.fromCharCode(parseInt(hex, 16)),
-      ),
-      'latin1',
-    );
-  } else bytes = Buffer.from(body, 'utf8');
-  return [{ headers, body: bytes.toString('utf8') }];
-}
-
-function partOf(parts: MimePart[], type: string): MimePart | undefined {
-  return parts.find((p) => (p.headers.get('content-type') ?? '').toLowerCase().startsWith(type));
-}
+import { parseMime, partOf, TestSmtpServer } from '../helpers/smtp';
 
 interface OutboxRow {
   id: string;
@@ -111,6 +16,8 @@ interface OutboxRow {
 }
 
 const outboxRows = () => rows<OutboxRow>('select * from mail_outbox');
+/** A port nothing listens on (taken from the OS, then released). */
+const closedPort = freePort;
 const FROM = 'Support <support@example.com>';
 
 describe('mail delivery over SMTP', () => {

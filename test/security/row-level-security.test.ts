@@ -71,7 +71,12 @@ describe('row-level security', () => {
           tokenHash: createHash('sha256').update(email).digest(),
           expiresAt: new Date('2026-11-25T11:00:00Z'),
         });
-        await mailOutbox.enqueue(trx, { workspaceId: workspace.id, sealed: Buffer.from('sealed') });
+        await mailOutbox.enqueue(trx, {
+          workspaceId: workspace.id,
+          sealed: Buffer.from('sealed'),
+          recipientDomain: 'example.com',
+          queuedAt: new Date('2026-11-25T10:00:00Z'),
+        });
       }
     });
   });
