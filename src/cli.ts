@@ -8,6 +8,15 @@ import { withScope } from './db/scopes';
 import { ValidationError } from './errors';
 import type { Workspace } from './models/workspaces';
 import { paths } from './routes/paths';
+import { systemClock } from './deps';
+import {
+  MAIL_STATES,
+  MailRetryError,
+  outboxStatus,
+  retryMail,
+  type OutboxStatus,
+  type UnsentMail,
+} from './services/mail-queue';
 import { createUserAccount } from './services/user-accounts';
 import { createWorkspace, setPortalEnabled, WorkspaceError } from './services/workspaces';
 
@@ -25,6 +34,12 @@ Commands:
   user:create --workspace <slug> --email <email> --name <name> --role admin|agent --password <password>
       Create an account for the agent app (password: at least 12 characters). With
       --password - the password is read from standard input, out of sight of the process list.
+  mail:status
+      List the mail not yet sent (queued, failing, failed, expired) per workspace: recipient
+      domain, attempts, last error; never a body or an address.
+  mail:retry --id <id> | --failed
+      Queue a failed message, or every failed one, again, with a fresh retry window. Expired
+      sign-in mail is not sent again: its link no longer works.
   help
       Show this text.
 
@@ -46,11 +61,13 @@ interface Context {
 }
 
 type Work = (ctx: Context) => Promise<string>;
-type Values = Record<string, string | undefined>;
+type Values = Record<string, string | boolean | undefined>;
 
 interface Command {
   usage: string;
   options: string[];
+  /** Options that take no value, like --failed. */
+  flags?: string[];
   positionals: number;
   /** Checks the arguments before any database is opened, and returns the work to do. */
   prepare(values: Values, positionals: string[]): Work | Promise<Work>;
@@ -58,7 +75,7 @@ interface Command {
 
 function required(values: Values, name: string, usage: string): string {
   const value = values[name];
-  if (value === undefined) throw new UsageError(`Missing option --${name} (usage: ${usage})`);
+  if (typeof value !== 'string') throw new UsageError(`Missing option --${name} (usage: ${usage})`);
   return value;
 }
 
@@ -90,6 +107,38 @@ function describeMigrations(applied: string[]): string {
   return `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.join(', ')}`;
 }
 
+/** How many messages mail:status lists one by one; the counts always cover all of them. */
+const MAIL_STATUS_LIMIT = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function describeMail(mail: UnsentMail): string {
+  const when =
+    mail.state === 'failed' || mail.state === 'expired'
+      ? `${mail.state} ${mail.givenUpAt?.toISOString() ?? 'unknown'}`
+      : `next attempt ${mail.nextAttemptAt.toISOString()}`;
+  const attempts = `${mail.attempts} attempt${mail.attempts === 1 ? '' : 's'}`;
+  const error = mail.lastError ? `, last error: ${mail.lastError.replace(/\s+/g, ' ')}` : '';
+  return `  ${mail.id}  ${mail.state}  to @${mail.recipientDomain ?? 'unknown'}, ${attempts}, queued ${mail.queuedAt.toISOString()}, ${when}${error}`;
+}
+
+function describeOutbox(status: OutboxStatus): string {
+  if (!status.total) return 'No mail waiting: every queued message has been sent';
+  const lines: string[] = [];
+  for (const workspace of status.workspaces) {
+    const counts = MAIL_STATES.filter((state) => workspace.counts[state] > 0).map(
+      (state) => `${workspace.counts[state]} ${state}`,
+    );
+    lines.push(`${workspace.slug ?? '(deleted workspace)'}: ${counts.join(', ')}`);
+    lines.push(...workspace.messages.map(describeMail));
+  }
+  if (status.listed < status.total) {
+    lines.push(
+      `(${status.total - status.listed} more not listed: the oldest ${status.listed} are shown)`,
+    );
+  }
+  return lines.join('\n');
+}
+
 const commands: Record<string, Command> = {
   migrate: {
     usage: 'migrate',
@@ -106,7 +155,8 @@ const commands: Record<string, Command> = {
     prepare(values) {
       const slug = required(values, 'slug', this.usage);
       const name = required(values, 'name', this.usage);
-      const portalEnabled = onOff(values.portal ?? 'off', '--portal');
+      const portal = values.portal;
+      const portalEnabled = onOff(typeof portal === 'string' ? portal : 'off', '--portal');
       return async ({ trx, config }) => {
         const workspace = await createWorkspace(trx, { slug, name, portalEnabled });
         return `Created workspace ${workspace.slug} (${JSON.stringify(workspace.name)}), ${describePortal(config, workspace)}`;
@@ -125,6 +175,38 @@ const commands: Record<string, Command> = {
       return async ({ trx, config }) => {
         const workspace = await setPortalEnabled(trx, slug, enabled, new Date());
         return `Workspace ${workspace.slug} (${JSON.stringify(workspace.name)}): ${describePortal(config, workspace)}`;
+      };
+    },
+  },
+  'mail:status': {
+    usage: 'mail:status',
+    options: [],
+    positionals: 0,
+    prepare() {
+      return async ({ trx }) => describeOutbox(await outboxStatus(trx, MAIL_STATUS_LIMIT));
+    },
+  },
+  'mail:retry': {
+    usage: 'mail:retry --id <id> | --failed',
+    options: ['id'],
+    flags: ['failed'],
+    positionals: 0,
+    prepare(values) {
+      const { id, failed } = values;
+      if ((id === undefined) === (failed === undefined)) {
+        throw new UsageError(`Give either --id or --failed (usage: ${this.usage})`);
+      }
+      if (typeof id === 'string' && !UUID.test(id)) {
+        throw new UsageError(`--id must be a message id as mail:status lists it, not "${id}"`);
+      }
+      const now = systemClock.now();
+      return async ({ trx }) => {
+        const queued = await retryMail(
+          trx,
+          typeof id === 'string' ? { id, now } : { failed: true, now },
+        );
+        if (!queued.length) return 'No failed mail to retry';
+        return `Queued ${queued.length} message${queued.length === 1 ? '' : 's'} again: ${queued.join(', ')}`;
       };
     },
   },
@@ -156,9 +238,10 @@ function prepare(command: Command, args: string[]): Work | Promise<Work> {
   try {
     parsed = parseArgs({
       args,
-      options: Object.fromEntries(
-        command.options.map((name) => [name, { type: 'string' as const }]),
-      ),
+      options: Object.fromEntries([
+        ...command.options.map((name) => [name, { type: 'string' as const }]),
+        ...(command.flags ?? []).map((name) => [name, { type: 'boolean' as const }]),
+      ]) as Record<string, { type: 'string' | 'boolean' }>,
       allowPositionals: command.positionals > 0,
       strict: true,
     });
@@ -225,6 +308,7 @@ run(process.argv.slice(2)).then(
     const known =
       error instanceof UsageError ||
       error instanceof WorkspaceError ||
+      error instanceof MailRetryError ||
       error instanceof ValidationError ||
       error instanceof ConfigError ||
       error instanceof DatabaseConnectionError;
