@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import type { Environment } from 'nunjucks';
 import type { Logger } from 'pino';
 import type { Trx } from '../db/knex';
+import { healthOf, isDatabaseUnavailable } from '../db/availability';
 import { withScope } from '../db/scopes';
 import type { Db } from '../db/knex';
 import type { Clock } from '../deps';
@@ -179,15 +180,22 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Polls the outbox until stopped; one batch at a time. */
+/**
+ * Polls the outbox until stopped; one batch at a time. While the database is unreachable every
+ * poll fails: that is one outage, logged once through the database's shared health record.
+ */
 export function startOutboxWorker(deps: OutboxWorkerDeps, pollMs: number): Worker {
+  const health = healthOf(deps.db, deps.logger);
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const tick = (): void => {
     if (stopped) return;
     running = processOutbox(deps)
-      .then(() => undefined)
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'mail worker failed'))
+      .then(() => health.up())
+      .catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) health.down(error);
+        else deps.logger.error({ err: error }, 'mail worker failed');
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, pollMs);
       });
