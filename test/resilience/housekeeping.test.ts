@@ -28,7 +28,7 @@ describe('housekeeping', () => {
     );
   }
 
-  it('deletes expired sessions of both apps, spent sign-in tokens, week-old sent mail and ended rate-limit windows, and keeps everything live', async () => {
+  it('deletes expired sessions of both apps, spent sign-in tokens, week-old sent and expired mail, month-old failed mail and ended rate-limit windows, and keeps everything live', async () => {
     const clock = new FakeClock();
     const now = clock.now();
     const at = (ms: number) => new Date(now.getTime() + ms);
@@ -60,8 +60,34 @@ describe('housekeeping', () => {
         expiresAt: at(HOUR),
       });
       await trx('mail_outbox').insert([
-        { workspace_id: acme.id, sent_at: at(-8 * DAY), last_error: 'old sent' },
-        { workspace_id: acme.id, sent_at: at(-6 * DAY), last_error: 'recent sent' },
+        { workspace_id: acme.id, status: 'sent', sent_at: at(-8 * DAY), last_error: 'old sent' },
+        { workspace_id: acme.id, status: 'sent', sent_at: at(-6 * DAY), last_error: 'recent sent' },
+        {
+          workspace_id: acme.id,
+          status: 'expired',
+          given_up_at: at(-8 * DAY),
+          last_error: 'old expired',
+        },
+        {
+          workspace_id: acme.id,
+          status: 'expired',
+          given_up_at: at(-6 * DAY),
+          last_error: 'recent expired',
+        },
+        {
+          workspace_id: acme.id,
+          status: 'failed',
+          sealed: Buffer.from('x'),
+          given_up_at: at(-31 * DAY),
+          last_error: 'old failed',
+        },
+        {
+          workspace_id: acme.id,
+          status: 'failed',
+          sealed: Buffer.from('x'),
+          given_up_at: at(-8 * DAY),
+          last_error: 'recent failed',
+        },
         {
           workspace_id: acme.id,
           sealed: Buffer.from('x'),
@@ -83,7 +109,7 @@ describe('housekeeping', () => {
       portalSessions: 1,
       adminSessions: 1,
       loginTokens: 2,
-      sentMail: 1,
+      finishedMail: 3,
       rateLimits: 1,
     });
     assert.deepEqual(
@@ -102,7 +128,7 @@ describe('housekeeping', () => {
       (await rows<{ last_error: string }>('select last_error from mail_outbox order by 1')).map(
         (r) => r.last_error,
       ),
-      ['recent sent', 'still queued'],
+      ['recent expired', 'recent failed', 'recent sent', 'still queued'],
     );
     assert.deepEqual(
       (await rows<{ key: string }>('select key from rate_limits order by 1')).map((r) => r.key),
