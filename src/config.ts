@@ -192,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sentMailRetentionMs: 7 * DAY,
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
-    audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 50 },
+    audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },
   };
 }
 
