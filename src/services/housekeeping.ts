@@ -7,12 +7,16 @@ import * as loginTokens from '../models/login-tokens';
 import * as mailOutbox from '../models/mail-outbox';
 import * as rateLimitCounters from '../models/rate-limit-counters';
 import * as sessions from '../models/sessions';
+import { pruneAuditTrail } from './audit-trail';
 
 export interface HousekeepingDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  config: { housekeeping: { intervalMs: number; sentMailRetentionMs: number } };
+  config: {
+    housekeeping: { intervalMs: number; sentMailRetentionMs: number };
+    audit: { retentionMs: number };
+  };
 }
 
 /** What one run deleted, by kind. */
@@ -22,6 +26,7 @@ export interface Pruned {
   loginTokens: number;
   sentMail: number;
   rateLimits: number;
+  auditEvents: number;
 }
 
 /**
@@ -44,6 +49,10 @@ export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | 
         new Date(now.getTime() - sentMailRetentionMs),
       ),
       rateLimits: await rateLimitCounters.deleteExpired(trx, now),
+      auditEvents: await pruneAuditTrail(
+        trx,
+        new Date(now.getTime() - deps.config.audit.retentionMs),
+      ),
     };
   });
 }
