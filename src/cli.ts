@@ -226,7 +226,7 @@ const commands: Record<string, Command> = {
         password: password === '-' ? await readStdin() : password,
       };
       return async ({ trx, config }) => {
-        const { user, workspace } = await createUserAccount(trx, config.limits, input);
+        const { user, workspace } = await createUserAccount(trx, config.limits, input, new Date());
         return `Created ${user.role} ${user.name} <${user.email}> in workspace ${workspace.slug}`;
       };
     },

@@ -37,6 +37,8 @@ export interface Config {
   mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
   /** The cluster's housekeeper: how often it runs, and how long finished mail records are kept. */
   housekeeping: { intervalMs: number; sentMailRetentionMs: number; failedMailRetentionMs: number };
+  /** The security audit trail: how long events are kept, and how many a page shows. */
+  audit: { retentionMs: number; pageSize: number };
 }
 
 /** Input limits in one place: validation, `maxlength` attributes and tests all read these. */
@@ -118,6 +120,7 @@ const envSchema = z.object({
   SESSION_MAX_DAYS: positiveInt.default(30),
   HOUSEKEEPING_INTERVAL_MINUTES: positiveInt.default(10),
   MAIL_RETRY_HOURS: positiveInt.default(24),
+  AUDIT_RETENTION_DAYS: positiveInt.default(365),
 });
 
 export class ConfigError extends Error {}
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failedMailRetentionMs: 30 * DAY,
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
+    audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },
   };
 }
 

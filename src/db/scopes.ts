@@ -6,17 +6,19 @@ import type { Db, Trx } from './knex';
  */
 export type Scope =
   | { kind: 'system' }
-  | { kind: 'agent'; workspaceId: string }
+  | { kind: 'agent'; workspaceId: string; userId: string }
   | { kind: 'signin'; workspaceId: string }
   | { kind: 'requester'; workspaceId: string; requesterId: string }
   | { kind: 'visitor'; workspaceId: string; ticketIds: readonly string[] };
 
-/** The four settings a scope stands for, as the policies read them. */
+/** The five settings a scope stands for, as the policies read them. */
 export interface ScopeSettings {
   scope: string;
   workspaceId: string;
   requesterId: string;
   ticketIds: string;
+  /** The signed-in agent: the audit trail's policy lets only a current admin read it. */
+  userId: string;
 }
 
 export function scopeSettings(scope: Scope): ScopeSettings {
@@ -25,6 +27,7 @@ export function scopeSettings(scope: Scope): ScopeSettings {
     workspaceId: scope.kind === 'system' ? '' : scope.workspaceId,
     requesterId: scope.kind === 'requester' ? scope.requesterId : '',
     ticketIds: scope.kind === 'visitor' ? `{${scope.ticketIds.join(',')}}` : '{}',
+    userId: scope.kind === 'agent' ? scope.userId : '',
   };
 }
 
@@ -35,7 +38,8 @@ export function sameScope(a: Scope, b: Scope): boolean {
     x.scope === y.scope &&
     x.workspaceId === y.workspaceId &&
     x.requesterId === y.requesterId &&
-    x.ticketIds === y.ticketIds
+    x.ticketIds === y.ticketIds &&
+    x.userId === y.userId
   );
 }
 
@@ -44,8 +48,9 @@ export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
   const s = scopeSettings(scope);
   await trx.raw(
     `select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
-            set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true)`,
-    [s.scope, s.workspaceId, s.requesterId, s.ticketIds],
+            set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true),
+            set_config('app.user_id', ?, true)`,
+    [s.scope, s.workspaceId, s.requesterId, s.ticketIds, s.userId],
   );
 }
 

@@ -1,4 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Scope } from '../db/scopes';
+import { depsOf } from '../deps';
+import { clientIp, userActor, type AuditContext } from '../services/audit-trail';
 import { claimedWorkspaceId, liveSession } from './sessions';
 import { ForbiddenError } from '../errors';
 import * as users from '../models/users';
@@ -13,10 +16,11 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The scope an agent-app session claims: its workspace's. */
+/** The scope an agent-app session claims: its workspace's, as this user. */
 export const agentClaim: ScopeClaim = (req) => {
   const workspaceId = claimedWorkspaceId(req);
-  return workspaceId && req.session.userId ? { kind: 'agent', workspaceId } : undefined;
+  const userId = req.session.userId;
+  return workspaceId && userId ? { kind: 'agent', workspaceId, userId } : undefined;
 };
 
 /**
@@ -43,6 +47,21 @@ export function requireAdmin(_req: Request, res: Response, next: NextFunction): 
   if (!res.locals.agent) return res.redirect(303, paths.admin.login);
   if (res.locals.agent.role !== 'admin') throw new ForbiddenError('admins only');
   next();
+}
+
+/** The signed-in agent's scope, the one the page transaction already holds; behind requireAgent. */
+export function agentScope(res: Response): Scope {
+  return { kind: 'agent', workspaceId: res.locals.workspace.id, userId: agentOf(res).id };
+}
+
+/** The signed-in agent as the audit trail records them: from this request's address, now. */
+export function agentAudit(req: Request, res: Response): AuditContext {
+  return {
+    workspaceId: res.locals.workspace.id,
+    actor: userActor(agentOf(res)),
+    ip: clientIp(req.ip),
+    at: depsOf(req).clock.now(),
+  };
 }
 
 /** The signed-in agent; only for handlers behind requireAgent. */

@@ -81,13 +81,14 @@ export async function enterBySlug(
 ): Promise<Workspace | undefined> {
   const s = claim
     ? scopeSettings(claim)
-    : { scope: '', workspaceId: '', requesterId: '', ticketIds: '{}' };
+    : { scope: '', workspaceId: '', requesterId: '', ticketIds: '{}', userId: '' };
   const result = await trx.raw<{ rows: WorkspaceRow[] }>(
     `select ${columns.map((c) => `w.${c}`).join(', ')},
             set_config('app.scope', case when w.id::text = :claimed then :scope else '' end, true),
             set_config('app.workspace_id', case when w.id::text = :claimed then :claimed else '' end, true),
             set_config('app.requester_id', case when w.id::text = :claimed then :requester else '' end, true),
-            set_config('app.ticket_ids', case when w.id::text = :claimed then :tickets else '{}' end, true)
+            set_config('app.ticket_ids', case when w.id::text = :claimed then :tickets else '{}' end, true),
+            set_config('app.user_id', case when w.id::text = :claimed then :user else '' end, true)
        from workspaces w
       where w.slug = :slug`,
     {
@@ -95,6 +96,7 @@ export async function enterBySlug(
       scope: s.scope,
       requester: s.requesterId,
       tickets: s.ticketIds,
+      user: s.userId,
       slug,
     },
   );

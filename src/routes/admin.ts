@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
+import * as audit from '../controllers/admin/audit';
 import * as branding from '../controllers/admin/branding';
 import * as ticketExport from '../controllers/admin/export';
 import * as inbox from '../controllers/admin/inbox';
@@ -64,6 +65,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.admin.logo, requireAdmin, logo.get);
   router.post(paths.admin.logo, requireAdmin, logo.post);
   router.post(paths.admin.logoRemove, requireAdmin, logo.remove);
+  router.get(paths.admin.audit, requireAdmin, audit.get);
   router.get(paths.admin.users, requireAdmin, users.get);
   router.post(paths.admin.users, requireAdmin, users.post);
   return router;

@@ -31,6 +31,7 @@ export const paths = {
     logo: `${adminRoot}/settings/branding/logo`,
     logoRemove: `${adminRoot}/settings/branding/logo/remove`,
     brandPreview: (version: string) => `${adminRoot}/settings/branding/preview-${version}.css`,
+    audit: `${adminRoot}/settings/audit`,
     users: `${adminRoot}/users`,
   },
   assets: '/assets',

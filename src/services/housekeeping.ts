@@ -7,6 +7,7 @@ import * as loginTokens from '../models/login-tokens';
 import * as mailOutbox from '../models/mail-outbox';
 import * as rateLimitCounters from '../models/rate-limit-counters';
 import * as sessions from '../models/sessions';
+import { pruneAuditTrail } from './audit-trail';
 
 export interface HousekeepingDeps {
   db: Db;
@@ -18,6 +19,7 @@ export interface HousekeepingDeps {
       sentMailRetentionMs: number;
       failedMailRetentionMs: number;
     };
+    audit: { retentionMs: number };
   };
 }
 
@@ -29,6 +31,7 @@ export interface Pruned {
   /** Sent and expired mail after a week, failed mail after 30 days. */
   finishedMail: number;
   rateLimits: number;
+  auditEvents: number;
 }
 
 /**
@@ -51,6 +54,10 @@ export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | 
         failedBefore: new Date(now.getTime() - failedMailRetentionMs),
       }),
       rateLimits: await rateLimitCounters.deleteExpired(trx, now),
+      auditEvents: await pruneAuditTrail(
+        trx,
+        new Date(now.getTime() - deps.config.audit.retentionMs),
+      ),
     };
   });
 }

@@ -6,6 +6,7 @@ import * as requesters from '../models/requesters';
 import type { Requester } from '../models/requesters';
 import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
+import { clientIp, recordEvent, requesterActor, visitorActor } from './audit-trail';
 import { queueMail, type MailContext } from './mail';
 
 const TOKEN_BYTES = 32;
@@ -21,11 +22,15 @@ export function isWellFormedToken(token: string): boolean {
   return TOKEN_PATTERN.test(token);
 }
 
-/** Issues a token for the address and queues the mail carrying it. Runs in a `signin` scope. */
+/**
+ * Issues a token for the address and queues the mail carrying it. Runs in a `signin` scope.
+ * The audit trail records the request the same way whether or not the address is a customer's,
+ * without looking: like the answer and its timing, the trail must not tell the two apart.
+ */
 export async function sendSignInLink(
   trx: Trx,
   ctx: MailContext & { config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs'>; now: Date },
-  input: { workspace: Workspace; email: string },
+  input: { workspace: Workspace; email: string; ip: string | undefined },
 ): Promise<void> {
   const token = randomBytes(TOKEN_BYTES).toString('base64url');
   const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
@@ -50,6 +55,16 @@ export async function sendSignInLink(
     // A link that no longer works is worse than no mail: it would only tell them it failed.
     expiresAt,
   });
+  await recordEvent(
+    trx,
+    {
+      workspaceId: input.workspace.id,
+      actor: visitorActor(input.email),
+      ip: clientIp(input.ip),
+      at: ctx.now,
+    },
+    { action: 'portal.signin_link_requested' },
+  );
 }
 
 export async function isSignInLinkUsable(
@@ -67,7 +82,7 @@ export async function isSignInLinkUsable(
  */
 export async function redeemSignInLink(
   trx: Trx,
-  input: { workspaceId: string; token: string; now: Date },
+  input: { workspaceId: string; token: string; now: Date; ip: string | undefined },
 ): Promise<Requester | undefined> {
   const tokenHash = hashToken(input.token);
   if (!tokenHash) return undefined;
@@ -77,5 +92,20 @@ export async function redeemSignInLink(
     now: input.now,
   });
   if (!email) return undefined;
-  return requesters.findOrCreate(trx, { workspaceId: input.workspaceId, email, name: '' });
+  const requester = await requesters.findOrCreate(trx, {
+    workspaceId: input.workspaceId,
+    email,
+    name: '',
+  });
+  await recordEvent(
+    trx,
+    {
+      workspaceId: input.workspaceId,
+      actor: requesterActor(requester),
+      ip: clientIp(input.ip),
+      at: input.now,
+    },
+    { action: 'portal.signin_link_used' },
+  );
+  return requester;
 }

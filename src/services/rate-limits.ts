@@ -21,8 +21,15 @@ export interface RateLimits {
   newTicket(ip: string): Promise<void>;
   /** Before checking an agent's password: throws TooManyRequestsError after too many failures. */
   agentLoginAllowed(input: { workspaceId: string; email: string; ip: string }): Promise<void>;
-  /** Counts a failed agent sign-in against the account and the IP. */
-  agentLoginFailed(input: { workspaceId: string; email: string; ip: string }): Promise<void>;
+  /**
+   * Counts a failed agent sign-in against the account and the IP; says which limit, if any, this
+   * very failure used up (the account's first), so a lock is reported once, when it begins.
+   */
+  agentLoginFailed(input: {
+    workspaceId: string;
+    email: string;
+    ip: string;
+  }): Promise<'account' | 'ip' | undefined>;
   /** A successful sign-in clears the account's failures. */
   agentLoginSucceeded(input: { workspaceId: string; email: string }): Promise<void>;
 }
@@ -58,6 +65,16 @@ async function take(rl: RateLimiterPostgres, k: string): Promise<RateLimiterRes 
     return undefined;
   } catch (error) {
     if (error instanceof RateLimiterRes) return error;
+    throw error;
+  }
+}
+
+/** Consumes one point; true when that was the last one, so the next attempt is refused. */
+async function takeLast(rl: RateLimiterPostgres, k: string): Promise<boolean> {
+  try {
+    return (await rl.consume(k)).remainingPoints === 0;
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return false;
     throw error;
   }
 }
@@ -99,8 +116,9 @@ export function createRateLimits(pool: pg.Pool, config: RateLimitConfig): RateLi
       await blocked(agentIp, key(ip));
     },
     async agentLoginFailed({ workspaceId, email, ip }) {
-      await take(agentAccount, key(workspaceId, email));
-      await take(agentIp, key(ip));
+      const account = await takeLast(agentAccount, key(workspaceId, email));
+      const byIp = await takeLast(agentIp, key(ip));
+      return account ? 'account' : byIp ? 'ip' : undefined;
     },
     async agentLoginSucceeded({ workspaceId, email }) {
       await agentAccount.delete(key(workspaceId, email));

@@ -9,7 +9,8 @@ import * as tickets from '../models/tickets';
 import type { ActivityCursor, Ticket, TicketFilter } from '../models/tickets';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
-import { parseReference } from './references';
+import { clientIp, recordEvent, visitorActor } from './audit-trail';
+import { formatReference, parseReference } from './references';
 
 /**
  * Who is looking at the portal: a signed-in requester (known from the session: id and address),
@@ -137,6 +138,31 @@ export async function openTicketForAddress(
   const requester = found.name ? found : { ...found, name: input.name };
   await applyScope(trx, { kind: 'requester', workspaceId, requesterId: requester.id });
   return openTicket(trx, { ...input, requester });
+}
+
+/**
+ * The portal's form for visitors who are not signed in: the ticket, and in the audit trail the
+ * address it was opened for, as typed (nobody proved it is theirs).
+ */
+export async function openAnonymousTicket(
+  trx: Trx,
+  input: Parameters<typeof openTicketForAddress>[1] & { ip: string | undefined },
+): Promise<Ticket> {
+  const ticket = await openTicketForAddress(trx, input);
+  await recordEvent(
+    trx,
+    {
+      workspaceId: input.workspace.id,
+      actor: visitorActor(input.email),
+      ip: clientIp(input.ip),
+      at: input.at,
+    },
+    {
+      action: 'portal.ticket_opened_anonymously',
+      subject: { id: ticket.id, label: formatReference(input.workspace.slug, ticket.number) },
+    },
+  );
+  return ticket;
 }
 
 export function requesterAuthor(requester: Requester): MessageAuthor {

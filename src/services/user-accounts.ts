@@ -3,9 +3,10 @@ import type { FieldLimits } from '../config';
 import type { Trx } from '../db/knex';
 import { ValidationError } from '../errors';
 import * as users from '../models/users';
-import type { User } from '../models/users';
+import type { User, UserRole } from '../models/users';
 import type { Workspace } from '../models/workspaces';
 import { emailField, textField } from '../validation/fields';
+import { recordEvent, systemActor, type AuditContext } from './audit-trail';
 import { hashPassword } from './passwords';
 import { requireWorkspace } from './workspaces';
 
@@ -30,10 +31,31 @@ function newUserSchema(limits: Pick<FieldLimits, 'email' | 'name'>) {
  * lower case), the password is stored only as an scrypt hash, and an address is one account per
  * workspace. Rule violations throw a ValidationError naming the field.
  */
+/**
+ * Adds a user and records who added them in the audit trail (the role and name, never the
+ * password or its hash). Undefined, and nothing recorded, when the address already has an account.
+ */
+export async function addUser(
+  trx: Trx,
+  ctx: AuditContext,
+  input: { email: string; name: string; role: UserRole; passwordHash: string },
+): Promise<User | undefined> {
+  const user = await users.insert(trx, { workspaceId: ctx.workspaceId, ...input });
+  if (user) {
+    await recordEvent(trx, ctx, {
+      action: 'user.created',
+      subject: { id: user.id, label: user.email },
+      details: { role: user.role, name: user.name },
+    });
+  }
+  return user;
+}
+
 export async function createUserAccount(
   trx: Trx,
   limits: Pick<FieldLimits, 'email' | 'name'>,
   input: { workspaceSlug: string; email: string; name: string; role: string; password: string },
+  at: Date,
 ): Promise<{ user: User; workspace: Workspace }> {
   const parsed = newUserSchema(limits).safeParse(input);
   if (!parsed.success) {
@@ -45,13 +67,11 @@ export async function createUserAccount(
   }
   const { email, name, role, password } = parsed.data;
   const workspace = await requireWorkspace(trx, input.workspaceSlug);
-  const user = await users.insert(trx, {
-    workspaceId: workspace.id,
-    email,
-    name,
-    role,
-    passwordHash: await hashPassword(password),
-  });
+  const user = await addUser(
+    trx,
+    { workspaceId: workspace.id, actor: systemActor, ip: null, at },
+    { email, name, role, passwordHash: await hashPassword(password) },
+  );
   if (!user) {
     throw new ValidationError(
       'email',

@@ -2,6 +2,7 @@ import type { Trx } from '../db/knex';
 import * as sessions from '../models/sessions';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
+import { recordEvent, systemActor, type AuditContext } from './audit-trail';
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -38,20 +39,34 @@ export async function requireWorkspace(trx: Trx, slug: string): Promise<Workspac
 
 /**
  * The Tickets Portal switch. Off means off: every portal session of the workspace ends with it
- * (rows deleted, and any session signed in before `at` counts as signed out), so switching the
- * portal on again later starts everyone from signed-out.
+ * (rows deleted, and any session signed in before `ctx.at` counts as signed out), so switching
+ * the portal on again later starts everyone from signed-out. A change of state is recorded in
+ * the audit trail; saving the state it already has records nothing.
  */
 export async function switchPortal(
   trx: Trx,
-  workspaceId: string,
+  ctx: AuditContext,
+  workspace: Workspace,
   enabled: boolean,
-  at: Date,
-): Promise<Workspace | undefined> {
-  if (enabled) return workspaces.update(trx, workspaceId, { portalEnabled: true });
-  await sessions.deletePortalSessionsOf(trx, workspaceId);
-  return workspaces.update(trx, workspaceId, { portalEnabled: false, portalSessionsAfter: at });
+): Promise<Workspace> {
+  if (!enabled) await sessions.deletePortalSessionsOf(trx, workspace.id);
+  const updated = await workspaces.update(
+    trx,
+    workspace.id,
+    enabled ? { portalEnabled: true } : { portalEnabled: false, portalSessionsAfter: ctx.at },
+  );
+  if (!updated) throw new WorkspaceError(`No workspace with id ${workspace.id}`);
+  if (workspace.portalEnabled !== enabled) {
+    await recordEvent(trx, ctx, {
+      action: 'module.changed',
+      subject: { label: 'Tickets Portal' },
+      details: { module: 'portal', enabled },
+    });
+  }
+  return updated;
 }
 
+/** The operator's switch (the CLI), recorded in the audit trail as the system's doing. */
 export async function setPortalEnabled(
   trx: Trx,
   slug: string,
@@ -59,9 +74,8 @@ export async function setPortalEnabled(
   at: Date,
 ): Promise<Workspace> {
   const workspace = await requireWorkspace(trx, slug);
-  const updated = await switchPortal(trx, workspace.id, enabled, at);
-  if (!updated) throw new WorkspaceError(`No workspace with slug "${slug}"`);
-  return updated;
+  const ctx = { workspaceId: workspace.id, actor: systemActor, ip: null, at };
+  return switchPortal(trx, ctx, workspace, enabled);
 }
 
 /** Only a brand-new development database gets the demo workspace, so nothing real is touched. */

@@ -24,6 +24,9 @@ import {
   type TicketFixture,
 } from '../helpers/fixtures';
 
+/** An agent's id for scopes over tickets and messages, whose policies do not ask who the agent is. */
+const ANY_AGENT = '00000000-0000-4000-8000-000000000000';
+
 const PASSWORD = 'correct horse battery staple';
 const NOTE = 'Internal: customer is on the legacy plan, do not offer refunds';
 
@@ -280,26 +283,32 @@ describe('agent ticket page', () => {
       // Even a query that names globex's workspace and number outright finds nothing in acme's scope.
       const { db } = testDatabase();
       await assert.rejects(
-        withScope(db, { kind: 'agent', workspaceId: acme.id }, (trx) =>
+        withScope(db, { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT }, (trx) =>
           findAgentTicket(trx, { workspace: globex, reference: 'GLOBEX-1001' }),
         ),
         NotFoundError,
       );
-      const leaked = await withScope(db, { kind: 'agent', workspaceId: acme.id }, (trx) =>
-        messages.listThreadPage(trx, {
-          workspaceId: globex.id,
-          ticketId: theirs.id,
-          includeInternal: true,
-          limit: 30,
-        }),
+      const leaked = await withScope(
+        db,
+        { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT },
+        (trx) =>
+          messages.listThreadPage(trx, {
+            workspaceId: globex.id,
+            ticketId: theirs.id,
+            includeInternal: true,
+            limit: 30,
+          }),
       );
       assert.deepEqual(leaked.messages, []);
-      const own = await withScope(db, { kind: 'agent', workspaceId: globex.id }, async (trx) =>
-        agentThread(
-          trx,
-          await findAgentTicket(trx, { workspace: globex, reference: 'GLOBEX-1001' }),
-          { limit: 30 },
-        ),
+      const own = await withScope(
+        db,
+        { kind: 'agent', workspaceId: globex.id, userId: ANY_AGENT },
+        async (trx) =>
+          agentThread(
+            trx,
+            await findAgentTicket(trx, { workspace: globex, reference: 'GLOBEX-1001' }),
+            { limit: 30 },
+          ),
       );
       assert.equal(own.messages.length, 1, 'globex itself sees it');
     });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Workspace } from '../../src/models/workspaces';
+import { randomUUID } from 'node:crypto';
+import { withScope } from '../../src/db/scopes';
+import * as auditEvents from '../../src/models/audit-events';
+import { testDatabase } from '../helpers/database';
 import { aRequester, aTicket, anAgentWithPassword, aWorkspace, rows } from '../helpers/fixtures';
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
@@ -177,7 +181,12 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
       'Inbox',
       'Sign out',
     ]);
-    for (const path of ['/admin/settings/modules', '/admin/settings/branding', '/admin/users']) {
+    for (const path of [
+      '/admin/settings/modules',
+      '/admin/settings/branding',
+      '/admin/settings/audit',
+      '/admin/users',
+    ]) {
       await page.goto(`${server.origin('acme')}${path}`);
       assert.equal(await h1(page), 'You cannot do that here', path);
       assert.equal((await audit.check('forbidden', path)).status, 403);
@@ -185,6 +194,52 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
     assert.deepEqual(await rows('select portal_enabled from workspaces'), [
       { portal_enabled: true },
     ]);
+  });
+
+  it('audit trail: the table of events, its pages, reached and paged with the keyboard', async () => {
+    const { acme } = await aTeam();
+    // Older events than the sign-in below, enough for a second page, with a long IPv6 address.
+    await withScope(testDatabase().db, { kind: 'system' }, async (trx) => {
+      for (let i = 0; i < 30; i += 1) {
+        await auditEvents.insert(trx, {
+          workspaceId: acme.id,
+          occurredAt: new Date(Date.UTC(2026, 0, 1, 9, i)),
+          action: 'branding.changed',
+          actor: {
+            kind: 'user',
+            id: randomUUID(),
+            label: 'a.very.long.name@subdomain.example.com',
+          },
+          ip: '2001:db8:85a3:1234:5678:8a2e:370:7334',
+          details: { colourFrom: '#1d70b8', colourTo: '#aa0000' },
+        });
+      }
+    });
+    await signIn(acme);
+    await agentNav(page).getByRole('link', { name: 'Settings' }).click();
+    await page
+      .getByRole('navigation', { name: 'Settings' })
+      .getByRole('link', { name: 'Audit trail' })
+      .click();
+    assert.equal(await h1(page), 'Audit trail');
+    const table = page.getByRole('table', { name: 'Security events, newest first' });
+    assert.equal(
+      flat((await table.getByRole('row').allInnerTexts())[1]!).replace(/^.*? UTC /, ''),
+      'ada@acme.test Signed in to the agent app 127.0.0.1',
+    );
+    assert.equal(await table.locator('tbody time[datetime]').count(), 25);
+    await audit.check('audit trail', 'newest');
+
+    await page.reload();
+    await recordUnfocusedLooks(page);
+    await walkWholePage(page, 'the audit trail');
+    await tabTo(page, /^a "Older events"/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/admin/settings/audit?before=*');
+    const older = page.getByRole('table', { name: 'Security events, older events' });
+    assert.equal(await older.locator('tbody tr').count(), 6);
+    assert.equal(await page.getByRole('link', { name: 'Older events' }).count(), 0);
+    await audit.check('audit trail', 'older');
   });
 
   for (const colour of ['#ffff00', '#777777']) {

@@ -44,6 +44,7 @@ const TABLES = [
   'requesters',
   'users',
   'mail_outbox',
+  'audit_events',
   'workspaces',
   'portal_sessions',
   'admin_sessions',

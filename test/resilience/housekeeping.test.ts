@@ -3,6 +3,7 @@ import pino from 'pino';
 import { createDb, type Db } from '../../src/db/knex';
 import { withScope } from '../../src/db/scopes';
 import { HOUSEKEEPING_LOCK } from '../../src/models/housekeeping';
+import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
 import { runHousekeeping, type HousekeepingDeps } from '../../src/services/housekeeping';
 import { DAY, FakeClock, HOUR, MINUTE, testConfig } from '../helpers/app';
@@ -111,6 +112,7 @@ describe('housekeeping', () => {
       loginTokens: 2,
       finishedMail: 3,
       rateLimits: 1,
+      auditEvents: 0,
     });
     assert.deepEqual(
       (
@@ -141,6 +143,36 @@ describe('housekeeping', () => {
     assert.equal(await runHousekeeping(deps(clock)), undefined, 'not again within the interval');
     clock.advance(1);
     assert.equal((await runHousekeeping(deps(clock)))?.portalSessions, 2);
+  });
+
+  it('deletes audit events older than AUDIT_RETENTION_DAYS in every workspace, and keeps the younger', async () => {
+    const clock = new FakeClock();
+    const now = clock.now().getTime();
+    const retention = testConfig({ AUDIT_RETENTION_DAYS: '30' });
+    const acme = await aWorkspace('acme');
+    const globex = await aWorkspace('globex');
+    await system(async (trx) => {
+      for (const workspace of [acme, globex]) {
+        for (const age of [30 * DAY + 1, 30 * DAY, DAY]) {
+          await auditEvents.insert(trx, {
+            workspaceId: workspace.id,
+            occurredAt: new Date(now - age),
+            action: 'logo.removed',
+            actor: { kind: 'system' },
+            ip: null,
+            details: { age },
+          });
+        }
+      }
+    });
+    const pruned = await runHousekeeping({ ...deps(clock), config: retention });
+    assert.equal(pruned?.auditEvents, 2);
+    assert.deepEqual(
+      (await rows<{ age: number }>("select (details->>'age')::bigint as age from audit_events"))
+        .map((r) => Number(r.age))
+        .sort((a, b) => a - b),
+      [DAY, DAY, 30 * DAY, 30 * DAY],
+    );
   });
 
   it('is one housekeeper for the whole cluster: instances running at once do the work once', async () => {

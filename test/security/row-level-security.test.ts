@@ -20,7 +20,18 @@ import {
   type TicketFixture,
 } from '../helpers/fixtures';
 
-const TENANT_TABLES = ['requesters', 'users', 'login_tokens', 'tickets', 'messages', 'mail_outbox'];
+/** An agent's id for scopes over tickets and messages, whose policies do not ask who the agent is. */
+const ANY_AGENT = '00000000-0000-4000-8000-000000000000';
+
+const TENANT_TABLES = [
+  'requesters',
+  'users',
+  'login_tokens',
+  'tickets',
+  'messages',
+  'mail_outbox',
+  'audit_events',
+];
 
 interface Row {
   id: string;
@@ -312,7 +323,7 @@ describe('row-level security', () => {
   });
 
   describe('an agent scope', () => {
-    const agentScope = (): Scope => ({ kind: 'agent', workspaceId: acme.id });
+    const agentScope = (): Scope => ({ kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT });
 
     it('sees all of its workspace’s tickets and notes, and none of another workspace’s', async () => {
       assert.deepEqual(ids(await select(agentScope(), 'tickets')), ids([joTicket, samTicket]));
@@ -394,8 +405,10 @@ describe('row-level security', () => {
     it('a scope ends with its transaction: nothing leaks to the next query on the same connection', async () => {
       const single = createDb(testDatabase().url, 1);
       try {
-        const scoped = await withScope(single, { kind: 'agent', workspaceId: acme.id }, (trx) =>
-          trx('tickets').select<Row[]>(),
+        const scoped = await withScope(
+          single,
+          { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT },
+          (trx) => trx('tickets').select<Row[]>(),
         );
         assert.equal(scoped.length, 2);
         const [pid1] = (

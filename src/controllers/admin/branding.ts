@@ -1,9 +1,10 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
+import { agentAudit, agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
-import * as workspaces from '../../models/workspaces';
+import { changeNameAndColour } from '../../services/workspace-settings';
 import { paths } from '../../routes/paths';
 import {
   brandStylesheet,
@@ -117,9 +118,8 @@ export async function post(req: Request, res: Response): Promise<void> {
   const colour = form.data.colour || form.data.colourPicker;
   if (!colour)
     return renderBranding(req, res, 422, { values, errors: fieldError('colourPicker', NO_COLOUR) });
-  const workspaceId = res.locals.workspace.id;
-  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
-    workspaces.update(trx, workspaceId, {
+  await withPage(req, res, agentScope(res), (trx) =>
+    changeNameAndColour(trx, agentAudit(req, res), res.locals.workspace, {
       name: form.data.name,
       primaryColor: colour.toLowerCase(),
     }),

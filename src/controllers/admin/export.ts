@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { depsOf } from '../../deps';
+import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { HttpError } from '../../errors';
 import * as ticketSearch from '../../models/ticket-search';
@@ -18,7 +19,7 @@ export async function get(req: Request, res: Response): Promise<void> {
   if (!parsed.ok) throw new HttpError(400, 'bad search');
   const search = ticketSearchFor(workspace.slug, parsed.filters);
   try {
-    await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+    await withPage(req, res, agentScope(res), async (trx) => {
       const tickets = await ticketSearch.openExportCursor(trx, {
         workspaceId: workspace.id,
         search,

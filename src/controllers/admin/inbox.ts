@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
+import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import * as ticketSearch from '../../models/ticket-search';
 import type { ListedTicket } from '../../models/ticket-search';
@@ -61,7 +62,7 @@ export async function get(req: Request, res: Response): Promise<void> {
     res.status(422).render('admin/inbox.njk', { ...common, errors: parsed.errors, tickets: [] });
     return;
   }
-  const rows = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const rows = await withPage(req, res, agentScope(res), (trx) =>
     ticketSearch.listPage(trx, {
       workspaceId: workspace.id,
       search: ticketSearchFor(workspace.slug, filters),

@@ -9,7 +9,9 @@ import {
   saveSession,
 } from '../../middleware/sessions';
 import { paths } from '../../routes/paths';
-import { authenticate } from '../../services/agent-auth';
+import { recordLockout, signInAgent } from '../../services/agent-auth';
+import { clientIp, recordEvent } from '../../services/audit-trail';
+import { agentAudit, agentScope } from '../../middleware/admin-viewer';
 import { emailField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 
@@ -43,20 +45,35 @@ export async function post(req: Request, res: Response): Promise<void> {
   }
   const attempt = { workspaceId: workspace.id, email: form.data.email, ip: req.ip ?? '' };
   await rateLimits.agentLoginAllowed(attempt);
-  const user = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    authenticate(trx, {
+  const signin = { kind: 'signin', workspaceId: workspace.id } as const;
+  const at = clock.now();
+  const outcome = await withPage(req, res, signin, (trx) =>
+    signInAgent(trx, {
       workspaceId: workspace.id,
       email: form.data.email,
       password: form.data.password,
+      ip: req.ip,
+      at,
     }),
   );
-  if (!user) {
-    await rateLimits.agentLoginFailed(attempt);
+  if (!outcome.ok) {
+    const limit = await rateLimits.agentLoginFailed(attempt);
+    // The page transaction is committed: the lock gets a transaction of its own.
+    if (limit) {
+      await withPage(req, res, signin, (trx) =>
+        recordLockout(
+          trx,
+          { workspaceId: workspace.id, ip: clientIp(req.ip), at },
+          { account: outcome.account, limit },
+        ),
+      );
+    }
     res.status(422).render('admin/login.njk', { values, errors: fieldError('email', WRONG) });
     return;
   }
+  const { user } = outcome;
   await rateLimits.agentLoginSucceeded(attempt);
-  const now = clock.now().getTime();
+  const now = at.getTime();
   await regenerateSession(req);
   req.session.workspaceId = workspace.id;
   req.session.userId = user.id;
@@ -67,6 +84,9 @@ export async function post(req: Request, res: Response): Promise<void> {
 }
 
 export async function logout(req: Request, res: Response): Promise<void> {
+  await withPage(req, res, agentScope(res), (trx) =>
+    recordEvent(trx, agentAudit(req, res), { action: 'agent.signed_out' }),
+  );
   await destroySession(req);
   res.clearCookie(adminSession.name, { path: adminSession.path });
   res.redirect(303, paths.admin.login);

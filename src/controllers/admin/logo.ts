@@ -1,9 +1,11 @@
 import type { Request, Response } from 'express';
+import { agentAudit, agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
 import * as workspaces from '../../models/workspaces';
 import { paths } from '../../routes/paths';
 import { checkLogo } from '../../services/logos';
+import { removeLogo, setLogo } from '../../services/workspace-settings';
 import { fieldError } from '../../validation/form-errors';
 import { renderBranding } from './branding';
 import { setFlash } from '../../middleware/flash';
@@ -11,7 +13,7 @@ import { setFlash } from '../../middleware/flash';
 /** The current logo for the branding page; the portal serves it too, but only while it is on. */
 export async function get(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
-  const logo = await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
+  const logo = await withPage(req, res, agentScope(res), (trx) =>
     workspaces.findLogo(trx, workspaceId),
   );
   if (!logo) throw new NotFoundError();
@@ -23,9 +25,11 @@ export async function post(req: Request, res: Response): Promise<void> {
   const check = checkLogo(req.file);
   if (!check.ok)
     return renderBranding(req, res, 422, { errors: fieldError('logo', check.message) });
-  const workspaceId = res.locals.workspace.id;
-  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
-    workspaces.setLogo(trx, workspaceId, { content: check.content, type: check.type }),
+  await withPage(req, res, agentScope(res), (trx) =>
+    setLogo(trx, agentAudit(req, res), res.locals.workspace, {
+      content: check.content,
+      type: check.type,
+    }),
   );
   setFlash(req, res, 'logo-saved');
   res.redirect(303, paths.admin.branding);
@@ -34,8 +38,8 @@ export async function post(req: Request, res: Response): Promise<void> {
 export async function remove(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   if (workspace.logoType) {
-    await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
-      workspaces.setLogo(trx, workspace.id, null),
+    await withPage(req, res, agentScope(res), (trx) =>
+      removeLogo(trx, agentAudit(req, res), workspace),
     );
   }
   setFlash(req, res, 'logo-removed');

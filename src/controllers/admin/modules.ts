@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { workspaceOrigin } from '../../config';
 import { depsOf } from '../../deps';
+import { agentAudit, agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { switchPortal } from '../../services/workspaces';
 import { paths } from '../../routes/paths';
@@ -44,10 +45,8 @@ export function get(req: Request, res: Response): void {
 export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(modulesForm, req.body);
   if (!form.ok) return render(req, res, 422, res.locals.workspace.portalEnabled, form.errors);
-  const workspaceId = res.locals.workspace.id;
-  const at = depsOf(req).clock.now();
-  await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
-    switchPortal(trx, workspaceId, form.data.portal === 'on', at),
+  await withPage(req, res, agentScope(res), (trx) =>
+    switchPortal(trx, agentAudit(req, res), res.locals.workspace, form.data.portal === 'on'),
   );
   setFlash(req, res, 'modules-saved');
   res.redirect(303, paths.admin.modules);

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
+import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { openTicketForAddress } from '../../services/tickets';
@@ -44,7 +45,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   const form = parseForm(newTicketForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
-  const ticket = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const ticket = await withPage(req, res, agentScope(res), (trx) =>
     openTicketForAddress(trx, { workspace, ...form.data, at: clock.now() }),
   );
   setFlash(req, res, 'created');

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Trx } from '../../db/knex';
+import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import type { Message } from '../../models/messages';
 import type { Ticket } from '../../models/tickets';
@@ -34,7 +35,7 @@ export function withAgentTicket<T>(
   work: (trx: Trx, ticket: Ticket) => Promise<T>,
 ): Promise<T> {
   const workspace = res.locals.workspace;
-  return withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, async (trx) => {
+  return withPage(req, res, agentScope(res), async (trx) => {
     const ticket = await findAgentTicket(trx, { workspace, reference: referenceOf(req) });
     return work(trx, ticket);
   });

@@ -2,11 +2,12 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { workspaceOrigin } from '../../config';
 import { depsOf } from '../../deps';
+import { agentAudit, agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import * as users from '../../models/users';
 import { paths } from '../../routes/paths';
 import { hashPassword } from '../../services/passwords';
-import { MIN_PASSWORD_LENGTH } from '../../services/user-accounts';
+import { addUser, MIN_PASSWORD_LENGTH } from '../../services/user-accounts';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
 import { setFlash, takeFlash } from '../../middleware/flash';
@@ -48,7 +49,7 @@ async function render(
 ): Promise<void> {
   const { config } = depsOf(req);
   const workspace = res.locals.workspace;
-  const list = await withPage(req, res, { kind: 'agent', workspaceId: workspace.id }, (trx) =>
+  const list = await withPage(req, res, agentScope(res), (trx) =>
     users.listByWorkspace(trx, workspace.id),
   );
   res.status(status).render('admin/users.njk', {
@@ -68,7 +69,6 @@ export function get(req: Request, res: Response): Promise<void> {
 
 export async function post(req: Request, res: Response): Promise<void> {
   const { config } = depsOf(req);
-  const workspaceId = res.locals.workspace.id;
   const body = (req.body ?? {}) as Record<string, unknown>;
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   const values = { name: text(body.name), email: text(body.email), role: text(body.role) };
@@ -76,9 +76,8 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!form.ok) return render(req, res, 422, values, form.errors);
   // Hash before the transaction: scrypt takes a while and needs no database.
   const passwordHash = await hashPassword(form.data.password);
-  const user = await withPage(req, res, { kind: 'agent', workspaceId }, (trx) =>
-    users.insert(trx, {
-      workspaceId,
+  const user = await withPage(req, res, agentScope(res), (trx) =>
+    addUser(trx, agentAudit(req, res), {
       email: form.data.email,
       name: form.data.name,
       role: form.data.role,

@@ -44,7 +44,7 @@ export async function post(req: Request, res: Response): Promise<void> {
           config: deps.config,
           now: deps.clock.now(),
         },
-        { workspace, email },
+        { workspace, email, ip: req.ip },
       ),
     );
   }

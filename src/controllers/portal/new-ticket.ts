@@ -5,7 +5,7 @@ import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
-import { openTicketAsRequester, openTicketForAddress } from '../../services/tickets';
+import { openAnonymousTicket, openTicketAsRequester } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
@@ -101,13 +101,14 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
 
   const now = clock.now();
   const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    openTicketForAddress(trx, {
+    openAnonymousTicket(trx, {
       workspace,
       email: form.data.email,
       name: form.data.name,
       subject: form.data.subject,
       body: form.data.description,
       at: now,
+      ip: req.ip,
     }),
   );
 

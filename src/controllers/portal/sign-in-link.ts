@@ -34,7 +34,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
   const now = clock.now();
   const requester = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
-    redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now }),
+    redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now, ip: req.ip }),
   );
   if (!requester) return renderInvalid(res);
   await regenerateSession(req);
