@@ -69,6 +69,8 @@ function sessionPoolFor(url: string): pg.Pool {
     // pg-pool's end() resolves before idle sockets close; when the database then stops, an idle
     // client's "terminating connection" must not surface as an unhandled error.
     sharedSessionPool.on('error', () => undefined);
+    // Every test app adds its own listener to this one pool (createApp does, once per app).
+    sharedSessionPool.setMaxListeners(0);
   }
   return sharedSessionPool;
 }
