@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import { defaultLimits } from '../../src/config';
 import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, csrfTokenOf } from '../helpers/client';
+import { listen } from '../helpers/raw-http';
 import {
   aRequester,
   aTicket,
@@ -54,7 +55,11 @@ describe('bad input', () => {
   });
 
   /** A readable page with a heading, never a 500 and never a stack trace or a source path. */
-  function assertReadable(res: Response, status?: number, what = ''): void {
+  function assertReadable(
+    res: { status: number; headers: { 'content-type'?: string }; text: string },
+    status?: number,
+    what = '',
+  ): void {
     assert.ok(res.status >= 400 && res.status < 500, `${what} a 4xx, got ${res.status}`);
     if (status) assert.equal(res.status, status);
     assert.match(res.headers['content-type'] ?? '', /^text\/html/);
@@ -435,6 +440,22 @@ describe('bad input', () => {
         'Content-Encoding': 'br, x-unknown',
       });
       assertReadable(odd);
+    });
+  });
+
+  describe('hosts', () => {
+    it('an empty Host header gets the 404 page of both apps', async () => {
+      // Found by the generated tests (hostile-input.test.ts): Express leaves req.hostname
+      // undefined for an empty Host, and the tenant middleware answered 500.
+      const server = await listen(t.app);
+      try {
+        for (const path of ['/tickets', '/tickets/login', '/admin/login', '/admin']) {
+          const res = await server.send({ method: 'GET', path, headers: [['Host', '']] });
+          assertReadable(res, 404, `empty Host ${path}`);
+        }
+      } finally {
+        await server.close();
+      }
     });
   });
 
