@@ -443,7 +443,7 @@ describe('bad input', () => {
     });
   });
 
-  describe('hosts', () => {
+  describe('hosts and cookies', () => {
     it('an empty Host header gets the 404 page of both apps', async () => {
       // Found by the generated tests (hostile-input.test.ts): Express leaves req.hostname
       // undefined for an empty Host, and the tenant middleware answered 500.
@@ -456,6 +456,32 @@ describe('bad input', () => {
       } finally {
         await server.close();
       }
+    });
+
+    it('a session cookie holding JSON (j:…) counts as no session in either app', async () => {
+      // Found by the generated tests: cookie-parser decodes `j:` cookies into objects, and
+      // express-session, reading req.cookies as a fallback, failed on one with a 500.
+      const json = encodeURIComponent('j:{"__proto__":{"polluted":1}}');
+      const cases: [string, string, number][] = [
+        [`portal_sid=${json}`, '/tickets', 200],
+        [`portal_sid=${encodeURIComponent('j:["s:x"]')}`, '/tickets/new', 200],
+        [`admin_sid=${json}`, '/admin/login', 200],
+        [`admin_sid=${json}`, '/admin', 303],
+      ];
+      for (const [cookie, path, status] of cases) {
+        const res = await anon.agent
+          .get(path)
+          .set('Host', anon.host)
+          .set('Cookie', cookie)
+          .redirects(0);
+        assert.equal(res.status, status, `${cookie} ${path}`);
+      }
+      const signedOut = await anon.agent
+        .get('/tickets')
+        .set('Host', anon.host)
+        .set('Cookie', `portal_sid=${json}`);
+      assert.match($(signedOut.text)('h1').text(), /Get help/, 'the signed-out landing page');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
     });
   });
 
