@@ -103,16 +103,18 @@ export function looseUtf8(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** application/x-www-form-urlencoded escaping of any string, lone surrogates included. */
 export function formEscape(text: string): string {
+  // encodeURIComponent throws on a lone surrogate; only those strings take the slow way.
+  if (!LONE_SURROGATE.test(text)) return encodeURIComponent(text);
   let out = '';
   for (const byte of looseUtf8(text)) {
     const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9*\-._]/.test(ch)
+    out += /[A-Za-z0-9\-._~]/.test(ch)
       ? ch
-      : byte === 0x20
-        ? '+'
-        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
