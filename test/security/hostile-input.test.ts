@@ -638,6 +638,7 @@ function placeToken(
 const ROUTES: string[] = [
   '/',
   '/healthz',
+  '/readyz',
   '/tickets',
   '/tickets/',
   '/tickets/login',
