@@ -18,7 +18,7 @@ function onlyStrings(req: Request, _res: Response, next: NextFunction): void {
   next();
 }
 
-/** Cookies as strings; signed ones (CSRF secrets, one-time notices) checked with the secret. */
-export function cookies(secret: string | string[]): RequestHandler[] {
-  return [cookieParser(secret), onlyStrings];
+/** Cookies as strings; signed ones (CSRF secrets, one-time notices) checked against the secrets. */
+export function cookies(secrets: string | string[]): RequestHandler[] {
+  return [cookieParser(secrets), onlyStrings];
 }
