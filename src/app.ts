@@ -1,11 +1,11 @@
 import compression from 'compression';
-import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import path from 'node:path';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { healthOf, probe } from './db/availability';
 import type { Deps } from './deps';
+import { cookies } from './middleware/cookies';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestLogSerializers } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
   );
   // Signed cookies (CSRF secrets, one-time notices) are signed with the current session secret
   // and checked against every configured one, so a rotation breaks no form in flight.
-  app.use(cookieParser(deps.config.secrets));
+  app.use(cookies(deps.config.secrets));
   // Liveness: the process answers. Readiness: it can also reach its database, so a load
   // balancer sends nobody here while it cannot.
   app.get('/healthz', (_req, res) => {

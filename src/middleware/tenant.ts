@@ -22,8 +22,12 @@ export type ScopeClaim = (req: Request) => WorkspaceScope | undefined;
 /** For requests that carry no session (the brand stylesheet and logo). */
 export const noClaim: ScopeClaim = () => undefined;
 
-/** The workspace slug of a host `<slug>.<base host>`, or undefined for any other host. */
-export function slugOfHost(hostname: string, baseHostname: string): string | undefined {
+/**
+ * The workspace slug of a host `<slug>.<base host>`, or undefined for any other host. Express
+ * types `req.hostname` as a string, but it is undefined when the Host header is empty.
+ */
+export function slugOfHost(hostname: string | undefined, baseHostname: string): string | undefined {
+  if (!hostname) return undefined;
   const suffix = `.${baseHostname.toLowerCase()}`;
   const host = hostname.toLowerCase();
   if (!host.endsWith(suffix)) return undefined;

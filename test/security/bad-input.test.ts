@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import { defaultLimits } from '../../src/config';
 import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser, csrfTokenOf } from '../helpers/client';
+import { listen } from '../helpers/raw-http';
 import {
   aRequester,
   aTicket,
@@ -54,7 +55,11 @@ describe('bad input', () => {
   });
 
   /** A readable page with a heading, never a 500 and never a stack trace or a source path. */
-  function assertReadable(res: Response, status?: number, what = ''): void {
+  function assertReadable(
+    res: { status: number; headers: { 'content-type'?: string }; text: string },
+    status?: number,
+    what = '',
+  ): void {
     assert.ok(res.status >= 400 && res.status < 500, `${what} a 4xx, got ${res.status}`);
     if (status) assert.equal(res.status, status);
     assert.match(res.headers['content-type'] ?? '', /^text\/html/);
@@ -435,6 +440,48 @@ describe('bad input', () => {
         'Content-Encoding': 'br, x-unknown',
       });
       assertReadable(odd);
+    });
+  });
+
+  describe('hosts and cookies', () => {
+    it('an empty Host header gets the 404 page of both apps', async () => {
+      // Found by the generated tests (hostile-input.test.ts): Express leaves req.hostname
+      // undefined for an empty Host, and the tenant middleware answered 500.
+      const server = await listen(t.app);
+      try {
+        for (const path of ['/tickets', '/tickets/login', '/admin/login', '/admin']) {
+          const res = await server.send({ method: 'GET', path, headers: [['Host', '']] });
+          assertReadable(res, 404, `empty Host ${path}`);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a session cookie holding JSON (j:…) counts as no session in either app', async () => {
+      // Found by the generated tests: cookie-parser decodes `j:` cookies into objects, and
+      // express-session, reading req.cookies as a fallback, failed on one with a 500.
+      const json = encodeURIComponent('j:{"__proto__":{"polluted":1}}');
+      const cases: [string, string, number][] = [
+        [`portal_sid=${json}`, '/tickets', 200],
+        [`portal_sid=${encodeURIComponent('j:["s:x"]')}`, '/tickets/new', 200],
+        [`admin_sid=${json}`, '/admin/login', 200],
+        [`admin_sid=${json}`, '/admin', 303],
+      ];
+      for (const [cookie, path, status] of cases) {
+        const res = await anon.agent
+          .get(path)
+          .set('Host', anon.host)
+          .set('Cookie', cookie)
+          .redirects(0);
+        assert.equal(res.status, status, `${cookie} ${path}`);
+      }
+      const signedOut = await anon.agent
+        .get('/tickets')
+        .set('Host', anon.host)
+        .set('Cookie', `portal_sid=${json}`);
+      assert.match($(signedOut.text)('h1').text(), /Get help/, 'the signed-out landing page');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
     });
   });
 
