@@ -14,6 +14,8 @@ export const auditActions = [
   'logo.changed',
   'logo.removed',
   'user.created',
+  'portal.erasure_requested',
+  'requester.erased',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];
@@ -160,4 +162,29 @@ export async function listPage(
 /** Retention: removes every workspace's events from before `cutoff`; system scope only. */
 export async function deleteOlderThan(trx: Trx, cutoff: Date): Promise<number> {
   return trx('audit_events').where('occurred_at', '<', cutoff).delete();
+}
+
+/**
+ * Erasure: wherever the trail names the address (as actor or subject), it names the placeholder
+ * instead; the IP addresses of the person's own events are cleared. What happened, and when,
+ * stays. The database allows no other change to an event (see the erasure migration).
+ */
+export async function redactAddress(
+  trx: Trx,
+  input: { workspaceId: string; requesterId: string; email: string; placeholder: string },
+): Promise<void> {
+  const { workspaceId, requesterId, email, placeholder } = input;
+  await trx('audit_events')
+    .where({ workspace_id: workspaceId })
+    .whereRaw(
+      `((actor_kind = 'requester' and actor_id = ?) or (actor_kind = 'visitor' and actor_label = ?))`,
+      [requesterId, email],
+    )
+    .update({ ip: null });
+  await trx('audit_events')
+    .where({ workspace_id: workspaceId, actor_label: email })
+    .update({ actor_label: placeholder });
+  await trx('audit_events')
+    .where({ workspace_id: workspaceId, subject_label: email })
+    .update({ subject_label: placeholder });
 }

@@ -53,3 +53,12 @@ export async function deleteExpired(trx: Trx, now: Date): Promise<number> {
 export async function deleteSpent(trx: Trx, now: Date): Promise<number> {
   return trx('login_tokens').whereNotNull('used_at').orWhere('expires_at', '<=', now).delete();
 }
+
+/** Erasure: every token issued for the address, used or not (each row holds the address). */
+export async function deleteForEmail(
+  trx: Trx,
+  workspaceId: string,
+  email: string,
+): Promise<number> {
+  return trx('login_tokens').where({ workspace_id: workspaceId, email }).delete();
+}

@@ -112,3 +112,48 @@ export async function listThreadPage(
       rows.length > input.limit && oldest ? { at: oldest.createdAt, id: oldest.id } : undefined,
   };
 }
+
+/** The public messages of the given tickets, each thread oldest first: for a data export. */
+export async function listPublicOfTickets(
+  trx: Trx,
+  workspaceId: string,
+  ticketIds: readonly string[],
+): Promise<Message[]> {
+  if (ticketIds.length === 0) return [];
+  const rows = await trx('messages')
+    .select<MessageRow[]>(columns)
+    .where({ workspace_id: workspaceId, internal: false })
+    .whereRaw('ticket_id = any (?::uuid[])', [[...ticketIds]])
+    .orderBy([
+      { column: 'ticket_id', order: 'asc' },
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ]);
+  return rows.map(toMessage);
+}
+
+/**
+ * Erasure: every message text of a requester's tickets (public replies and internal notes alike
+ * quote and describe them) and the requester's name on their own messages become the
+ * placeholder. Agents' names stay: they are not the requester's data.
+ */
+export async function eraseThreadsOfRequester(
+  trx: Trx,
+  input: { workspaceId: string; requesterId: string; placeholder: string },
+): Promise<void> {
+  await trx('messages')
+    .where({ workspace_id: input.workspaceId })
+    .whereIn(
+      'ticket_id',
+      trx('tickets')
+        .select('id')
+        .where({ workspace_id: input.workspaceId, requester_id: input.requesterId }),
+    )
+    .update({
+      body: input.placeholder,
+      author_name: trx.raw('case when author_kind = ? then ? else author_name end', [
+        'requester',
+        input.placeholder,
+      ]),
+    });
+}

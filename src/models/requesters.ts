@@ -63,3 +63,120 @@ export async function setNameIfBlank(
 ): Promise<void> {
   await trx('requesters').where({ workspace_id: workspaceId, id, name: '' }).update({ name });
 }
+
+/** What the workspace holds on the requester record itself, for "Your data". */
+export interface RequesterRecord extends Requester {
+  createdAt: Date;
+  erasureRequestedAt: Date | null;
+}
+
+export async function findRecord(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+): Promise<RequesterRecord | undefined> {
+  const row = await trx('requesters')
+    .select<(RequesterRow & { created_at: Date; erasure_requested_at: Date | null })[]>([
+      ...columns,
+      'created_at',
+      'erasure_requested_at',
+    ])
+    .where({ workspace_id: workspaceId, id })
+    .whereNull('erased_at')
+    .first();
+  return row
+    ? {
+        ...toRequester(row),
+        createdAt: row.created_at,
+        erasureRequestedAt: row.erasure_requested_at,
+      }
+    : undefined;
+}
+
+/**
+ * Records the requester's wish to be erased; a second request changes nothing. Answers whether
+ * this call made the request.
+ */
+export async function requestErasure(
+  trx: Trx,
+  input: { workspaceId: string; id: string; at: Date },
+): Promise<boolean> {
+  const updated = await trx('requesters')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .whereNull('erasure_requested_at')
+    .whereNull('erased_at')
+    .update({ erasure_requested_at: input.at });
+  return updated > 0;
+}
+
+export interface ErasureRequest {
+  id: string;
+  email: string;
+  name: string;
+  requestedAt: Date;
+  ticketCount: number;
+}
+
+/** Requests not yet carried out, oldest first (the longest waiting come first). */
+export async function listErasureRequests(
+  trx: Trx,
+  workspaceId: string,
+): Promise<ErasureRequest[]> {
+  const rows = await trx('requesters as r')
+    .select<
+      { id: string; email: string; name: string; requested_at: Date; ticket_count: string }[]
+    >(
+      'r.id',
+      'r.email',
+      'r.name',
+      'r.erasure_requested_at as requested_at',
+      trx.raw(
+        `(select count(*) from tickets t
+           where t.workspace_id = r.workspace_id and t.requester_id = r.id) as ticket_count`,
+      ),
+    )
+    .where('r.workspace_id', workspaceId)
+    .whereNotNull('r.erasure_requested_at')
+    .whereNull('r.erased_at')
+    .orderBy([
+      { column: 'r.erasure_requested_at', order: 'asc' },
+      { column: 'r.id', order: 'asc' },
+    ]);
+  return rows.map((row) => ({
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    requestedAt: row.requested_at,
+    ticketCount: Number(row.ticket_count),
+  }));
+}
+
+/**
+ * Locks a requester whose erasure is pending and answers it as it is now (its address and name
+ * are needed to find them elsewhere). The lock makes a second confirmation wait and then find
+ * nothing, and holds off new tickets for the requester until the erasure commits.
+ */
+export async function lockPendingErasure(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+): Promise<Requester | undefined> {
+  const row = await trx('requesters')
+    .select<RequesterRow[]>(columns)
+    .where({ workspace_id: workspaceId, id })
+    .whereNotNull('erasure_requested_at')
+    .whereNull('erased_at')
+    .forUpdate()
+    .first<RequesterRow | undefined>();
+  return row ? toRequester(row) : undefined;
+}
+
+/** Replaces the name and address with placeholders; the row stays for the tickets' sake. */
+export async function markErased(
+  trx: Trx,
+  input: { workspaceId: string; id: string; name: string; email: string; at: Date },
+): Promise<void> {
+  await trx('requesters')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .update({ name: input.name, email: input.email, erased_at: input.at });
+}

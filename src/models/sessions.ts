@@ -17,3 +17,14 @@ export async function deleteExpired(trx: Trx, table: SessionTable, now: Date): P
     .whereRaw('expire < to_timestamp(?)', [now.getTime() / 1000])
     .delete();
 }
+
+/** Erasure: ends every portal session of one requester (each also holds their address). */
+export async function deletePortalSessionsOfRequester(
+  trx: Trx,
+  workspaceId: string,
+  requesterId: string,
+): Promise<number> {
+  return trx('portal_sessions')
+    .whereRaw(`sess->>'workspaceId' = ? and sess->>'requesterId' = ?`, [workspaceId, requesterId])
+    .delete();
+}

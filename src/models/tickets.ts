@@ -177,3 +177,34 @@ export async function setRating(
     .returning<TicketRow[]>(ticketColumns);
   return row ? toTicket(row) : undefined;
 }
+
+/** Every ticket of a requester, oldest first: for the export of their data. */
+export async function listAllOfRequester(
+  trx: Trx,
+  workspaceId: string,
+  requesterId: string,
+): Promise<Ticket[]> {
+  const rows = await trx('tickets')
+    .select<TicketRow[]>(ticketColumns)
+    .where({ workspace_id: workspaceId, requester_id: requesterId })
+    .orderBy('number', 'asc');
+  return rows.map(toTicket);
+}
+
+/**
+ * Erasure: the subject and the rating's comment are the requester's words, replaced by the
+ * placeholder; number, status, dates and stars stay for statistics. Answers how many tickets.
+ */
+export async function eraseTextsOfRequester(
+  trx: Trx,
+  input: { workspaceId: string; requesterId: string; placeholder: string },
+): Promise<number> {
+  return trx('tickets')
+    .where({ workspace_id: input.workspaceId, requester_id: input.requesterId })
+    .update({
+      subject: input.placeholder,
+      rating_comment: trx.raw('case when rating_comment is null then null else ? end', [
+        input.placeholder,
+      ]),
+    });
+}

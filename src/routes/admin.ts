@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Config } from '../config';
 import * as audit from '../controllers/admin/audit';
 import * as branding from '../controllers/admin/branding';
+import * as erasureRequests from '../controllers/admin/erasure-requests';
 import * as ticketExport from '../controllers/admin/export';
 import * as inbox from '../controllers/admin/inbox';
 import * as login from '../controllers/admin/login';
@@ -66,6 +67,8 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   router.post(paths.admin.logo, requireAdmin, logo.post);
   router.post(paths.admin.logoRemove, requireAdmin, logo.remove);
   router.get(paths.admin.audit, requireAdmin, audit.get);
+  router.get(paths.admin.erasureRequests, requireAdmin, erasureRequests.get);
+  router.post(paths.admin.erase(':requesterId'), requireAdmin, erasureRequests.post);
   router.get(paths.admin.users, requireAdmin, users.get);
   router.post(paths.admin.users, requireAdmin, users.post);
   return router;

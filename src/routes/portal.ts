@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 import * as brand from '../controllers/portal/brand';
+import * as erasure from '../controllers/portal/erasure';
 import * as home from '../controllers/portal/home';
 import * as login from '../controllers/portal/login';
 import * as logout from '../controllers/portal/logout';
@@ -10,10 +11,16 @@ import * as rating from '../controllers/portal/rating';
 import * as reply from '../controllers/portal/reply';
 import * as signInLink from '../controllers/portal/sign-in-link';
 import * as ticket from '../controllers/portal/ticket';
+import * as yourData from '../controllers/portal/your-data';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { portalLocals } from '../middleware/portal-locals';
-import { loadViewer, portalClaim, requireViewer } from '../middleware/portal-viewer';
+import {
+  loadViewer,
+  portalClaim,
+  requireRequester,
+  requireViewer,
+} from '../middleware/portal-viewer';
 import { portalSession, sessions } from '../middleware/sessions';
 import { noClaim, requirePortalEnabled, resolveTenant } from '../middleware/tenant';
 import { paths } from './paths';
@@ -52,6 +59,14 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.post(paths.portal.logout, logout.post);
   router.get(paths.portal.newTicket, newTicket.get);
   router.post(paths.portal.newTicket, newTicket.post);
+  // Before /tickets/:ref, which would take "your-data" for a reference. A visitor's session is
+  // not a verified identity (anyone can type an address into the new-ticket form): signed-in
+  // requesters only.
+  router.get(paths.portal.yourData, requireRequester, yourData.get);
+  router.get(paths.portal.yourDataPage, requireRequester, yourData.page);
+  router.get(paths.portal.yourDataJson, requireRequester, yourData.json);
+  router.get(paths.portal.erasure, requireRequester, erasure.get);
+  router.post(paths.portal.erasure, requireRequester, erasure.post);
   router.get(paths.portal.ticket(':ref'), requireViewer, ticket.get);
   router.post(paths.portal.reply(':ref'), requireViewer, reply.post);
   router.post(paths.portal.rating(':ref'), requireViewer, rating.post);

@@ -76,6 +76,8 @@ const what: Record<AuditAction, string> = {
   'logo.changed': 'Logo uploaded',
   'logo.removed': 'Logo removed',
   'user.created': 'User added',
+  'portal.erasure_requested': 'Erasure of their data requested (Tickets Portal)',
+  'requester.erased': 'Customer’s data erased',
 };
 
 function who(actor: AuditActor): string {
@@ -129,6 +131,10 @@ function detailsOf(event: AuditEvent): string {
       return '';
     case 'user.created':
       return `${subject} as ${d.role === 'admin' ? 'admin' : 'agent'}`;
+    case 'portal.erasure_requested':
+      return '';
+    case 'requester.erased':
+      return `${subject}, ${String(d.tickets)} ticket${d.tickets === 1 ? '' : 's'} kept without their texts`;
   }
 }
 

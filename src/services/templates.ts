@@ -22,6 +22,7 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
     lstripBlocks: true,
   });
   env.addFilter('isoTime', (value: Date) => value.toISOString());
-  env.addFilter('humanTime', (value: Date) => `${humanTime.format(value)} UTC`);
+  // Also an ISO string: the "Your data" page shows the export's own values, as the JSON has them.
+  env.addFilter('humanTime', (value: Date | string) => `${humanTime.format(new Date(value))} UTC`);
   return env;
 }

@@ -5,6 +5,7 @@ import { Browser, signInLinkOf } from '../helpers/client';
 import { aRequester, aTicket, aWorkspace, anAgentWithPassword, rows } from '../helpers/fixtures';
 import type { TicketFixture } from '../helpers/fixtures';
 import { testDatabase } from '../helpers/database';
+import type { Workspace } from '../../src/models/workspaces';
 
 /**
  * The next transaction id PostgreSQL will hand out. Only a transaction that writes is given one,
@@ -28,10 +29,11 @@ const PASSWORD = 'correct horse battery staple';
 describe('a read writes nothing', () => {
   let t: TestApp;
   let ticket: TicketFixture;
+  let acme: Workspace;
 
   beforeEach(async () => {
     t = makeTestApp();
-    const acme = await aWorkspace('acme');
+    acme = await aWorkspace('acme');
     await aWorkspace('globex', { portal: false });
     const jo = await aRequester(acme, 'jo@example.com', 'Jo');
     ticket = await aTicket(acme, jo, { subject: 'Printer on fire' });
@@ -56,10 +58,15 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/login/not-a-real-token', 410],
       ['acme.localhost', `/tickets/${ticket.reference}`, 303],
       ['acme.localhost', brandCss, 200],
+      ['acme.localhost', '/tickets/your-data', 303],
+      ['acme.localhost', '/tickets/your-data/all', 303],
+      ['acme.localhost', '/tickets/your-data/all.json', 303],
+      ['acme.localhost', '/tickets/your-data/erasure', 303],
       ['acme.localhost', '/tickets/no/such/page', 404],
       ['acme.localhost', '/admin/login', 200],
       ['acme.localhost', '/admin', 303],
       ['acme.localhost', `/admin/tickets/${ticket.reference}`, 303],
+      ['acme.localhost', '/admin/settings/erasure-requests', 303],
       ['globex.localhost', '/tickets/login', 404],
       ['nobody.localhost', '/tickets', 404],
     ];
@@ -91,7 +98,15 @@ describe('a read writes nothing', () => {
     const jo = new Browser(t);
     await jo.signIn('jo@example.com');
     const browse = async () => {
-      for (const path of ['/tickets', `/tickets/${ticket.reference}`, '/tickets/new']) {
+      for (const path of [
+        '/tickets',
+        `/tickets/${ticket.reference}`,
+        '/tickets/new',
+        '/tickets/your-data',
+        '/tickets/your-data/all',
+        '/tickets/your-data/all.json',
+        '/tickets/your-data/erasure',
+      ]) {
         assert.equal((await jo.get(path)).status, 200, path);
       }
     };
@@ -123,6 +138,25 @@ describe('a read writes nothing', () => {
     t.clock.advance(MINUTE);
     assert.equal(await writesDuring(browse), 1);
     assert.equal(await writesDuring(browse), 0);
+  });
+
+  it('an admin’s erasure requests page writes nothing, also with a request pending', async () => {
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    assert.equal((await jo.submit('/tickets/your-data', '/tickets/your-data/erasure')).status, 303);
+    await anAgentWithPassword(acme, {
+      email: 'ada@acme.test',
+      password: PASSWORD,
+      role: 'admin',
+    });
+    const ada = new Browser(t);
+    assert.equal((await ada.signInAgent('ada@acme.test', PASSWORD)).status, 303);
+    const page = async () => {
+      const res = await ada.get('/admin/settings/erasure-requests');
+      assert.equal(res.status, 200);
+      assert.match(res.text, /jo@example\.com/);
+    };
+    assert.equal(await writesDuring(page), 0);
   });
 
   it('idle expiry still holds to the minute', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createDb, type Db } from '../../src/db/knex';
 import { withScope, type Scope } from '../../src/db/scopes';
+import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
 import * as mailOutbox from '../../src/models/mail-outbox';
 import * as messages from '../../src/models/messages';
@@ -437,5 +438,107 @@ describe('row-level security', () => {
         /row-level security/,
       );
     });
+  });
+});
+
+/**
+ * Erasure (#10 point 7) lets a current admin reach two things agents could not: the workspace's
+ * sign-in tokens (to delete an erased address's) and the audit trail's labels (to redact it).
+ */
+describe('row-level security for erasure', () => {
+  let db: Db;
+  let acme: Workspace;
+  let globex: Workspace;
+  let admin: User;
+  let agent: User;
+
+  const placeholder = 'erased-00000000-0000-4000-8000-000000000001@invalid';
+
+  beforeEach(async () => {
+    db = testDatabase().db;
+    acme = await aWorkspace('acme');
+    globex = await aWorkspace('globex');
+    admin = await anAgent(acme, { email: 'admin@acme.test', role: 'admin' });
+    agent = await anAgent(acme, { email: 'agent@acme.test', role: 'agent' });
+    await withScope(db, { kind: 'system' }, async (trx) => {
+      for (const workspace of [acme, globex]) {
+        await loginTokens.insert(trx, {
+          workspaceId: workspace.id,
+          email: 'jo@example.com',
+          tokenHash: createHash('sha256').update(workspace.id).digest(),
+          expiresAt: new Date('2026-11-25T11:00:00Z'),
+        });
+        await auditEvents.insert(trx, {
+          workspaceId: workspace.id,
+          occurredAt: new Date('2026-11-25T10:00:00Z'),
+          action: 'portal.signin_link_requested',
+          actor: { kind: 'visitor', label: 'jo@example.com' },
+          ip: '192.0.2.1',
+        });
+      }
+    });
+  });
+
+  const scopeOf = (user: User): Scope => ({
+    kind: 'agent',
+    workspaceId: acme.id,
+    userId: user.id,
+  });
+
+  it('an admin sees and deletes only its own workspace’s sign-in tokens; an agent neither', async () => {
+    assert.deepEqual(
+      await withScope(db, scopeOf(agent), (trx) => trx('login_tokens').select()),
+      [],
+    );
+    assert.equal(
+      await withScope(db, scopeOf(agent), (trx) =>
+        loginTokens.deleteForEmail(trx, acme.id, 'jo@example.com'),
+      ),
+      0,
+    );
+    assert.equal(
+      await withScope(db, scopeOf(admin), (trx) =>
+        loginTokens.deleteForEmail(trx, globex.id, 'jo@example.com'),
+      ),
+      0,
+      'not another workspace’s',
+    );
+    assert.equal(
+      await withScope(db, scopeOf(admin), (trx) =>
+        loginTokens.deleteForEmail(trx, acme.id, 'jo@example.com'),
+      ),
+      1,
+    );
+    assert.deepEqual(
+      (await rows<{ workspace_id: string }>('select workspace_id from login_tokens')).map(
+        (r) => r.workspace_id,
+      ),
+      [globex.id],
+    );
+  });
+
+  it('an admin may only redact the audit trail: an address for a placeholder, an IP for none', async () => {
+    const redact = (user: User, changes: Record<string, unknown>) =>
+      withScope(db, scopeOf(user), (trx) =>
+        trx('audit_events').where({ workspace_id: acme.id }).update(changes),
+      );
+    assert.equal(await redact(agent, { actor_label: placeholder }), 0, 'an agent: no row');
+    for (const forged of [
+      { actor_label: 'someone-else@example.com' },
+      { action: 'user.created' },
+      { occurred_at: new Date('2020-01-01T00:00:00Z') },
+      { ip: '198.51.100.7' },
+      { details: JSON.stringify({ forged: true }) },
+    ]) {
+      await assert.rejects(redact(admin, forged), /can only be redacted/, JSON.stringify(forged));
+    }
+    assert.equal(await redact(admin, { actor_label: placeholder, ip: null }), 1);
+    assert.deepEqual(
+      await rows('select workspace_id, actor_label, ip from audit_events order by actor_label'),
+      [
+        { workspace_id: acme.id, actor_label: placeholder, ip: null },
+        { workspace_id: globex.id, actor_label: 'jo@example.com', ip: '192.0.2.1' },
+      ],
+    );
   });
 });
