@@ -68,6 +68,8 @@ interface World {
   visitorRef: string;
   otherRef: string;
   signInToken: string;
+  /** Jo's requester id, for the admin's erasure route. */
+  requesterId: string;
   brand: string;
   logo: string;
   /** The rows the fixtures made, to put back after a request that was allowed to change them. */
@@ -242,6 +244,7 @@ async function buildWorld(): Promise<World> {
     visitorRef: opened.headers.location!.split('/').pop()!,
     otherRef: other.reference,
     signInToken,
+    requesterId: jo.id,
     brand: brandVersion(acme.primaryColor, acme.logoVersion),
     logo: String(acme.logoVersion),
     baseline: await snapshot(),
@@ -479,6 +482,8 @@ const FIELDLESS_POSTS: { who: Who; path: (w: World) => string }[] = [
   { who: 'anonPortal', path: (w) => `/tickets/login/${w.signInToken}` },
   { who: 'admin', path: () => '/admin/logout' },
   { who: 'admin', path: () => '/admin/settings/branding/logo/remove' },
+  { who: 'requester', path: () => '/tickets/your-data/erasure' },
+  { who: 'admin', path: (w) => `/admin/settings/erasure-requests/${w.requesterId}` },
 ];
 
 /** Controls that no field accepts; multi-line fields accept tab, line feed and carriage return. */
@@ -649,6 +654,10 @@ const ROUTES: string[] = [
   '/tickets/{ref}/replies',
   '/tickets/{ref}/rating',
   '/tickets/{visitorRef}',
+  '/tickets/your-data',
+  '/tickets/your-data/all',
+  '/tickets/your-data/all.json',
+  '/tickets/your-data/erasure',
   '/tickets/brand/{brand}.css',
   '/tickets/brand/logo-{logo}',
   '/admin',
@@ -666,6 +675,8 @@ const ROUTES: string[] = [
   '/admin/settings/branding/logo/remove',
   '/admin/settings/branding/preview-{brand}.css',
   '/admin/users',
+  '/admin/settings/erasure-requests',
+  '/admin/settings/erasure-requests/{requester}',
   '/assets/css/portal.css',
   '/assets/../package.json',
 ];
@@ -698,6 +709,8 @@ function fillRoute(world: World, route: string, pick: string): string {
         return pick === 'real' ? world.visitorRef : world.otherRef;
       case 'token':
         return world.signInToken;
+      case 'requester':
+        return pick === 'real' ? world.requesterId : '00000000-0000-4000-8000-000000000000';
       case 'brand':
         return world.brand;
       default:
