@@ -30,6 +30,11 @@ export interface Config {
   /** Idle and absolute session lifetimes; use is written to the session at most every activityWriteMs. */
   sessions: { idleMs: number; absoluteMs: number; activityWriteMs: number };
   magicLinkTtlMs: number;
+  /**
+   * The code in a sign-in mail: how long it works (shorter than the link: it is short enough to
+   * guess, so it gets little time and few tries), and how many tries it gets.
+   */
+  signInCode: { ttlMs: number; maxAttempts: number };
   pageSize: number;
   /** Messages a ticket page shows at once, newest; a link leads to earlier ones. */
   threadPageSize: number;
@@ -185,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       activityWriteMs: 60_000,
     },
     magicLinkTtlMs: HOUR,
+    signInCode: { ttlMs: 15 * 60_000, maxAttempts: 5 },
     pageSize: 25,
     threadPageSize: 30,
     housekeeping: {

@@ -159,3 +159,20 @@ export function destroySession(req: Request): Promise<void> {
     req.session.destroy((e) => (e ? reject(e as Error) : resolve())),
   );
 }
+
+/**
+ * Signs a requester in: a brand-new session (new id, nothing carried over from before, such as
+ * a visitor's tickets) for the workspace, saved before the redirect that follows.
+ */
+export async function startRequesterSession(
+  req: Request,
+  input: { workspaceId: string; requester: { id: string; email: string }; now: Date },
+): Promise<void> {
+  await regenerateSession(req);
+  req.session.workspaceId = input.workspaceId;
+  req.session.requesterId = input.requester.id;
+  req.session.requesterEmail = input.requester.email;
+  req.session.signedInAt = input.now.getTime();
+  req.session.lastSeenAt = input.now.getTime();
+  await saveSession(req);
+}

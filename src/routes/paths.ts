@@ -8,6 +8,8 @@ export const paths = {
     home: portalRoot,
     login: `${portalRoot}/login`,
     signInLink: (token: string) => `${portalRoot}/login/${token}`,
+    // Never a token: those are 43 characters long.
+    signInCode: `${portalRoot}/login/code`,
     logout: `${portalRoot}/logout`,
     newTicket: `${portalRoot}/new`,
     ticket: (ref: string) => `${portalRoot}/${ref}`,

@@ -9,6 +9,7 @@ import * as logout from '../controllers/portal/logout';
 import * as newTicket from '../controllers/portal/new-ticket';
 import * as rating from '../controllers/portal/rating';
 import * as reply from '../controllers/portal/reply';
+import * as signInCode from '../controllers/portal/sign-in-code';
 import * as signInLink from '../controllers/portal/sign-in-link';
 import * as ticket from '../controllers/portal/ticket';
 import * as yourData from '../controllers/portal/your-data';
@@ -54,6 +55,9 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.portal.home, home.get);
   router.get(paths.portal.login, login.get);
   router.post(paths.portal.login, login.post);
+  // Before the link's route, which would take `code` for a (malformed) token.
+  router.get(paths.portal.signInCode, signInCode.get);
+  router.post(paths.portal.signInCode, signInCode.post);
   router.get(paths.portal.signInLink(':token'), signInLink.get);
   router.post(paths.portal.signInLink(':token'), signInLink.post);
   router.post(paths.portal.logout, logout.post);

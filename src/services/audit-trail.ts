@@ -65,7 +65,7 @@ export function pruneAuditTrail(trx: Trx, cutoff: Date): Promise<number> {
 
 const what: Record<AuditAction, string> = {
   'portal.signin_link_requested': 'Sign-in link requested (Tickets Portal)',
-  'portal.signin_link_used': 'Signed in with a link (Tickets Portal)',
+  'portal.signin_link_used': 'Signed in from a sign-in email (Tickets Portal)',
   'portal.ticket_opened_anonymously': 'Ticket opened without signing in (Tickets Portal)',
   'agent.signin_succeeded': 'Signed in to the agent app',
   'agent.signin_failed': 'Failed sign-in to the agent app',
@@ -104,8 +104,11 @@ function detailsOf(event: AuditEvent): string {
   const subject = event.subject?.label ?? '';
   switch (event.action) {
     case 'portal.signin_link_requested':
-    case 'portal.signin_link_used':
       return '';
+    case 'portal.signin_link_used':
+      // One event either way (link and code are one sign-in, spent together); events from
+      // before codes existed carry no method, and were all links.
+      return d.method === 'code' ? 'With its code, in the browser that asked' : 'With its link';
     case 'portal.ticket_opened_anonymously':
       return `Ticket ${subject}`;
     case 'agent.signin_succeeded':

@@ -8,6 +8,14 @@ import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
 import { clientIp, recordEvent, requesterActor, visitorActor } from './audit-trail';
 import { queueMail, type MailContext } from './mail';
+import {
+  browserHash,
+  codeHash,
+  groupCode,
+  newBrowserKey,
+  newCode,
+  normaliseCode,
+} from './sign-in-codes';
 
 const TOKEN_BYTES = 32;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -23,22 +31,33 @@ export function isWellFormedToken(token: string): boolean {
 }
 
 /**
- * Issues a token for the address and queues the mail carrying it. Runs in a `signin` scope.
+ * Issues a token for the address, with its code, and queues the mail carrying both. Runs in a
+ * `signin` scope. Answers the key the asking browser must keep for the code to work there.
  * The audit trail records the request the same way whether or not the address is a customer's,
  * without looking: like the answer and its timing, the trail must not tell the two apart.
  */
 export async function sendSignInLink(
   trx: Trx,
-  ctx: MailContext & { config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs'>; now: Date },
+  ctx: MailContext & {
+    config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs' | 'signInCode'>;
+    now: Date;
+  },
   input: { workspace: Workspace; email: string; ip: string | undefined },
-): Promise<void> {
+): Promise<string> {
   const token = randomBytes(TOKEN_BYTES).toString('base64url');
   const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
+  const browserKey = newBrowserKey();
+  const code = newCode();
   await loginTokens.insert(trx, {
     workspaceId: input.workspace.id,
     email: input.email,
     tokenHash: createHash('sha256').update(token).digest(),
     expiresAt,
+    code: {
+      browser: browserHash(browserKey),
+      codeHash: codeHash(browserKey, code),
+      expiresAt: new Date(ctx.now.getTime() + ctx.config.signInCode.ttlMs),
+    },
   });
   const link = `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.signInLink(token)}`;
   await queueMail(trx, ctx, {
@@ -50,6 +69,8 @@ export async function sendSignInLink(
       workspaceName: input.workspace.name,
       link,
       validMinutes: ctx.config.magicLinkTtlMs / 60_000,
+      code: groupCode(code),
+      codeMinutes: ctx.config.signInCode.ttlMs / 60_000,
     },
     at: ctx.now,
     // A link that no longer works is worse than no mail: it would only tell them it failed.
@@ -65,6 +86,7 @@ export async function sendSignInLink(
     },
     { action: 'portal.signin_link_requested' },
   );
+  return browserKey;
 }
 
 export async function isSignInLinkUsable(
@@ -92,9 +114,64 @@ export async function redeemSignInLink(
     now: input.now,
   });
   if (!email) return undefined;
+  return signInAs(trx, { workspaceId: input.workspaceId, email, now: input.now, ip: input.ip });
+}
+
+export type CodeResult =
+  | { outcome: 'signed-in'; requester: Requester }
+  | { outcome: 'wrong'; triesLeft: number }
+  | { outcome: 'unusable' };
+
+/**
+ * One try of a code, typed in the browser holding `browserKey` (its own request's key: any other
+ * browser's finds no row). A right code spends the sign-in, link included, just as the link
+ * would; a wrong one uses up a try. Runs in a `signin` scope.
+ */
+export async function redeemSignInCode(
+  trx: Trx,
+  input: {
+    workspaceId: string;
+    browserKey: string;
+    code: string;
+    now: Date;
+    ip: string | undefined;
+    maxAttempts: number;
+  },
+): Promise<CodeResult> {
+  const code = normaliseCode(input.code);
+  if (!code) return { outcome: 'unusable' };
+  const attempt = await loginTokens.tryCode(trx, {
+    workspaceId: input.workspaceId,
+    browser: browserHash(input.browserKey),
+    codeHash: codeHash(input.browserKey, code),
+    now: input.now,
+    maxAttempts: input.maxAttempts,
+  });
+  switch (attempt.outcome) {
+    case 'unusable':
+      return attempt;
+    case 'wrong':
+      return { outcome: 'wrong', triesLeft: input.maxAttempts - attempt.attempts };
+    case 'signed-in': {
+      const requester = await signInAs(
+        trx,
+        { workspaceId: input.workspaceId, email: attempt.email, now: input.now, ip: input.ip },
+        'code',
+      );
+      return { outcome: 'signed-in', requester };
+    }
+  }
+}
+
+/** The requester a spent sign-in is for (created for a first-time address), on the trail. */
+async function signInAs(
+  trx: Trx,
+  input: { workspaceId: string; email: string; now: Date; ip: string | undefined },
+  method: 'link' | 'code' = 'link',
+): Promise<Requester> {
   const requester = await requesters.findOrCreate(trx, {
     workspaceId: input.workspaceId,
-    email,
+    email: input.email,
     name: '',
   });
   await recordEvent(
@@ -105,7 +182,10 @@ export async function redeemSignInLink(
       ip: clientIp(input.ip),
       at: input.now,
     },
-    { action: 'portal.signin_link_used' },
+    // Links keep the event as it always was; a code says so.
+    method === 'code'
+      ? { action: 'portal.signin_link_used', details: { method: 'code' } }
+      : { action: 'portal.signin_link_used' },
   );
   return requester;
 }

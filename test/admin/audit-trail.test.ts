@@ -9,7 +9,7 @@ import { hashPassword } from '../../src/services/passwords';
 import { createUserAccount } from '../../src/services/user-accounts';
 import { setPortalEnabled } from '../../src/services/workspaces';
 import { DAY, makeTestApp, testConfig, type TestApp } from '../helpers/app';
-import { $, Browser, csrfTokenOf } from '../helpers/client';
+import { $, Browser, csrfTokenOf, signInCodeOf } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
 import { anAgent, aRequester, aWorkspace, rows } from '../helpers/fixtures';
 
@@ -413,6 +413,36 @@ describe('audit trail: events recorded', () => {
       );
       assert.equal(page('tbody time').first().attr('datetime'), t.clock.now().toISOString());
       assert.equal(page('a[rel="next"]').length, 0, 'one page only');
+    });
+
+    it('tells a sign-in by the code in the mail from one by its link', async () => {
+      const byLink = new Browser(t);
+      assert.equal((await byLink.signIn('jo@example.com')).status, 303);
+      const byCode = new Browser(t);
+      await byCode.submit('/tickets/login', '/tickets/login', { email: 'ann@example.com' });
+      const [mail] = await t.deliverMail();
+      const codePage = await byCode.get('/tickets/login/code');
+      const res = await byCode.post('/tickets/login/code', {
+        _csrf: csrfTokenOf(codePage.text),
+        code: signInCodeOf(mail!.text),
+      });
+      assert.equal(res.status, 303);
+      const { browser } = await signedIn('admin');
+      const page = $((await browser.get(AUDIT)).text);
+      const used = page('tbody tr')
+        .toArray()
+        .map((tr) =>
+          page(tr)
+            .find('td')
+            .toArray()
+            .map((td) => page(td).text().trim()),
+        )
+        .filter((row) => row[2] === 'Signed in from a sign-in email (Tickets Portal)')
+        .map((row) => [row[1], row[3]]);
+      assert.deepEqual(used, [
+        ['ann@example.com (customer)', 'With its code, in the browser that asked'],
+        ['jo@example.com (customer)', 'With its link'],
+      ]);
     });
 
     it('pages by keyset: Older events until the oldest, none twice, ties broken by id', async function () {

@@ -229,6 +229,13 @@ export function signInLinkIn(mail: CaughtMail): string {
   return match[0];
 }
 
+/** The code a sign-in mail carries: on a line of its own in the text part. */
+export function signInCodeIn(mail: CaughtMail): string {
+  const match = /^([A-Z0-9]{4}-[A-Z0-9]{4})\r?$/m.exec(mail.raw);
+  if (!match) throw new Error('no sign-in code in the mail');
+  return match[1]!;
+}
+
 export function writeOutput(relative: string, content: string | Buffer): string {
   const file = path.join(OUTPUT, relative);
   mkdirSync(path.dirname(file), { recursive: true });

@@ -115,6 +115,12 @@ describeInChromium('the customer portal in Chromium: the whole journey', functio
         /If jo@example\.com can receive tickets from Acme Inc/,
       );
       await audit.check('check email');
+      // A mistyped code: the same page again, the error by the field and in the summary.
+      await page.getByLabel('Sign-in code').fill('2222-2222');
+      await page.getByRole('button', { name: 'Sign in with the code' }).click();
+      assert.equal(await h1(page), 'Check your email');
+      assert.equal((await audit.check('check email', 'wrong code')).status, 422);
+      assert.match(await errorSummary(page), /There is a problem\s+That code is not right/);
       const link = signInLinkIn(await server.waitForMail('jo@example.com'));
       await page.goto(link);
       assert.equal(await h1(page), 'Sign in to Acme Inc');

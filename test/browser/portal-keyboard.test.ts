@@ -13,6 +13,7 @@ import { walkWholePage, tabTo, focusedStop, recordUnfocusedLooks } from './check
 import {
   launchChromium,
   newContext,
+  signInCodeIn,
   signInLinkIn,
   startServer,
   type RunningServer,
@@ -125,6 +126,35 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
       await rows('select rating, rating_comment from tickets where number = ?', [printer.number]),
       [{ rating: 1, rating_comment: 'Thanks!' }],
     );
+  });
+
+  it('a customer signs in with the code from the mail by keyboard alone, after a wrong one', async () => {
+    await aWorkspace('acme');
+    await page.goto(`${server.origin('acme')}/tickets/login`);
+    await walkWholePage(page, 'the sign-in page');
+    await tabTo(page, /^input#email/);
+    await page.keyboard.type('jo@example.com');
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/tickets/login');
+    assert.equal(await h1(page), 'Check your email');
+    const code = signInCodeIn(await server.waitForMail('jo@example.com'));
+    await walkWholePage(page, 'the check-your-email page');
+    await tabTo(page, /^input#code/);
+    await page.keyboard.type('2222-2222');
+    await page.keyboard.press('Tab');
+    assert.match((await focusedStop(page))?.description ?? '', /^button "Sign in with the code"/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/tickets/login/code');
+    await walkWholePage(page, 'the check-your-email page with a wrong code');
+    // The error summary's link takes focus to the field, ready to type again.
+    await tabTo(page, /^a "That code is not right/);
+    await page.keyboard.press('Enter');
+    assert.match((await focusedStop(page))?.description ?? '', /^input#code/);
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(code);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/tickets$/);
+    assert.equal(await h1(page), 'Your tickets');
   });
 
   for (const colour of ['#ffff00', '#777777', '#0000ff']) {

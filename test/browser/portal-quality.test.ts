@@ -19,12 +19,13 @@ import {
   aPng,
   launchChromium,
   newContext,
+  signInCodeIn,
   signInLinkIn,
   startServer,
   Traffic,
   type RunningServer,
 } from './harness';
-import { h1 } from './locators';
+import { errorSummary, h1 } from './locators';
 
 /*
  * The states a happy journey does not reach: error pages, an empty list, a long thread, and
@@ -120,6 +121,59 @@ describeInChromium(
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       assert.equal(await h1(page), 'Too many attempts');
       assert.equal((await audit.check('too many')).status, 429);
+    });
+
+    it('the sign-in code: its field, a malformed and a dead code, and signing in by code with JavaScript on and off', async () => {
+      await aWorkspace('acme');
+      const origin = server.origin('acme');
+      for (const javaScript of [true, false]) {
+        const profile = javaScript ? context : await newContext(browser, false);
+        const tab = javaScript ? page : await profile.newPage();
+        const check = javaScript
+          ? audit
+          : new PageAudit(tab, await Traffic.record(profile), {
+              name: 'sign-in code js-off',
+              log,
+              axe: false,
+              layout: false,
+            });
+        try {
+          const email = javaScript ? 'jo@example.com' : 'ann@example.com';
+          const before = server.mail.length;
+          await tab.goto(`${origin}/tickets/login`);
+          await tab.getByLabel('Email address').fill(email);
+          await tab.getByRole('button', { name: 'Email me a sign-in link' }).click();
+          assert.equal(await h1(tab), 'Check your email');
+          const code = signInCodeIn(await server.waitForMail(email, before));
+          const field = tab.getByLabel('Sign-in code');
+          assert.equal(await field.getAttribute('autocomplete'), 'one-time-code');
+          await check.check('check email', 'code field');
+
+          await field.fill('1234');
+          await tab.getByRole('button', { name: 'Sign in with the code' }).click();
+          assert.equal((await check.check('check email', 'malformed code')).status, 422);
+          assert.match(await errorSummary(tab), /8 letters and numbers, like ABCD-EFGH/);
+
+          // Typed as people do: lower case, without the dash.
+          await tab.getByLabel('Sign-in code').fill(code.replace('-', '').toLowerCase());
+          await tab.getByRole('button', { name: 'Sign in with the code' }).click();
+          assert.equal(await h1(tab), 'Your tickets');
+        } finally {
+          if (!javaScript) await profile.close();
+        }
+      }
+
+      // Five wrong tries leave a dead code; the page says what to do instead.
+      await page.goto(`${origin}/tickets/login`);
+      await page.getByLabel('Email address').fill('max@example.com');
+      await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+      for (let i = 1; i <= 5; i += 1) {
+        await page.getByLabel('Sign-in code').fill('2222-2222');
+        await page.getByRole('button', { name: 'Sign in with the code' }).click();
+        assert.equal(await h1(page), 'Check your email');
+      }
+      assert.match(await errorSummary(page), /Ask for another email/);
+      assert.equal((await audit.check('check email', 'dead code')).status, 422);
     });
 
     it('the outage page: the database cannot be reached', async () => {

@@ -93,6 +93,16 @@ export function signInLinkOf(text: string): string {
   return match[0];
 }
 
+/**
+ * The grouped code (ABCD-EFGH) a sign-in mail carries for signing in on another device: on a line
+ * (text) or in an element (HTML) of its own, so a piece of the link can never pass for it.
+ */
+export function signInCodeOf(textOrHtml: string): string {
+  const match = /(?:^|>)\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*(?:$|<)/m.exec(textOrHtml);
+  if (!match) throw new Error('no sign-in code in the mail');
+  return match[1]!;
+}
+
 export function $(html: string): cheerio.CheerioAPI {
   return cheerio.load(html);
 }

@@ -56,6 +56,8 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/new', 200],
       ['acme.localhost', link, 200],
       ['acme.localhost', '/tickets/login/not-a-real-token', 410],
+      // The code page, to a browser that never asked for a mail: sent to ask for one.
+      ['acme.localhost', '/tickets/login/code', 303],
       ['acme.localhost', `/tickets/${ticket.reference}`, 303],
       ['acme.localhost', brandCss, 200],
       ['acme.localhost', '/tickets/your-data', 303],
@@ -88,6 +90,13 @@ describe('a read writes nothing', () => {
       }
     });
     assert.equal(writes, 0, 'no transaction wrote anything');
+    // The code page shown again to the browser that asked: it reads that browser's cookie only.
+    const codePage = await writesDuring(async () => {
+      for (let round = 0; round < 3; round += 1) {
+        assert.equal((await asker.get('/tickets/login/code')).status, 200);
+      }
+    });
+    assert.equal(codePage, 0, 'the code page wrote nothing');
     assert.deepEqual(
       await rows('select sid from portal_sessions union all select sid from admin_sessions'),
       sessionsBefore,

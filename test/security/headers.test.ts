@@ -49,6 +49,12 @@ describe('security headers and markup without inline code', () => {
     );
     const [mail] = await t.deliverMail();
     const link = new URL(signInLinkOf(mail!.text)).pathname;
+    await visit('code page', 200, anon.get('/tickets/login/code'));
+    await visit(
+      'code page with errors',
+      422,
+      anon.submit('/tickets/login/code', '/tickets/login/code', { code: 'nope' }),
+    );
     await visit('confirm sign-in', 200, anon.get(link));
     await visit('link invalid', 410, anon.get(`/tickets/login/${'A'.repeat(43)}`));
     await visit('new ticket', 200, anon.get('/tickets/new'));

@@ -367,6 +367,15 @@ const FORMS: FormSpec[] = [
     valid: { email: 'jo@example.com' },
   },
   {
+    // Without the key of its own sign-in request (this browser holds none), even a well-formed
+    // code is refused: the form's every answer is a refusal that changes nothing.
+    name: 'portal sign-in code',
+    who: 'anonPortal',
+    path: () => '/tickets/login/code',
+    fields: [text('code', 20)],
+    valid: { code: 'ABCD-EFGH' },
+  },
+  {
     name: 'portal new ticket, anonymous',
     who: 'anonPortal',
     path: () => '/tickets/new',
@@ -647,6 +656,7 @@ const ROUTES: string[] = [
   '/tickets',
   '/tickets/',
   '/tickets/login',
+  '/tickets/login/code',
   '/tickets/login/{token}',
   '/tickets/logout',
   '/tickets/new',
@@ -783,6 +793,7 @@ function hostileCookies(world: World): fc.Arbitrary<[string, string][]> {
     'admin_csrf',
     'portal_flash',
     'admin_flash',
+    'portal_signin_code',
   ];
   const pair = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...real) },

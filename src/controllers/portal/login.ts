@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
+import { setSignInCodeKey } from '../../middleware/sign-in-code-cookie';
 import { sendSignInLink } from '../../services/magic-links';
 import { emailField } from '../../validation/fields';
 import { parseForm } from '../../validation/form-errors';
@@ -17,6 +18,8 @@ export function get(_req: Request, res: Response): void {
 /**
  * Answers the same "check your email" page whether or not the address is known; the mail is
  * queued, so timing says nothing either. Hourly limits answer 429 (the same for any address).
+ * A mail sent gives this browser the key its code needs; a request dropped inside the minute
+ * keeps the key it has, so the code of the mail already sent still works here.
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
@@ -35,18 +38,26 @@ export async function post(req: Request, res: Response): Promise<void> {
     ip: req.ip ?? '',
   });
   if (send) {
-    await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-      sendSignInLink(
-        trx,
-        {
-          templates: deps.templates,
-          secret: deps.config.sessionSecret,
-          config: deps.config,
-          now: deps.clock.now(),
-        },
-        { workspace, email, ip: req.ip },
-      ),
+    const browserKey = await withPage(
+      req,
+      res,
+      { kind: 'signin', workspaceId: workspace.id },
+      (trx) =>
+        sendSignInLink(
+          trx,
+          {
+            templates: deps.templates,
+            secret: deps.config.sessionSecret,
+            config: deps.config,
+            now: deps.clock.now(),
+          },
+          { workspace, email, ip: req.ip },
+        ),
     );
+    setSignInCodeKey(req, res, browserKey);
   }
-  res.render('portal/check-email.njk', { email });
+  res.render('portal/check-email.njk', {
+    email,
+    codeMinutes: deps.config.signInCode.ttlMs / 60_000,
+  });
 }

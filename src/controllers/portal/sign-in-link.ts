@@ -3,7 +3,7 @@ import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { isSignInLinkUsable, redeemSignInLink } from '../../services/magic-links';
-import { regenerateSession, saveSession } from '../../middleware/sessions';
+import { startRequesterSession } from '../../middleware/sessions';
 
 function tokenOf(req: Request): string {
   const token = req.params.token;
@@ -37,12 +37,6 @@ export async function post(req: Request, res: Response): Promise<void> {
     redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now, ip: req.ip }),
   );
   if (!requester) return renderInvalid(res);
-  await regenerateSession(req);
-  req.session.workspaceId = workspaceId;
-  req.session.requesterId = requester.id;
-  req.session.requesterEmail = requester.email;
-  req.session.signedInAt = now.getTime();
-  req.session.lastSeenAt = now.getTime();
-  await saveSession(req);
+  await startRequesterSession(req, { workspaceId, requester, now });
   res.redirect(303, paths.portal.home);
 }

@@ -1,0 +1,91 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { depsOf } from '../../deps';
+import { withPage } from '../../middleware/page-transaction';
+import { startRequesterSession } from '../../middleware/sessions';
+import { clearSignInCodeKey, signInCodeKeyOf } from '../../middleware/sign-in-code-cookie';
+import { paths } from '../../routes/paths';
+import { redeemSignInCode } from '../../services/magic-links';
+import { isBrowserKey, normaliseCode } from '../../services/sign-in-codes';
+import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
+
+const MISSING = 'Enter the sign-in code from the email';
+const codeForm = z.object({
+  code: z
+    .string({ error: MISSING })
+    .trim()
+    .min(1, MISSING)
+    .max(20, 'Enter the code as it is in the email, like ABCD-EFGH')
+    .refine(
+      (typed) => normaliseCode(typed) !== undefined,
+      'Enter the code as it is in the email: 8 letters and numbers, like ABCD-EFGH',
+    ),
+});
+
+const UNUSABLE =
+  'This code has expired or can no longer be used here. Ask for another email and use its code in this browser';
+
+function tries(left: number): string {
+  return left === 1 ? '1 more try' : `${left} more tries`;
+}
+
+function render(req: Request, res: Response, status: number, errors?: FormErrors): void {
+  res.status(status).render('portal/check-email.njk', {
+    values: status === 200 ? {} : (req.body as unknown),
+    errors,
+    codeMinutes: depsOf(req).config.signInCode.ttlMs / 60_000,
+  });
+}
+
+/**
+ * The "check your email" page again, for a browser waiting for its mail (after a reload, say);
+ * any other is sent to ask for one. It reads a cookie only: nothing is written.
+ */
+export function get(req: Request, res: Response): void {
+  if (!isBrowserKey(signInCodeKeyOf(req))) return res.redirect(303, paths.portal.login);
+  render(req, res, 200);
+}
+
+/**
+ * One try of the code. It counts only in the browser that asked for the mail: any other has no
+ * key (or another request's), so even the right code finds nothing to sign in to there.
+ */
+export async function post(req: Request, res: Response): Promise<void> {
+  const { clock, config } = depsOf(req);
+  const form = parseForm(codeForm, req.body);
+  if (!form.ok) return render(req, res, 422, form.errors);
+  const browserKey = signInCodeKeyOf(req);
+  if (!isBrowserKey(browserKey)) return render(req, res, 422, fieldError('code', UNUSABLE));
+  const workspaceId = res.locals.workspace.id;
+  const now = clock.now();
+  const result = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
+    redeemSignInCode(trx, {
+      workspaceId,
+      browserKey,
+      code: form.data.code,
+      now,
+      ip: req.ip,
+      maxAttempts: config.signInCode.maxAttempts,
+    }),
+  );
+  switch (result.outcome) {
+    case 'unusable':
+      return render(req, res, 422, fieldError('code', UNUSABLE));
+    case 'wrong':
+      return render(
+        req,
+        res,
+        422,
+        fieldError(
+          'code',
+          result.triesLeft > 0
+            ? `That code is not right. Check the email and try again: you have ${tries(result.triesLeft)}`
+            : UNUSABLE,
+        ),
+      );
+    case 'signed-in':
+      await startRequesterSession(req, { workspaceId, requester: result.requester, now });
+      clearSignInCodeKey(res);
+      res.redirect(303, paths.portal.home);
+  }
+}
