@@ -3,8 +3,14 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import { ConfigError, loadConfig, workspaceOrigin } from './config';
 import { databaseTarget } from './db/connect';
-import { LEAKPROOF_ILIKE } from './db/embedded';
-import { createDb, createPool, currentRole, ilikeIsLeakproof } from './db/knex';
+import { LEAKPROOF_FULL_TEXT, LEAKPROOF_ILIKE } from './db/embedded';
+import {
+  createDb,
+  createPool,
+  currentRole,
+  fullTextIsLeakproof,
+  ilikeIsLeakproof,
+} from './db/knex';
 import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
@@ -37,6 +43,11 @@ async function main(): Promise<void> {
   if (!(await ilikeIsLeakproof(db))) {
     logger.warn(
       `Inbox search cannot use its trigram indexes under row-level security: as a superuser, run "${LEAKPROOF_ILIKE}" in the app's database (see README).`,
+    );
+  }
+  if (!(await fullTextIsLeakproof(db))) {
+    logger.warn(
+      `The portal's ticket search cannot use its word indexes under row-level security: as a superuser, run "${LEAKPROOF_FULL_TEXT}" in the app's database (see README).`,
     );
   }
   if (config.env === 'production' && config.trustProxy === false) {

@@ -131,6 +131,7 @@ async function ensureAppRole(state: EmbeddedState): Promise<void> {
   await appDatabase.connect();
   try {
     await appDatabase.query(LEAKPROOF_ILIKE);
+    await appDatabase.query(LEAKPROOF_FULL_TEXT);
   } finally {
     await appDatabase.end();
   }
@@ -144,6 +145,15 @@ async function ensureAppRole(state: EmbeddedState): Promise<void> {
  * here; only a superuser may do so. With DATABASE_URL, start-up warns until an operator does.
  */
 export const LEAKPROOF_ILIKE = 'alter function pg_catalog.texticlike(text, text) leakproof';
+
+/**
+ * The same for the portal's word search: the subject word index's expression (to_tsvector) and
+ * the match (@@, ts_match_vq). Their only errors are about the query, which is ours, or a text whose
+ * words would fill more than 1 MB, which the input limits keep far out of reach.
+ */
+export const LEAKPROOF_FULL_TEXT =
+  'alter function pg_catalog.to_tsvector(regconfig, text) leakproof; ' +
+  'alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof';
 
 function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;

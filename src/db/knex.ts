@@ -55,6 +55,16 @@ export async function ilikeIsLeakproof(db: Db): Promise<boolean> {
   return result.rows[0]?.proleakproof ?? false;
 }
 
+/** Whether the portal's word search may use its indexes (see LEAKPROOF_FULL_TEXT in embedded.ts). */
+export async function fullTextIsLeakproof(db: Db): Promise<boolean> {
+  const result = await db.raw<{ rows: { leakproof: boolean }[] }>(
+    `select bool_and(proleakproof) as leakproof from pg_proc
+      where oid in ('pg_catalog.to_tsvector(regconfig, text)'::regprocedure,
+                    'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure)`,
+  );
+  return result.rows[0]?.leakproof ?? false;
+}
+
 /** Row-level security means nothing to a superuser or a BYPASSRLS role: start-up warns. */
 export async function currentRole(db: Db): Promise<RoleCheck> {
   const result = await db.raw<{ rows: { rolsuper: boolean; rolbypassrls: boolean }[] }>(

@@ -75,18 +75,32 @@ export interface ActivityCursor {
 export type TicketFilter =
   { requesterId: string } | { ticketIds: readonly string[] } | Record<string, never>;
 
-export async function listByActivity(
-  trx: Trx,
-  input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
-): Promise<Ticket[]> {
-  const rows = await listByActivityQuery(trx, input);
-  return rows.map(toTicket);
-}
-
-/** The query behind listByActivity, unrun: tests plan it to prove it stays on its index. */
+/**
+ * A plain list's query, unrun: tests plan it to prove it stays on its index. The portal's list
+ * without a search runs the same SQL (customer-ticket-search.ts).
+ */
 export function listByActivityQuery(
   trx: Trx,
   input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
+) {
+  return listableTickets(trx, input)
+    .orderBy([...newestActivityFirst])
+    .limit(input.limit);
+}
+
+/** The order of every ticket list; the id breaks ties so keyset pages neither skip nor repeat. */
+export const newestActivityFirst = [
+  { column: 'last_activity_at', order: 'desc' },
+  { column: 'id', order: 'desc' },
+] as const;
+
+/**
+ * The tickets a list may show from the keyset position `after` on, unordered and unlimited: the
+ * list and the portal's search narrow and order it, so both show exactly the same tickets.
+ */
+export function listableTickets(
+  trx: Trx,
+  input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor },
 ) {
   const query = trx('tickets')
     .select<TicketRow[]>(ticketColumns)
@@ -96,12 +110,7 @@ export function listByActivityQuery(
   if (input.after) {
     query.whereRaw('(last_activity_at, id) < (?, ?)', [input.after.at, input.after.id]);
   }
-  return query
-    .orderBy([
-      { column: 'last_activity_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .limit(input.limit);
+  return query;
 }
 
 export async function findByNumber(

@@ -1,6 +1,7 @@
 import type { Trx } from '../db/knex';
 import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError, ValidationError } from '../errors';
+import { searchCustomerTickets, type CustomerTicketSearch } from '../models/customer-ticket-search';
 import * as messages from '../models/messages';
 import type { MessageAuthor, ThreadCursor, ThreadPage } from '../models/messages';
 import * as requesters from '../models/requesters';
@@ -32,13 +33,21 @@ function viewerFilter(viewer: PortalViewer): TicketFilter {
     : { ticketIds: viewer.ticketIds };
 }
 
+/** The viewer's tickets, newest activity first, narrowed by the list's search and filter. */
 export function listViewerTickets(
   trx: Trx,
-  input: { workspaceId: string; viewer: PortalViewer; after?: ActivityCursor; limit: number },
+  input: {
+    workspaceId: string;
+    viewer: PortalViewer;
+    search?: CustomerTicketSearch;
+    after?: ActivityCursor;
+    limit: number;
+  },
 ): Promise<Ticket[]> {
-  return tickets.listByActivity(trx, {
+  return searchCustomerTickets(trx, {
     workspaceId: input.workspaceId,
     filter: viewerFilter(input.viewer),
+    search: input.search ?? {},
     after: input.after,
     limit: input.limit,
   });

@@ -234,6 +234,62 @@ describeInChromium(
       await audit.check(`ticket ${closed.reference}`, 'closed');
     });
 
+    it('ticket search: results over two pages, no match, an error, and the same with JavaScript off', async () => {
+      const acme = await aWorkspace('acme');
+      const jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+      const agent = await anAgent(acme);
+      for (let i = 1; i <= 26; i += 1) {
+        await aTicket(acme, jo, { subject: `Printer fault ${i}`, status: 'pending' });
+      }
+      const other = await aTicket(acme, jo, { subject: 'Invoice missing' });
+      await anAgentMessage(other, agent, 'Your toner order is on its way.');
+      await signIn(acme, 'jo@example.com');
+
+      await page.getByLabel('Search your tickets').fill('printer');
+      await page.getByLabel('Status').selectOption({ label: 'Waiting for you' });
+      await page.getByRole('button', { name: 'Search' }).click();
+      assert.equal(await page.getByRole('table').getByRole('link').count(), 25);
+      await audit.check('ticket list', 'search results');
+      await page.getByRole('link', { name: 'Older tickets' }).click();
+      assert.equal(await page.getByRole('table').getByRole('link').count(), 1);
+      assert.equal(await page.getByLabel('Search your tickets').inputValue(), 'printer');
+      await audit.check('ticket list', 'search results, older');
+
+      await page.getByLabel('Search your tickets').fill('submarine');
+      await page.getByRole('button', { name: 'Search' }).click();
+      assert.equal(await page.getByRole('heading', { name: 'No tickets match' }).count(), 1);
+      await audit.check('ticket list', 'no match');
+      await page.getByRole('link', { name: 'show all your tickets' }).click();
+      assert.equal(await page.getByRole('table').getByRole('link').count(), 25);
+
+      await page.getByLabel('Search your tickets').fill('printer\u0007');
+      await page.getByRole('button', { name: 'Search' }).click();
+      assert.equal((await audit.check('ticket list', 'search error')).status, 422);
+
+      // Without JavaScript: the same form, by keyboard, a plain GET.
+      const plain = await newContext(browser, false);
+      try {
+        await plain.addCookies(await context.cookies());
+        const noJs = await plain.newPage();
+        const noJsAudit = new PageAudit(noJs, await Traffic.record(plain), {
+          name: 'portal-quality-js-off',
+          log,
+          axe: false,
+          layout: true,
+        });
+        await noJs.goto(`${server.origin('acme')}/tickets`);
+        await noJs.getByLabel('Search your tickets').fill('toner');
+        await noJs.getByLabel('Search your tickets').press('Enter');
+        assert.deepEqual(await noJs.getByRole('table').getByRole('link').allInnerTexts(), [
+          'Invoice missing',
+        ]);
+        assert.match(noJs.url(), /\/tickets\?q=toner&status=$/);
+        await noJsAudit.check('ticket list', 'search results without JavaScript');
+      } finally {
+        await plain.close();
+      }
+    });
+
     for (const colour of ['#ffff00', '#777777', '#0000ff']) {
       it(`brand ${colour} with a logo: the landing page, an error summary and a ticket with its rating form`, async () => {
         const workspace = await aWorkspace('brand', { color: colour, name: 'Brand Co' });

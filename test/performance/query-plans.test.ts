@@ -3,6 +3,10 @@ import { withScope, type Scope } from '../../src/db/scopes';
 import type { Workspace } from '../../src/models/workspaces';
 import * as tickets from '../../src/models/tickets';
 import { searchQuery } from '../../src/models/ticket-search';
+import {
+  customerSearchQuery,
+  type CustomerTicketSearch,
+} from '../../src/models/customer-ticket-search';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aWorkspace, rows } from '../helpers/fixtures';
 
@@ -12,6 +16,9 @@ const ANY_AGENT = '00000000-0000-4000-8000-000000000000';
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Name'?: string;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
   'Actual Rows': number;
   'Actual Loops': number;
   Plans?: PlanNode[];
@@ -130,5 +137,103 @@ describe('query plans under row-level security', () => {
         `${text}: read ${Math.max(...ticketRows)} tickets`,
       );
     }
+  });
+
+  describe('a customer’s search (issue 10)', () => {
+    const requesterScope = (): Scope => ({ kind: 'requester', workspaceId: acme.id, requesterId });
+
+    beforeEach(async () => {
+      // One public message a ticket, and a rare word in a subject and in a message of heavy's
+      // and of someone else's, so a plan that ignored the requester would find both.
+      await rows(
+        `insert into messages (workspace_id, ticket_id, author_kind, author_name, body, created_at)
+         select workspace_id, id, 'agent', 'Alex', 'We are looking into ticket ' || number,
+                created_at from tickets`,
+      );
+      await rows(
+        `update tickets set subject = 'Needle in a haystack' where number in (1004, 1005)`,
+      );
+      await rows(
+        `update messages set body = 'A rare zeppelin appeared'
+          where ticket_id in (select id from tickets where number in (1008, 1009))`,
+      );
+      await testDatabase().db.raw('analyze tickets, messages');
+    });
+
+    /** Rows a node looked at: those it passed on and those its filter threw away. */
+    const examined = (n: PlanNode) =>
+      (n['Actual Rows'] +
+        (n['Rows Removed by Filter'] ?? 0) +
+        (n['Rows Removed by Index Recheck'] ?? 0)) *
+      n['Actual Loops'];
+
+    async function planOfSearch(search: CustomerTicketSearch) {
+      const plan = await planOf(requesterScope(), (trx) =>
+        customerSearchQuery(trx, {
+          workspaceId: acme.id,
+          filter: { requesterId },
+          search,
+          limit: 26,
+        }),
+      );
+      // Nodes that never ran (a policy's subquery for another scope) read nothing.
+      const ran = plan.filter((n) => n['Actual Loops'] > 0);
+      const types = ran.map(
+        (n) =>
+          `${n['Node Type']}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}`,
+      );
+      const read = (table: string) =>
+        Math.max(0, ...ran.filter((n) => n['Relation Name'] === table).map(examined));
+      return { types, read };
+    }
+
+    it('a rare word of a subject is looked up in the word index, reading only what matches', async () => {
+      const { types, read } = await planOfSearch({ words: { text: 'needle' } });
+      assert.ok(
+        types.includes('Bitmap Index Scan using tickets_subject_words'),
+        `reads tickets_subject_words: ${types.join(' > ')}`,
+      );
+      // Its subject branch reads the two tickets with the word: heavy's and someone else's,
+      // whom row-level security drops; the message branch reads only heavy's.
+      assert.ok(read('messages') <= 1000, `${read('messages')} messages: ${types.join(' > ')}`);
+    });
+
+    it('words read at most the requester’s own tickets and messages, never a whole table', async () => {
+      for (const text of ['needle', 'zeppelin', 'ticket', 'looking into']) {
+        const { types, read } = await planOfSearch({ words: { text } });
+        for (const table of ['tickets', 'messages']) {
+          assert.ok(!types.includes(`Seq Scan on ${table}`), `${text}: ${types.join(' > ')}`);
+          assert.ok(
+            read(table) <= 1000,
+            `${text}: ${read(table)} ${table} rows, heavy has 1,000: ${types.join(' > ')}`,
+          );
+        }
+      }
+    });
+
+    it('a common word stops reading once it has a page', async () => {
+      const { types, read } = await planOfSearch({ words: { text: 'looking into' } });
+      assert.ok(read('messages') <= 26, `${read('messages')} messages: ${types.join(' > ')}`);
+    });
+
+    it('a reference is looked up by its number', async () => {
+      const { types } = await planOfSearch({ words: { text: 'ACME-1004', number: 1004 } });
+      assert.ok(
+        types.includes('Index Scan on tickets using tickets_workspace_id_number_key'),
+        types.join(' > '),
+      );
+    });
+
+    it('the list without words reads its page from the index in order; a status filter at most the requester’s tickets', async () => {
+      const { types, read } = await planOfSearch({});
+      assert.ok(!types.some((t) => t.startsWith('Sort')), `no sort: ${types.join(' > ')}`);
+      assert.ok(read('tickets') <= 26, `read ${read('tickets')}: ${types.join(' > ')}`);
+      // A status the requester rarely has: at most their own tickets, whichever way it goes.
+      await rows(`update tickets set status = 'closed' where number % 16 <> 0`);
+      await testDatabase().db.raw('analyze tickets');
+      const byStatus = await planOfSearch({ status: 'open' });
+      assert.ok(!byStatus.types.includes('Seq Scan on tickets'), byStatus.types.join(' > '));
+      assert.ok(byStatus.read('tickets') <= 1000, byStatus.types.join(' > '));
+    });
   });
 });

@@ -52,6 +52,7 @@ describe('a read writes nothing', () => {
 
     const pages: [host: string, path: string, status: number][] = [
       ['acme.localhost', '/tickets', 200],
+      ['acme.localhost', '/tickets?q=printer&status=open', 200],
       ['acme.localhost', '/tickets/login', 200],
       ['acme.localhost', '/tickets/new', 200],
       ['acme.localhost', link, 200],
@@ -103,6 +104,25 @@ describe('a read writes nothing', () => {
     );
   });
 
+  it('a visitor’s search of the tickets it opened writes nothing', async () => {
+    const visitor = new Browser(t);
+    await visitor.submit('/tickets/new', '/tickets/new', {
+      name: 'Sam Visitor',
+      email: 'sam@example.com',
+      subject: 'Invoice missing',
+      description: 'Please help.',
+    });
+    const writes = await writesDuring(async () => {
+      for (const [path, status] of [
+        ['/tickets?q=invoice', 200],
+        ['/tickets?status=bogus', 422],
+      ] as const) {
+        assert.equal((await visitor.get(path)).status, status, path);
+      }
+    });
+    assert.equal(writes, 0);
+  });
+
   it('a signed-in customer’s GETs write the session’s activity at most once a minute', async () => {
     const jo = new Browser(t);
     await jo.signIn('jo@example.com');
@@ -118,6 +138,9 @@ describe('a read writes nothing', () => {
       ]) {
         assert.equal((await jo.get(path)).status, 200, path);
       }
+      // The search, its results and its refusal (issue 10) read as the list does.
+      assert.equal((await jo.get('/tickets?q=fire&status=open')).status, 200);
+      assert.equal((await jo.get('/tickets?status=bogus')).status, 422);
     };
     assert.equal(await writesDuring(browse), 0, 'within the minute of signing in: no write');
     t.clock.advance(30_000);
@@ -212,7 +235,7 @@ describe('one transaction a page', () => {
   it('a signed-in customer’s list and ticket page: tenant, scope, viewer and data in one transaction', async () => {
     const jo = new Browser(t);
     await jo.signIn('jo@example.com');
-    for (const path of ['/tickets', `/tickets/${ticket.reference}`]) {
+    for (const path of ['/tickets', '/tickets?q=fire', `/tickets/${ticket.reference}`]) {
       const seen = await statementsOf(jo, path);
       assert.equal(
         seen.filter((s) => s.startsWith('begin')).length,

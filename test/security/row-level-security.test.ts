@@ -8,6 +8,7 @@ import * as mailOutbox from '../../src/models/mail-outbox';
 import * as messages from '../../src/models/messages';
 import type { Requester } from '../../src/models/requesters';
 import * as tickets from '../../src/models/tickets';
+import { searchCustomerTickets } from '../../src/models/customer-ticket-search';
 import type { User } from '../../src/models/users';
 import type { Workspace } from '../../src/models/workspaces';
 import { testDatabase } from '../helpers/database';
@@ -156,9 +157,28 @@ describe('row-level security', () => {
 
     it('the ticket list model with its requester filter forgotten still lists only the requester’s tickets', async () => {
       const listed = await withScope(db, requesterScope(), (trx) =>
-        tickets.listByActivity(trx, { workspaceId: acme.id, filter: {}, limit: 100 }),
+        searchCustomerTickets(trx, { workspaceId: acme.id, filter: {}, search: {}, limit: 100 }),
       );
       assert.deepEqual(ids(listed), [joTicket.id]);
+    });
+
+    it('the ticket search with its requester filter forgotten finds only the requester’s tickets', async () => {
+      const [own, others] = await withScope(db, requesterScope(), async (trx) => [
+        await searchCustomerTickets(trx, {
+          workspaceId: acme.id,
+          filter: {},
+          search: { words: { text: joTicket.subject } },
+          limit: 100,
+        }),
+        await searchCustomerTickets(trx, {
+          workspaceId: acme.id,
+          filter: {},
+          search: { words: { text: samTicket.subject, number: samTicket.number } },
+          limit: 100,
+        }),
+      ]);
+      assert.deepEqual(ids(own), [joTicket.id]);
+      assert.deepEqual(ids(others), []);
     });
 
     it('cannot load someone else’s ticket by number', async () => {
