@@ -10,7 +10,7 @@ import * as workspaces from '../../src/models/workspaces';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword } from '../../src/services/passwords';
 import { formatReference } from '../../src/services/references';
-import { openTicket } from '../../src/services/tickets';
+import { openTicket, openTicketForAddress } from '../../src/services/tickets';
 import { createWorkspace } from '../../src/services/workspaces';
 import { makeTestApp, type TestApp } from './app';
 import { Browser } from './client';
@@ -86,6 +86,32 @@ export function aTicket(
     const fresh = (await tickets.findByNumber(trx, workspace.id, ticket.number))!;
     return { ...fresh, reference: formatReference(workspace.slug, ticket.number) };
   });
+}
+
+/**
+ * A ticket opened without signing in and held until its address is confirmed, made as the portal
+ * makes it (the sign-in scope, narrowed to a visitor holding the new ticket), without the link.
+ */
+export function aHeldTicket(
+  workspace: Workspace,
+  input: { email?: string; subject?: string; at?: Date } = {},
+): Promise<TicketFixture> {
+  return withScope(
+    testDatabase().db,
+    { kind: 'signin', workspaceId: workspace.id },
+    async (trx) => {
+      const ticket = await openTicketForAddress(trx, {
+        workspace,
+        email: input.email ?? 'sam@example.com',
+        name: 'Sam Visitor',
+        subject: input.subject ?? 'Held back',
+        body: 'Please confirm me.',
+        at: input.at ?? new Date('2026-11-25T09:00:00Z'),
+        held: true,
+      });
+      return { ...ticket, reference: formatReference(workspace.slug, ticket.number) };
+    },
+  );
 }
 
 export function anAgentMessage(
