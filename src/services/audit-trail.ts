@@ -105,7 +105,9 @@ function detailsOf(event: AuditEvent): string {
     case 'portal.signin_link_used':
       return '';
     case 'portal.ticket_opened_anonymously':
-      return d.held ? `Ticket ${subject}, held until the address is confirmed` : `Ticket ${subject}`;
+      return d.held
+        ? `Ticket ${subject}, held until the address is confirmed`
+        : `Ticket ${subject}`;
     case 'agent.signin_succeeded':
     case 'agent.signed_out':
       return '';

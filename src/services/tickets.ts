@@ -176,7 +176,11 @@ export async function openAnonymousTicket(
   const held = input.workspace.confirmAnonymousEmail;
   const ticket = await openTicketForAddress(trx, { ...input, held });
   if (held) {
-    await sendConfirmationLink(trx, ctx, { workspace: input.workspace, ticket, email: input.email });
+    await sendConfirmationLink(trx, ctx, {
+      workspace: input.workspace,
+      ticket,
+      email: input.email,
+    });
   }
   await recordEvent(
     trx,

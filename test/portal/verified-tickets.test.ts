@@ -122,6 +122,12 @@ describe('verified anonymous tickets', () => {
       assert.equal(again('#held').attr('role'), undefined);
       assert.equal(again('#held h2').text().trim(), 'Check your email to confirm your address');
 
+      const landing = $((await visitor.get('/tickets')).text);
+      assert.match(
+        landing('#session-tickets + ul li').text(),
+        /ACME-1001: Cannot download my invoice.*Waiting for you to confirm your email address/s,
+      );
+
       const [ticket] = await ticketRows();
       assert.ok(ticket!.held_since, 'held in the database');
       const [event] = await rows<{ action: string; details: unknown }>(
