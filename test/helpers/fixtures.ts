@@ -169,7 +169,14 @@ export async function rows<T = Record<string, unknown>>(
  * tokens, queued mail), in a stable order: compare two snapshots to prove nothing changed.
  */
 export async function tenantRows(): Promise<Record<string, unknown[]>> {
-  const tables = ['requesters', 'tickets', 'messages', 'login_tokens', 'mail_outbox'];
+  const tables = [
+    'requesters',
+    'tickets',
+    'messages',
+    'login_tokens',
+    'ticket_confirmations',
+    'mail_outbox',
+  ];
   const snapshot: Record<string, unknown[]> = {};
   for (const table of tables) snapshot[table] = await rows(`select * from ${table} order by id`);
   return snapshot;
