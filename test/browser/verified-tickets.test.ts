@@ -60,6 +60,8 @@ describeInChromium('verified anonymous tickets in Chromium', function () {
       await page.getByLabel('Email address').fill('ada@acme.test');
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
+      // Signed in once the inbox has loaded: only then may the next page load begin.
+      assert.equal(await h1(page), 'Inbox');
       await page.goto(`${server.origin('acme')}/admin/settings/modules`);
       const box = page.getByLabel(
         'Ask people who open a ticket without signing in to confirm their email address',
