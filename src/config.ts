@@ -41,7 +41,13 @@ export interface Config {
   /** A failing message is retried with back-off until retryForMs after it was queued. */
   mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
   /** The cluster's housekeeper: how often it runs, and how long finished mail records are kept. */
-  housekeeping: { intervalMs: number; sentMailRetentionMs: number; failedMailRetentionMs: number };
+  housekeeping: {
+    intervalMs: number;
+    sentMailRetentionMs: number;
+    failedMailRetentionMs: number;
+    /** A ticket held for its address to be confirmed is deleted after this (the pages say 7 days). */
+    heldTicketRetentionMs: number;
+  };
   /** The security audit trail: how long events are kept, and how many a page shows. */
   audit: { retentionMs: number; pageSize: number };
 }
@@ -197,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: e.HOUSEKEEPING_INTERVAL_MINUTES * 60_000,
       sentMailRetentionMs: 7 * DAY,
       failedMailRetentionMs: 30 * DAY,
+      heldTicketRetentionMs: 7 * DAY,
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
     audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },

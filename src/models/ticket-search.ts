@@ -60,7 +60,9 @@ function baseQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?: 
       on.on('r.workspace_id', '=', 't.workspace_id').andOn('r.id', '=', 't.requester_id');
     })
     .select(columns)
-    .where('t.workspace_id', workspaceId);
+    .where('t.workspace_id', workspaceId)
+    // Held tickets (address not yet confirmed) are not the agents' (row-level security agrees).
+    .whereNull('t.held_since');
   if (search.status) query.where('t.status', search.status);
   if (after) query.whereRaw('(t.last_activity_at, t.id) < (?, ?)', [after.at, after.id]);
   return query;

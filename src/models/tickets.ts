@@ -16,6 +16,8 @@ export interface Ticket {
   rating: number | null;
   ratingComment: string | null;
   ratedAt: Date | null;
+  /** Set while an anonymous ticket waits for its address to be confirmed; null once released. */
+  heldSince: Date | null;
 }
 
 export interface TicketRow {
@@ -31,6 +33,7 @@ export interface TicketRow {
   rating: number | null;
   rating_comment: string | null;
   rated_at: Date | null;
+  held_since: Date | null;
 }
 
 export const ticketColumns = [
@@ -46,6 +49,7 @@ export const ticketColumns = [
   'rating',
   'rating_comment',
   'rated_at',
+  'held_since',
 ];
 
 export function toTicket(row: TicketRow): Ticket {
@@ -62,6 +66,7 @@ export function toTicket(row: TicketRow): Ticket {
     rating: row.rating,
     ratingComment: row.rating_comment,
     ratedAt: row.rated_at,
+    heldSince: row.held_since,
   };
 }
 
@@ -105,7 +110,10 @@ export function listableTickets(
   const query = trx('tickets')
     .select<TicketRow[]>(ticketColumns)
     .where({ workspace_id: input.workspaceId });
-  if ('requesterId' in input.filter) query.where({ requester_id: input.filter.requesterId });
+  // A held ticket is the opening visitor's alone (row-level security says so too).
+  if ('requesterId' in input.filter) {
+    query.where({ requester_id: input.filter.requesterId }).whereNull('held_since');
+  }
   if ('ticketIds' in input.filter) query.whereIn('id', [...input.filter.ticketIds]);
   if (input.after) {
     query.whereRaw('(last_activity_at, id) < (?, ?)', [input.after.at, input.after.id]);
@@ -127,10 +135,21 @@ export async function findByNumber(
 
 export async function insert(
   trx: Trx,
-  input: { workspaceId: string; number: number; requesterId: string; subject: string; at: Date },
+  input: {
+    workspaceId: string;
+    number: number;
+    requesterId: string;
+    subject: string;
+    at: Date;
+    /** Chosen by the caller when the scope must name the ticket before it exists (a held one). */
+    id?: string;
+    held?: boolean;
+  },
 ): Promise<Ticket> {
   const [row] = await trx('tickets')
     .insert({
+      id: input.id,
+      held_since: input.held ? input.at : null,
       workspace_id: input.workspaceId,
       number: input.number,
       requester_id: input.requesterId,
@@ -216,4 +235,26 @@ export async function eraseTextsOfRequester(
         input.placeholder,
       ]),
     });
+}
+
+/**
+ * Releases a held ticket: it enters the inbox as the newest activity (agents see it when it
+ * became theirs to answer), while created_at keeps when the customer wrote it. Undefined when
+ * the ticket is gone or was already released.
+ */
+export async function release(
+  trx: Trx,
+  input: { workspaceId: string; id: string; at: Date },
+): Promise<Ticket | undefined> {
+  const [row] = await trx('tickets')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .whereNotNull('held_since')
+    .update({ held_since: null, updated_at: input.at, last_activity_at: input.at })
+    .returning<TicketRow[]>(ticketColumns);
+  return row ? toTicket(row) : undefined;
+}
+
+/** Held tickets nobody confirmed since `before`, with their messages and links (cascade). */
+export async function deleteHeldBefore(trx: Trx, before: Date): Promise<number> {
+  return trx('tickets').whereNotNull('held_since').where('held_since', '<=', before).delete();
 }

@@ -12,6 +12,8 @@ export interface Workspace {
   updatedAt: Date;
   /** Portal sessions signed in before this instant are over: the portal was switched off then. */
   portalSessionsAfter: Date | null;
+  /** Tickets opened without signing in wait until their address is confirmed by a mailed link. */
+  confirmAnonymousEmail: boolean;
 }
 
 export interface WorkspaceLogo {
@@ -30,6 +32,7 @@ interface WorkspaceRow {
   logo_version: number;
   updated_at: Date;
   portal_sessions_after: Date | null;
+  confirm_anonymous_email: boolean;
 }
 
 // The logo's bytes are read only where they are served, never with every request.
@@ -43,6 +46,7 @@ const columns = [
   'logo_version',
   'updated_at',
   'portal_sessions_after',
+  'confirm_anonymous_email',
 ];
 
 function toWorkspace(row: WorkspaceRow): Workspace {
@@ -56,6 +60,7 @@ function toWorkspace(row: WorkspaceRow): Workspace {
     logoVersion: row.logo_version,
     updatedAt: row.updated_at,
     portalSessionsAfter: row.portal_sessions_after,
+    confirmAnonymousEmail: row.confirm_anonymous_email,
   };
 }
 
@@ -127,6 +132,7 @@ export async function update(
     portalEnabled: boolean;
     primaryColor: string;
     portalSessionsAfter: Date;
+    confirmAnonymousEmail: boolean;
   }>,
 ): Promise<Workspace | undefined> {
   const [row] = await trx('workspaces')
@@ -136,6 +142,7 @@ export async function update(
       portal_enabled: changes.portalEnabled,
       primary_color: changes.primaryColor,
       portal_sessions_after: changes.portalSessionsAfter,
+      confirm_anonymous_email: changes.confirmAnonymousEmail,
       updated_at: trx.fn.now(),
     })
     .returning<WorkspaceRow[]>(columns);

@@ -3,6 +3,8 @@ import type pg from 'pg';
 import type { Config } from '../config';
 import * as brand from '../controllers/portal/brand';
 import * as erasure from '../controllers/portal/erasure';
+import * as confirmAddress from '../controllers/portal/confirm-address';
+import * as confirmationLink from '../controllers/portal/confirmation-link';
 import * as home from '../controllers/portal/home';
 import * as login from '../controllers/portal/login';
 import * as logout from '../controllers/portal/logout';
@@ -74,5 +76,9 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.portal.ticket(':ref'), requireViewer, ticket.get);
   router.post(paths.portal.reply(':ref'), requireViewer, reply.post);
   router.post(paths.portal.rating(':ref'), requireViewer, rating.post);
+  router.post(paths.portal.confirmationLink(':ref'), requireViewer, confirmationLink.post);
+  router.get(paths.portal.addressConfirmed, confirmAddress.done);
+  router.get(paths.portal.confirmAddress(':token'), confirmAddress.get);
+  router.post(paths.portal.confirmAddress(':token'), confirmAddress.post);
   return router;
 }

@@ -27,7 +27,8 @@ export async function findAgentTicket(
   const number = parseReference(input.workspace.slug, input.reference);
   const ticket =
     number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
-  if (!ticket) throw new NotFoundError();
+  // Held until its address is confirmed: as if it did not exist (row-level security agrees).
+  if (!ticket || ticket.heldSince !== null) throw new NotFoundError();
   return ticket;
 }
 

@@ -110,7 +110,9 @@ function detailsOf(event: AuditEvent): string {
       // before codes existed carry no method, and were all links.
       return d.method === 'code' ? 'With its code, in the browser that asked' : 'With its link';
     case 'portal.ticket_opened_anonymously':
-      return `Ticket ${subject}`;
+      return d.held
+        ? `Ticket ${subject}, held until the address is confirmed`
+        : `Ticket ${subject}`;
     case 'agent.signin_succeeded':
     case 'agent.signed_out':
       return '';

@@ -7,6 +7,7 @@ import * as loginTokens from '../models/login-tokens';
 import * as mailOutbox from '../models/mail-outbox';
 import * as rateLimitCounters from '../models/rate-limit-counters';
 import * as sessions from '../models/sessions';
+import { deleteUnconfirmedTickets } from './address-confirmations';
 import { pruneAuditTrail } from './audit-trail';
 
 export interface HousekeepingDeps {
@@ -18,6 +19,7 @@ export interface HousekeepingDeps {
       intervalMs: number;
       sentMailRetentionMs: number;
       failedMailRetentionMs: number;
+      heldTicketRetentionMs: number;
     };
     audit: { retentionMs: number };
   };
@@ -32,6 +34,8 @@ export interface Pruned {
   finishedMail: number;
   rateLimits: number;
   auditEvents: number;
+  /** Tickets opened without signing in whose address was never confirmed, after 7 days. */
+  unconfirmedTickets: number;
 }
 
 /**
@@ -42,7 +46,8 @@ export interface Pruned {
  */
 export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | undefined> {
   const now = deps.clock.now();
-  const { intervalMs, sentMailRetentionMs, failedMailRetentionMs } = deps.config.housekeeping;
+  const { intervalMs, sentMailRetentionMs, failedMailRetentionMs, heldTicketRetentionMs } =
+    deps.config.housekeeping;
   return withScope(deps.db, { kind: 'system' }, async (trx) => {
     if (!(await housekeeping.claimRun(trx, { now, intervalMs }))) return undefined;
     return {
@@ -57,6 +62,10 @@ export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | 
       auditEvents: await pruneAuditTrail(
         trx,
         new Date(now.getTime() - deps.config.audit.retentionMs),
+      ),
+      unconfirmedTickets: await deleteUnconfirmedTickets(
+        trx,
+        new Date(now.getTime() - heldTicketRetentionMs),
       ),
     };
   });

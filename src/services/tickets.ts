@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Trx } from '../db/knex';
 import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError, ValidationError } from '../errors';
@@ -10,6 +11,7 @@ import * as tickets from '../models/tickets';
 import type { ActivityCursor, Ticket, TicketFilter } from '../models/tickets';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
+import { sendConfirmationLink, type ConfirmationMailContext } from './address-confirmations';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
 import { formatReference, parseReference } from './references';
 
@@ -61,10 +63,11 @@ export async function findViewerTicket(
   const number = parseReference(input.workspace.slug, input.reference);
   const ticket =
     number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+  // A held ticket belongs to the visitor session that opened it, until its address is confirmed.
   const mine =
     ticket !== undefined &&
     (input.viewer.kind === 'requester'
-      ? ticket.requesterId === input.viewer.requesterId
+      ? ticket.requesterId === input.viewer.requesterId && ticket.heldSince === null
       : input.viewer.ticketIds.includes(ticket.id));
   if (!ticket || !mine) throw new NotFoundError();
   return ticket;
@@ -89,11 +92,21 @@ export function publicThread(
 
 export async function openTicket(
   trx: Trx,
-  input: { workspace: Workspace; requester: Requester; subject: string; body: string; at: Date },
+  input: {
+    workspace: Workspace;
+    requester: Requester;
+    subject: string;
+    body: string;
+    at: Date;
+    id?: string;
+    held?: boolean;
+  },
 ): Promise<Ticket> {
   const number = await workspaces.nextTicketNumber(trx, input.workspace.id);
   const ticket = await tickets.insert(trx, {
     workspaceId: input.workspace.id,
+    id: input.id,
+    held: input.held,
     number,
     requesterId: input.requester.id,
     subject: input.subject,
@@ -125,6 +138,10 @@ export async function openTicketAsRequester(
  * an agent opens on a customer's behalf. The address's requester is found or created (a known name
  * is kept, a blank one filled in), then the rest of the transaction is narrowed to that requester,
  * who writes the ticket and its first, public message. Runs in a `signin` or `agent` scope.
+ *
+ * A held ticket (its address still to be confirmed) is invisible to the requester scope, so the
+ * transaction is narrowed instead to a visitor holding just this ticket, whose id is therefore
+ * chosen here, before the row exists.
  */
 export async function openTicketForAddress(
   trx: Trx,
@@ -135,6 +152,7 @@ export async function openTicketForAddress(
     subject: string;
     body: string;
     at: Date;
+    held?: boolean;
   },
 ): Promise<Ticket> {
   const workspaceId = input.workspace.id;
@@ -145,19 +163,34 @@ export async function openTicketForAddress(
   });
   if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
   const requester = found.name ? found : { ...found, name: input.name };
+  if (input.held) {
+    const id = randomUUID();
+    await applyScope(trx, { kind: 'visitor', workspaceId, ticketIds: [id] });
+    return openTicket(trx, { ...input, requester, id });
+  }
   await applyScope(trx, { kind: 'requester', workspaceId, requesterId: requester.id });
   return openTicket(trx, { ...input, requester });
 }
 
 /**
  * The portal's form for visitors who are not signed in: the ticket, and in the audit trail the
- * address it was opened for, as typed (nobody proved it is theirs).
+ * address it was opened for, as typed (nobody proved it is theirs). Where the workspace asks for
+ * it, the ticket is held and a link to confirm the address is mailed (see address-confirmations).
  */
 export async function openAnonymousTicket(
   trx: Trx,
-  input: Parameters<typeof openTicketForAddress>[1] & { ip: string | undefined },
+  ctx: ConfirmationMailContext,
+  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'> & { ip: string | undefined },
 ): Promise<Ticket> {
-  const ticket = await openTicketForAddress(trx, input);
+  const held = input.workspace.confirmAnonymousEmail;
+  const ticket = await openTicketForAddress(trx, { ...input, held });
+  if (held) {
+    await sendConfirmationLink(trx, ctx, {
+      workspace: input.workspace,
+      ticket,
+      email: input.email,
+    });
+  }
   await recordEvent(
     trx,
     {
@@ -169,6 +202,7 @@ export async function openAnonymousTicket(
     {
       action: 'portal.ticket_opened_anonymously',
       subject: { id: ticket.id, label: formatReference(input.workspace.slug, ticket.number) },
+      ...(held && { details: { held } }),
     },
   );
   return ticket;

@@ -66,6 +66,29 @@ export async function switchPortal(
   return updated;
 }
 
+/**
+ * Whether tickets opened without signing in wait for their address to be confirmed. It applies
+ * to tickets opened from now on: turning it off releases nothing already held (those links
+ * still work), and turning it on holds nothing already open. Recorded like a module switch.
+ */
+export async function setConfirmAnonymousEmail(
+  trx: Trx,
+  ctx: AuditContext,
+  workspace: Workspace,
+  enabled: boolean,
+): Promise<Workspace> {
+  const updated = await workspaces.update(trx, workspace.id, { confirmAnonymousEmail: enabled });
+  if (!updated) throw new WorkspaceError(`No workspace with id ${workspace.id}`);
+  if (workspace.confirmAnonymousEmail !== enabled) {
+    await recordEvent(trx, ctx, {
+      action: 'module.changed',
+      subject: { label: 'Confirming the address of tickets opened without signing in' },
+      details: { module: 'confirm_anonymous_email', enabled },
+    });
+  }
+  return updated;
+}
+
 /** The operator's switch (the CLI), recorded in the audit trail as the system's doing. */
 export async function setPortalEnabled(
   trx: Trx,

@@ -285,6 +285,34 @@ describe('audit trail: events recorded', () => {
       );
     });
 
+    it('the address-confirmation setting: on and off recorded with who and shown in words; unchanged saves record nothing', async () => {
+      const { browser, user } = await signedIn('admin');
+      const start = (await events()).length;
+      const save = (form: Record<string, string>) =>
+        browser.submit('/admin/settings/modules', '/admin/settings/modules', form);
+      assert.equal((await save({ portal: 'on', confirmEmail: 'on' })).status, 303);
+      assert.equal((await save({ portal: 'on', confirmEmail: 'on' })).status, 303);
+      assert.equal((await save({ portal: 'on', confirmEmail: 'yes' })).status, 422);
+      assert.equal((await save({ portal: 'on' })).status, 303);
+      const label = 'Confirming the address of tickets opened without signing in';
+      const module = 'confirm_anonymous_email';
+      assert.deepEqual(
+        (await events())
+          .slice(start)
+          .map((e) => [e.action, e.actor_id, e.subject_label, e.details]),
+        [
+          ['module.changed', user.id, label, { module, enabled: true }],
+          ['module.changed', user.id, label, { module, enabled: false }],
+        ],
+      );
+      const page = $((await browser.get('/admin/settings/audit')).text);
+      const described = page('.audit-details')
+        .map((_i, el) => page(el).text().trim())
+        .get();
+      assert.ok(described.includes(`${label} turned on`), described.join(' | '));
+      assert.ok(described.includes(`${label} turned off`), described.join(' | '));
+    });
+
     it('branding: name and colour from and to, logo uploaded and removed; refused forms record nothing', async () => {
       const { browser } = await signedIn('admin');
       const start = (await events()).length;

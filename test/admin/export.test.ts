@@ -503,6 +503,7 @@ describe('export rows (unit)', () => {
     rating: null,
     ratingComment: null,
     ratedAt: null,
+    heldSince: null,
     requesterName: '@admin',
     requesterEmail: '-x@example.com',
   };

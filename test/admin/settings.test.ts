@@ -331,6 +331,61 @@ describe('agent app settings: modules and branding', () => {
     });
   });
 
+  describe('Settings → Modules: confirming the address of anonymous tickets', () => {
+    const confirming = async () =>
+      (
+        await rows<{ on: boolean }>(
+          'select confirm_anonymous_email as on from workspaces where id = ?',
+          [workspace.id],
+        )
+      )[0]!.on;
+
+    it('shows the checkbox below the Tickets Portal switch, off by default, with what it does', async () => {
+      const admin = await signedIn('admin');
+      const page = $((await admin.get(MODULES)).text);
+      const boxes = page('form input[type=checkbox]')
+        .map((_i, el) => page(el).attr('name'))
+        .get();
+      assert.deepEqual(boxes, ['portal', 'confirmEmail'], 'in that order, in the one form');
+      assert.equal(
+        page('label[for=confirmEmail]').text().trim(),
+        'Ask people who open a ticket without signing in to confirm their email address',
+      );
+      assert.equal(page('#confirmEmail').attr('checked'), undefined, 'off by default');
+      assert.match(page('#confirmEmail').attr('aria-describedby') ?? '', /confirmEmail-hint/);
+      assert.match(page('#confirmEmail-hint').text(), /until they follow a link we email them/);
+    });
+
+    it('ticking it saves it (the portal switch with it) and shows it ticked; unticking turns it off', async () => {
+      await setPortal(true);
+      const admin = await signedIn('admin');
+      const res = await admin.submit(MODULES, MODULES, { portal: 'on', confirmEmail: 'on' });
+      assert.equal(res.status, 303);
+      assert.equal(await confirming(), true);
+      assert.equal((await workspaceState()).portal_enabled, true);
+      assert.equal($((await admin.get(MODULES)).text)('#confirmEmail').attr('checked'), 'checked');
+      assert.equal((await admin.submit(MODULES, MODULES, { portal: 'on' })).status, 303);
+      assert.equal(await confirming(), false);
+    });
+
+    it('refuses a value other than the checkbox’s own with 422, keeps the other box as ticked and changes nothing', async () => {
+      const admin = await signedIn('admin');
+      const res = await admin.submit(MODULES, MODULES, { portal: 'on', confirmEmail: 'yes' });
+      assert.equal(res.status, 422);
+      assert.ok(errorOf(res.text, 'confirmEmail').length > 10);
+      assert.equal($(res.text)('#portal').attr('checked'), 'checked', 'what was ticked stays');
+      assert.equal(await confirming(), false);
+      assert.equal((await workspaceState()).portal_enabled, false);
+    });
+
+    it('an agent who is not an admin cannot change it', async () => {
+      const agent = await signedIn('agent');
+      const res = await agent.post(MODULES, { confirmEmail: 'on' });
+      assert.equal(res.status, 403);
+      assert.equal(await confirming(), false);
+    });
+  });
+
   describe('Settings → Branding: name and colour', () => {
     it('shows the current name and colour, and a preview styled by a stylesheet, never inline', async () => {
       const admin = await signedIn('admin');

@@ -39,6 +39,7 @@ export function testDatabase(): TestDatabase {
 const TABLES = [
   'housekeeping',
   'messages',
+  'ticket_confirmations',
   'tickets',
   'login_tokens',
   'requesters',

@@ -10,7 +10,7 @@ import * as workspaces from '../../src/models/workspaces';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword } from '../../src/services/passwords';
 import { formatReference } from '../../src/services/references';
-import { openTicket } from '../../src/services/tickets';
+import { openTicket, openTicketForAddress } from '../../src/services/tickets';
 import { createWorkspace } from '../../src/services/workspaces';
 import { makeTestApp, type TestApp } from './app';
 import { Browser } from './client';
@@ -88,6 +88,32 @@ export function aTicket(
   });
 }
 
+/**
+ * A ticket opened without signing in and held until its address is confirmed, made as the portal
+ * makes it (the sign-in scope, narrowed to a visitor holding the new ticket), without the link.
+ */
+export function aHeldTicket(
+  workspace: Workspace,
+  input: { email?: string; subject?: string; at?: Date } = {},
+): Promise<TicketFixture> {
+  return withScope(
+    testDatabase().db,
+    { kind: 'signin', workspaceId: workspace.id },
+    async (trx) => {
+      const ticket = await openTicketForAddress(trx, {
+        workspace,
+        email: input.email ?? 'sam@example.com',
+        name: 'Sam Visitor',
+        subject: input.subject ?? 'Held back',
+        body: 'Please confirm me.',
+        at: input.at ?? new Date('2026-11-25T09:00:00Z'),
+        held: true,
+      });
+      return { ...ticket, reference: formatReference(workspace.slug, ticket.number) };
+    },
+  );
+}
+
 export function anAgentMessage(
   ticket: Ticket,
   agent: User,
@@ -143,7 +169,14 @@ export async function rows<T = Record<string, unknown>>(
  * tokens, queued mail), in a stable order: compare two snapshots to prove nothing changed.
  */
 export async function tenantRows(): Promise<Record<string, unknown[]>> {
-  const tables = ['requesters', 'tickets', 'messages', 'login_tokens', 'mail_outbox'];
+  const tables = [
+    'requesters',
+    'tickets',
+    'messages',
+    'login_tokens',
+    'ticket_confirmations',
+    'mail_outbox',
+  ];
   const snapshot: Record<string, unknown[]> = {};
   for (const table of tables) snapshot[table] = await rows(`select * from ${table} order by id`);
   return snapshot;

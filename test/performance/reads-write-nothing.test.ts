@@ -26,6 +26,19 @@ async function writesDuring(work: () => Promise<void>): Promise<number> {
 
 const PASSWORD = 'correct horse battery staple';
 
+const anonymousTicket = {
+  name: 'Sam Visitor',
+  email: 'sam@example.com',
+  subject: 'Held back',
+  description: 'Until my address is confirmed.',
+};
+
+function confirmLinkOf(text: string): string {
+  const match = /https?:\/\/\S+\/tickets\/confirm\/[A-Za-z0-9_-]{43}/.exec(text);
+  if (!match) throw new Error('no confirmation link in the mail');
+  return match[0];
+}
+
 describe('a read writes nothing', () => {
   let t: TestApp;
   let ticket: TicketFixture;
@@ -46,6 +59,11 @@ describe('a read writes nothing', () => {
     await asker.submit('/tickets/login', '/tickets/login', { email: 'jo@example.com' });
     const [mail] = await t.deliverMail();
     const link = new URL(signInLinkOf(mail!.text)).pathname;
+    // A held anonymous ticket's confirmation link: opening the link's page must not spend it.
+    await rows('update workspaces set confirm_anonymous_email = true');
+    await new Browser(t).submit('/tickets/new', '/tickets/new', anonymousTicket);
+    const [confirmation] = await t.deliverMail();
+    const confirmLink = new URL(confirmLinkOf(confirmation!.text)).pathname;
     const brandCss = /href="(\/tickets\/brand\/[^"]+\.css)"/.exec(
       (await asker.get('/tickets')).text,
     )![1]!;
@@ -60,6 +78,9 @@ describe('a read writes nothing', () => {
       // The code page, to a browser that never asked for a mail: sent to ask for one.
       ['acme.localhost', '/tickets/login/code', 303],
       ['acme.localhost', `/tickets/${ticket.reference}`, 303],
+      ['acme.localhost', confirmLink, 200],
+      ['acme.localhost', `/tickets/confirm/${'A'.repeat(43)}`, 410],
+      ['acme.localhost', '/tickets/confirm/done', 200],
       ['acme.localhost', brandCss, 200],
       ['acme.localhost', '/tickets/your-data', 303],
       ['acme.localhost', '/tickets/your-data/all', 303],
@@ -152,6 +173,31 @@ describe('a read writes nothing', () => {
     );
     assert.equal(session!.sess.lastSeenAt, t.clock.now().getTime(), 'activity recorded');
     assert.equal(await writesDuring(browse), 0, 'and none again within that minute');
+  });
+
+  it('a visitor’s GETs of a held ticket and its link write nothing within the minute', async () => {
+    await rows('update workspaces set confirm_anonymous_email = true');
+    const sam = new Browser(t);
+    const opened = await sam.submit('/tickets/new', '/tickets/new', anonymousTicket);
+    const held = opened.headers.location as string;
+    const [mail] = await t.deliverMail();
+    const link = new URL(confirmLinkOf(mail!.text)).pathname;
+    assert.equal((await sam.get(held)).status, 200, 'the flash is spent');
+    const browse = async () => {
+      for (const path of ['/tickets', held, link]) {
+        assert.equal((await sam.get(path)).status, 200, path);
+      }
+    };
+    assert.equal(await writesDuring(browse), 0);
+    assert.equal(
+      (
+        await rows<{ n: number }>(
+          'select count(*)::int as n from ticket_confirmations where used_at is null',
+        )
+      )[0]!.n,
+      1,
+      'the link is not spent',
+    );
   });
 
   it('an agent’s GETs write the session’s activity at most once a minute', async () => {

@@ -5,10 +5,12 @@ import { withScope } from '../../src/db/scopes';
 import { HOUSEKEEPING_LOCK } from '../../src/models/housekeeping';
 import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
+import * as ticketConfirmations from '../../src/models/ticket-confirmations';
+import * as tickets from '../../src/models/tickets';
 import { runHousekeeping, type HousekeepingDeps } from '../../src/services/housekeeping';
 import { DAY, FakeClock, HOUR, MINUTE, testConfig } from '../helpers/app';
 import { testDatabase } from '../helpers/database';
-import { aWorkspace, rows } from '../helpers/fixtures';
+import { aHeldTicket, aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
 
 describe('housekeeping', () => {
   const config = testConfig();
@@ -113,6 +115,7 @@ describe('housekeeping', () => {
       finishedMail: 3,
       rateLimits: 1,
       auditEvents: 0,
+      unconfirmedTickets: 0,
     });
     assert.deepEqual(
       (
@@ -172,6 +175,48 @@ describe('housekeeping', () => {
         .map((r) => Number(r.age))
         .sort((a, b) => a - b),
       [DAY, DAY, 30 * DAY, 30 * DAY],
+    );
+  });
+
+  it('deletes held tickets never confirmed after 7 days, with their messages and links, and keeps younger, confirmed and ordinary ones', async () => {
+    const clock = new FakeClock();
+    const now = clock.now().getTime();
+    const acme = await aWorkspace('acme');
+    const sam = await aRequester(acme, 'sam@example.com', 'Sam');
+    const at = (age: number) => new Date(now - age);
+    const stale = await aHeldTicket(acme, { subject: 'stale', at: at(7 * DAY) });
+    await aHeldTicket(acme, { subject: 'recent', at: at(7 * DAY - MINUTE) });
+    const confirmed = await aHeldTicket(acme, { subject: 'confirmed', at: at(30 * DAY) });
+    await aTicket(acme, sam, { subject: 'ordinary', at: at(30 * DAY) });
+    await system(async (trx) => {
+      for (const ticket of [stale, confirmed]) {
+        await ticketConfirmations.insert(trx, {
+          workspaceId: acme.id,
+          ticketId: ticket.id,
+          tokenHash: Buffer.alloc(32, ticket.number),
+          expiresAt: at(7 * DAY - HOUR),
+        });
+      }
+      await tickets.release(trx, { workspaceId: acme.id, id: confirmed.id, at: at(29 * DAY) });
+    });
+
+    const pruned = await runHousekeeping(deps(clock));
+    assert.equal(pruned?.unconfirmedTickets, 1);
+    assert.deepEqual(
+      (await rows<{ subject: string }>('select subject from tickets order by subject')).map(
+        (r) => r.subject,
+      ),
+      ['confirmed', 'ordinary', 'recent'],
+    );
+    assert.deepEqual(
+      await rows('select id from messages where ticket_id = ?', [stale.id]),
+      [],
+      'its messages went with it',
+    );
+    assert.deepEqual(
+      await rows('select id from ticket_confirmations where ticket_id = ?', [stale.id]),
+      [],
+      'and its link',
     );
   });
 

@@ -4,6 +4,7 @@ import { createDb, type Db } from '../../src/db/knex';
 import { withScope, type Scope } from '../../src/db/scopes';
 import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
+import * as ticketConfirmations from '../../src/models/ticket-confirmations';
 import * as mailOutbox from '../../src/models/mail-outbox';
 import * as messages from '../../src/models/messages';
 import type { Requester } from '../../src/models/requesters';
@@ -13,6 +14,7 @@ import type { User } from '../../src/models/users';
 import type { Workspace } from '../../src/models/workspaces';
 import { testDatabase } from '../helpers/database';
 import {
+  aHeldTicket,
   aRequester,
   aTicket,
   aWorkspace,
@@ -33,6 +35,7 @@ const TENANT_TABLES = [
   'messages',
   'mail_outbox',
   'audit_events',
+  'ticket_confirmations',
 ];
 
 interface Row {
@@ -457,6 +460,65 @@ describe('row-level security', () => {
         db('mail_outbox').insert({ workspace_id: acme.id, sealed: Buffer.from('x') }),
         /row-level security/,
       );
+    });
+  });
+
+  describe('a held ticket (address not yet confirmed)', () => {
+    let held: TicketFixture;
+
+    beforeEach(async () => {
+      held = await aHeldTicket(acme, { email: 'jo@example.com' });
+      await withScope(db, { kind: 'system' }, (trx) =>
+        ticketConfirmations.insert(trx, {
+          workspaceId: acme.id,
+          ticketId: held.id,
+          tokenHash: createHash('sha256').update('held').digest(),
+          expiresAt: new Date('2026-11-25T11:00:00Z'),
+        }),
+      );
+    });
+
+    const agentScope = (): Scope => ({ kind: 'agent', workspaceId: acme.id, userId: agent.id });
+
+    it('an agent scope sees neither the ticket nor can change it, with every filter forgotten', async () => {
+      assert.ok(!ids(await select(agentScope(), 'tickets')).includes(held.id));
+      const found = await withScope(db, agentScope(), (trx) =>
+        tickets.findByNumber(trx, acme.id, held.number),
+      );
+      assert.equal(found, undefined);
+      const changed = await withScope(db, agentScope(), (trx) =>
+        trx('tickets').where({ id: held.id }).update({ status: 'closed' }),
+      );
+      assert.equal(changed, 0);
+      assert.deepEqual(await select(agentScope(), 'ticket_confirmations'), []);
+    });
+
+    it('the address’s requester scope does not see it, in a select or its list', async () => {
+      assert.deepEqual(ids(await select(requesterScope(), 'tickets')), [joTicket.id]);
+      const messagesSeen = await select(requesterScope(), 'messages');
+      assert.ok(messagesSeen.every((m) => m.ticket_id !== held.id));
+      assert.deepEqual(await select(requesterScope(), 'ticket_confirmations'), []);
+    });
+
+    it('the visitor scope holding it sees it and its link; the sign-in scope sees links of its own workspace only', async () => {
+      const visitor: Scope = { kind: 'visitor', workspaceId: acme.id, ticketIds: [held.id] };
+      assert.deepEqual(ids(await select(visitor, 'tickets')), [held.id]);
+      assert.equal((await select(visitor, 'ticket_confirmations')).length, 1);
+      const otherVisitor: Scope = {
+        kind: 'visitor',
+        workspaceId: acme.id,
+        ticketIds: [joTicket.id],
+      };
+      assert.deepEqual(await select(otherVisitor, 'ticket_confirmations'), []);
+      assert.equal(
+        (await select({ kind: 'signin', workspaceId: acme.id }, 'ticket_confirmations')).length,
+        1,
+      );
+      assert.deepEqual(
+        await select({ kind: 'signin', workspaceId: globex.id }, 'ticket_confirmations'),
+        [],
+      );
+      assert.deepEqual(await select({ kind: 'signin', workspaceId: acme.id }, 'tickets'), []);
     });
   });
 });

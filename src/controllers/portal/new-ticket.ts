@@ -80,9 +80,10 @@ async function postSignedIn(req: Request, res: Response, requesterId: string): P
 /**
  * No account: the ticket is filed under the address's requester (created if new, name kept if
  * not), no mail with a sign-in link goes out, and this session gains access to this ticket only.
+ * Where the workspace asks for it, the ticket is held until a mailed link confirms the address.
  */
 async function postAnonymous(req: Request, res: Response): Promise<void> {
-  const { clock, config, rateLimits } = depsOf(req);
+  const { clock, config, rateLimits, templates } = depsOf(req);
   const workspace = res.locals.workspace;
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.website === 'string' && body.website !== '') {
@@ -101,15 +102,19 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
 
   const now = clock.now();
   const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    openAnonymousTicket(trx, {
-      workspace,
-      email: form.data.email,
-      name: form.data.name,
-      subject: form.data.subject,
-      body: form.data.description,
-      at: now,
-      ip: req.ip,
-    }),
+    openAnonymousTicket(
+      trx,
+      { templates, secret: config.sessionSecret, config, now },
+      {
+        workspace,
+        email: form.data.email,
+        name: form.data.name,
+        subject: form.data.subject,
+        body: form.data.description,
+        at: now,
+        ip: req.ip,
+      },
+    ),
   );
 
   const sameVisitor = req.session.workspaceId === workspace.id && !req.session.requesterId;
@@ -122,7 +127,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   req.session.visitorTicketIds = [...earlier, ticket.id];
   req.session.signedInAt = startedAt;
   req.session.lastSeenAt = now.getTime();
-  setFlash(req, res, 'created-anonymous');
+  setFlash(req, res, ticket.heldSince === null ? 'created-anonymous' : 'created-held');
   await saveSession(req);
   res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
 }

@@ -13,6 +13,8 @@ export interface TicketView {
   lastReplyAt: Date | null;
   rating: number | null;
   ratingComment: string | null;
+  /** Waiting for its address to be confirmed: only the visitor who opened it sees it. */
+  held: boolean;
 }
 
 export function ticketView(slug: string, ticket: Ticket): TicketView {
@@ -25,6 +27,7 @@ export function ticketView(slug: string, ticket: Ticket): TicketView {
     lastReplyAt: ticket.lastReplyAt,
     rating: ticket.rating,
     ratingComment: ticket.ratingComment,
+    held: ticket.heldSince !== null,
   };
 }
 

@@ -63,6 +63,7 @@ export async function renderTicketPage(
     canRate: canBeRated(ticket),
     replyAction: paths.portal.reply(view.reference),
     ratingAction: paths.portal.rating(view.reference),
+    confirmationLinkAction: paths.portal.confirmationLink(view.reference),
     flash: form.errors || before ? undefined : takeFlash(req, res),
     values: form.values ?? {},
     errors: form.errors,

@@ -1,0 +1,110 @@
+import { workspaceOrigin, type Config } from '../config';
+import type { Trx } from '../db/knex';
+import { applyScope } from '../db/scopes';
+import { NotFoundError } from '../errors';
+import * as requesters from '../models/requesters';
+import * as confirmations from '../models/ticket-confirmations';
+import * as tickets from '../models/tickets';
+import type { Ticket } from '../models/tickets';
+import type { Workspace } from '../models/workspaces';
+import { paths } from '../routes/paths';
+import { hashLinkToken, newLinkToken } from './link-tokens';
+import { queueMail, type MailContext } from './mail';
+import { formatReference } from './references';
+
+/**
+ * Verified anonymous tickets: where the workspace asks for it, a ticket opened without signing in
+ * is held (hidden from agents and lists by row-level security) until the owner of the address
+ * follows a link mailed to it. The link follows the sign-in link's rules: only its hash stored,
+ * valid for the same hour, single use; its GET page only shows a button, the POST spends it.
+ */
+
+export type ConfirmationMailContext = MailContext & {
+  config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs'>;
+  now: Date;
+};
+
+/** Issues a link for the held ticket and queues the mail carrying it, to the ticket's address. */
+export async function sendConfirmationLink(
+  trx: Trx,
+  ctx: ConfirmationMailContext,
+  input: { workspace: Workspace; ticket: Ticket; email: string },
+): Promise<void> {
+  const { token, hash } = newLinkToken();
+  const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
+  await confirmations.insert(trx, {
+    workspaceId: input.workspace.id,
+    ticketId: input.ticket.id,
+    tokenHash: hash,
+    expiresAt,
+  });
+  const reference = formatReference(input.workspace.slug, input.ticket.number);
+  await queueMail(trx, ctx, {
+    workspaceId: input.workspace.id,
+    to: input.email,
+    subject: `Confirm your email address for ticket ${reference}`,
+    template: 'confirm-address',
+    data: {
+      workspaceName: input.workspace.name,
+      reference,
+      ticketSubject: input.ticket.subject,
+      link: `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.confirmAddress(token)}`,
+      validMinutes: ctx.config.magicLinkTtlMs / 60_000,
+    },
+    at: ctx.now,
+    // Like a sign-in mail: once the link is dead the mail would only disappoint.
+    expiresAt,
+  });
+}
+
+/** The address a held ticket's links go to: the one typed when it was opened. */
+export async function heldTicketAddress(trx: Trx, ticket: Ticket): Promise<string> {
+  const requester = await requesters.findById(trx, ticket.workspaceId, ticket.requesterId);
+  if (!requester) throw new NotFoundError();
+  return requester.email;
+}
+
+export async function isConfirmationLinkUsable(
+  trx: Trx,
+  input: { workspaceId: string; token: string; now: Date },
+): Promise<boolean> {
+  const tokenHash = hashLinkToken(input.token);
+  if (!tokenHash) return false;
+  return confirmations.isUsable(trx, { workspaceId: input.workspaceId, tokenHash, now: input.now });
+}
+
+/**
+ * Spends the link and releases its ticket, atomically: the link's UPDATE decides which of two
+ * simultaneous uses wins, and the loser finds nothing to spend. The rest of the transaction is
+ * narrowed to a visitor holding just that ticket (a held ticket is invisible to every other
+ * scope). Returns the released ticket, or undefined for a link that is unknown, used or expired.
+ * Runs in a `signin` scope: the person confirming may be on another device.
+ */
+export async function confirmAddress(
+  trx: Trx,
+  input: { workspaceId: string; token: string; now: Date },
+): Promise<Ticket | undefined> {
+  const tokenHash = hashLinkToken(input.token);
+  if (!tokenHash) return undefined;
+  const ticketId = await confirmations.consume(trx, {
+    workspaceId: input.workspaceId,
+    tokenHash,
+    now: input.now,
+  });
+  if (!ticketId) return undefined;
+  await applyScope(trx, { kind: 'visitor', workspaceId: input.workspaceId, ticketIds: [ticketId] });
+  const released = await tickets.release(trx, {
+    workspaceId: input.workspaceId,
+    id: ticketId,
+    at: input.now,
+  });
+  await confirmations.deleteForTicket(trx, { workspaceId: input.workspaceId, ticketId });
+  // Opening a ticket mails nobody today, so releasing one has no held-back mail to send. A mail
+  // added to opening belongs here too, for tickets that were held.
+  return released;
+}
+
+/** Held tickets never confirmed are deleted after `before`. Runs in the system scope. */
+export function deleteUnconfirmedTickets(trx: Trx, before: Date): Promise<number> {
+  return tickets.deleteHeldBefore(trx, before);
+}
