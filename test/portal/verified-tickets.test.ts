@@ -124,7 +124,7 @@ describe('verified anonymous tickets', () => {
 
       const landing = $((await visitor.get('/tickets')).text);
       assert.match(
-        landing('#session-tickets + ul li').text(),
+        landing('#session-tickets ~ ul li').text(),
         /ACME-1001: Cannot download my invoice.*Waiting for you to confirm your email address/s,
       );
 
