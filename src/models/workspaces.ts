@@ -9,6 +9,8 @@ export interface Workspace {
   primaryColor: string;
   logoType: string | null;
   logoVersion: number;
+  /** Where the accessibility statement sends people for help in another way; null when unset. */
+  contactEmail: string | null;
   updatedAt: Date;
   /** Portal sessions signed in before this instant are over: the portal was switched off then. */
   portalSessionsAfter: Date | null;
@@ -30,6 +32,7 @@ interface WorkspaceRow {
   primary_color: string;
   logo_type: string | null;
   logo_version: number;
+  contact_email: string | null;
   updated_at: Date;
   portal_sessions_after: Date | null;
   confirm_anonymous_email: boolean;
@@ -44,6 +47,7 @@ const columns = [
   'primary_color',
   'logo_type',
   'logo_version',
+  'contact_email',
   'updated_at',
   'portal_sessions_after',
   'confirm_anonymous_email',
@@ -58,6 +62,7 @@ function toWorkspace(row: WorkspaceRow): Workspace {
     primaryColor: row.primary_color,
     logoType: row.logo_type,
     logoVersion: row.logo_version,
+    contactEmail: row.contact_email,
     updatedAt: row.updated_at,
     portalSessionsAfter: row.portal_sessions_after,
     confirmAnonymousEmail: row.confirm_anonymous_email,
@@ -131,6 +136,7 @@ export async function update(
     name: string;
     portalEnabled: boolean;
     primaryColor: string;
+    contactEmail: string | null;
     portalSessionsAfter: Date;
     confirmAnonymousEmail: boolean;
   }>,
@@ -141,6 +147,7 @@ export async function update(
       name: changes.name,
       portal_enabled: changes.portalEnabled,
       primary_color: changes.primaryColor,
+      contact_email: changes.contactEmail,
       portal_sessions_after: changes.portalSessionsAfter,
       confirm_anonymous_email: changes.confirmAnonymousEmail,
       updated_at: trx.fn.now(),
@@ -149,28 +156,89 @@ export async function update(
   return row ? toWorkspace(row) : undefined;
 }
 
+/**
+ * The logo as uploaded and, beside it, the resized copy that is served (see services/logos.ts).
+ * Without `resized` (only tests and legacy rows lack one) the original is served.
+ */
 export async function setLogo(
   trx: Trx,
   id: string,
-  logo: { content: Buffer; type: string } | null,
+  logo: { content: Buffer; type: string; resized?: { content: Buffer; type: string } } | null,
 ): Promise<void> {
   await trx('workspaces')
     .where({ id })
     .update({
       logo: logo?.content ?? null,
       logo_type: logo?.type ?? null,
+      logo_resized: logo?.resized?.content ?? null,
+      logo_resized_type: logo?.resized?.type ?? null,
       logo_version: trx.raw('logo_version + 1'),
       updated_at: trx.fn.now(),
     });
 }
 
+interface LogoRow {
+  content: Buffer | null;
+  type: string | null;
+  logo_version: number;
+}
+
+function toLogo(row: LogoRow | undefined): WorkspaceLogo | undefined {
+  if (!row?.content || !row.type) return undefined;
+  return { content: row.content, type: row.type, version: row.logo_version };
+}
+
+/** The logo as uploaded (the agent app's branding page shows that one). */
 export async function findLogo(trx: Trx, id: string): Promise<WorkspaceLogo | undefined> {
   const row = await trx('workspaces')
-    .select('logo', 'logo_type', 'logo_version')
+    .select('logo as content', 'logo_type as type', 'logo_version')
     .where({ id })
-    .first<{ logo: Buffer | null; logo_type: string | null; logo_version: number } | undefined>();
-  if (!row?.logo || !row.logo_type) return undefined;
-  return { content: row.logo, type: row.logo_type, version: row.logo_version };
+    .first<LogoRow | undefined>();
+  return toLogo(row);
+}
+
+/** The logo the portal serves: the resized copy, or the upload itself where there is none. */
+export async function findServedLogo(trx: Trx, id: string): Promise<WorkspaceLogo | undefined> {
+  const row = await trx('workspaces')
+    .select(
+      trx.raw('coalesce(logo_resized, logo) as content'),
+      trx.raw('case when logo_resized is null then logo_type else logo_resized_type end as type'),
+      'logo_version',
+    )
+    .where({ id })
+    .first<LogoRow | undefined>();
+  return toLogo(row);
+}
+
+/** What a mail needs to look like the workspace; the logo only as its small resized copy. */
+export interface MailBrand {
+  name: string;
+  primaryColor: string;
+  logo: { content: Buffer; type: string } | null;
+}
+
+export async function findMailBrand(trx: Trx, id: string): Promise<MailBrand | undefined> {
+  const row = await trx('workspaces')
+    .select('name', 'primary_color', 'logo_resized', 'logo_resized_type')
+    .where({ id })
+    .first<
+      | {
+          name: string;
+          primary_color: string;
+          logo_resized: Buffer | null;
+          logo_resized_type: string | null;
+        }
+      | undefined
+    >();
+  if (!row) return undefined;
+  return {
+    name: row.name,
+    primaryColor: row.primary_color,
+    logo:
+      row.logo_resized && row.logo_resized_type
+        ? { content: row.logo_resized, type: row.logo_resized_type }
+        : null,
+  };
 }
 
 /** Takes the next ticket number; the row lock serialises concurrent tickets in one workspace. */

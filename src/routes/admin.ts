@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Config } from '../config';
 import * as audit from '../controllers/admin/audit';
 import * as branding from '../controllers/admin/branding';
+import * as contact from '../controllers/admin/contact';
 import * as erasureRequests from '../controllers/admin/erasure-requests';
 import * as ticketExport from '../controllers/admin/export';
 import * as inbox from '../controllers/admin/inbox';
@@ -62,6 +63,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   router.post(paths.admin.modules, requireAdmin, modules.post);
   router.get(paths.admin.branding, requireAdmin, branding.get);
   router.post(paths.admin.branding, requireAdmin, branding.post);
+  router.post(paths.admin.contact, requireAdmin, contact.post);
   router.get(paths.admin.brandPreview(':version'), requireAdmin, branding.previewStylesheet);
   router.get(paths.admin.logo, requireAdmin, logo.get);
   router.post(paths.admin.logo, requireAdmin, logo.post);

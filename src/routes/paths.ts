@@ -24,6 +24,7 @@ export const paths = {
     addressConfirmed: `${portalRoot}/confirm/done`,
     brandCss: (version: string) => `${portalRoot}/brand/${version}.css`,
     logo: (version: number | string) => `${portalRoot}/brand/logo-${version}`,
+    accessibility: `${portalRoot}/accessibility`,
   },
   admin: {
     root: adminRoot,
@@ -39,6 +40,7 @@ export const paths = {
     branding: `${adminRoot}/settings/branding`,
     logo: `${adminRoot}/settings/branding/logo`,
     logoRemove: `${adminRoot}/settings/branding/logo/remove`,
+    contact: `${adminRoot}/settings/branding/contact`,
     brandPreview: (version: string) => `${adminRoot}/settings/branding/preview-${version}.css`,
     audit: `${adminRoot}/settings/audit`,
     erasureRequests: `${adminRoot}/settings/erasure-requests`,

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
+import * as accessibility from '../controllers/portal/accessibility';
 import * as brand from '../controllers/portal/brand';
 import * as erasure from '../controllers/portal/erasure';
 import * as confirmAddress from '../controllers/portal/confirm-address';
@@ -55,6 +56,8 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   );
 
   router.get(paths.portal.home, home.get);
+  // Before /tickets/:ref, which would take "accessibility" for a reference.
+  router.get(paths.portal.accessibility, accessibility.get);
   router.get(paths.portal.login, login.get);
   router.post(paths.portal.login, login.post);
   // Before the link's route, which would take `code` for a (malformed) token.

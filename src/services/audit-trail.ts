@@ -127,7 +127,11 @@ function detailsOf(event: AuditEvent): string {
     case 'module.changed':
       return `${subject} turned ${d.enabled ? 'on' : 'off'}`;
     case 'branding.changed':
-      return [change(d, 'name', 'Name'), change(d, 'colour', 'Colour')]
+      return [
+        change(d, 'name', 'Name'),
+        change(d, 'colour', 'Colour'),
+        change(d, 'contact', 'Contact address'),
+      ]
         .filter((part) => part !== undefined)
         .join('; ');
     case 'logo.changed':

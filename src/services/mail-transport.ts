@@ -1,13 +1,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import type { Logger } from 'pino';
+
+/** An image the HTML part shows by `cid:`; base64, because queued mail is sealed as JSON. */
+export interface InlineImage {
+  cid: string;
+  filename: string;
+  contentType: string;
+  base64: string;
+}
 
 export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
   html: string;
+  /** The workspace's name, shown as the sender; the address stays MAIL_FROM's. */
+  fromName?: string;
+  inlineImages?: InlineImage[];
 }
 
 /** Delivers one message or throws; the outbox worker owns retries. */
@@ -15,11 +27,44 @@ export interface MailTransport {
   send(mail: OutgoingMail): Promise<void>;
 }
 
+/** The address part of MAIL_FROM (`Name <address>` or a bare address). */
+export function addressOf(from: string): string {
+  return /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+}
+
+// C0 and C1 control characters: a display name is one line, whatever the workspace name holds.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+
+/**
+ * The message as nodemailer takes it. The sender is an address object, never a string built
+ * here: nodemailer then quotes or encodes the name (commas, quotes, angle brackets, non-ASCII)
+ * and the address cannot be changed by it.
+ */
+export function composeMail(mail: OutgoingMail, from: string): Mail.Options {
+  const name = mail.fromName?.replace(CONTROL, ' ').trim();
+  return {
+    from: name ? { name, address: addressOf(from) } : from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    attachments: (mail.inlineImages ?? []).map((image) => ({
+      cid: image.cid,
+      filename: image.filename,
+      contentType: image.contentType,
+      content: image.base64,
+      encoding: 'base64',
+      contentDisposition: 'inline' as const,
+    })),
+  };
+}
+
 export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport(smtpUrl);
   return {
     async send(mail) {
-      await transporter.sendMail({ from, ...mail });
+      await transporter.sendMail(composeMail(mail, from));
     },
   };
 }
@@ -33,7 +78,7 @@ export function fileTransport(dataDir: string, from: string, logger: Logger): Ma
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true });
   return {
     async send(mail) {
-      const info = await transporter.sendMail({ from, ...mail });
+      const info = await transporter.sendMail(composeMail(mail, from));
       mkdirSync(directory, { recursive: true });
       const file = path.join(
         directory,

@@ -7,6 +7,8 @@ import { withScope } from '../db/scopes';
 import type { Db } from '../db/knex';
 import type { Clock } from '../deps';
 import * as outbox from '../models/mail-outbox';
+import * as workspaces from '../models/workspaces';
+import { brandMail } from './mail-branding';
 import type { MailTransport, OutgoingMail } from './mail-transport';
 
 /**
@@ -52,7 +54,11 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
-/** Renders `views/emails/<template>.txt.njk` and `.html.njk` and queues the result. */
+/**
+ * Renders `views/emails/<template>.txt.njk` and `.html.njk` and queues the result. Every mail
+ * looks like its workspace: it comes from the workspace's name, and the HTML layout carries its
+ * colour and logo (`brand` in the templates' data); the plain text needs neither.
+ */
 export async function queueMail(
   trx: Trx,
   ctx: MailContext,
@@ -68,12 +74,16 @@ export async function queueMail(
     expiresAt?: Date;
   },
 ): Promise<void> {
-  const data = { ...input.data, subject: input.subject };
+  const found = await workspaces.findMailBrand(trx, input.workspaceId);
+  const brand = found && brandMail(found);
+  const data = { ...input.data, subject: input.subject, brand: brand?.view };
   const mail: OutgoingMail = {
     to: input.to,
     subject: input.subject,
     text: ctx.templates.render(`emails/${input.template}.txt.njk`, data),
     html: ctx.templates.render(`emails/${input.template}.html.njk`, data),
+    fromName: found?.name,
+    inlineImages: brand?.inlineImages,
   };
   await outbox.enqueue(trx, {
     workspaceId: input.workspaceId,

@@ -28,11 +28,26 @@ export async function changeNameAndColour(
   }
 }
 
+/** The contact address for help in another way (the accessibility statement gives it); null clears it. */
+export async function changeContact(
+  trx: Trx,
+  ctx: AuditContext,
+  workspace: Workspace,
+  contactEmail: string | null,
+): Promise<void> {
+  if (workspace.contactEmail === contactEmail) return;
+  await workspaces.update(trx, workspace.id, { contactEmail });
+  await recordEvent(trx, ctx, {
+    action: 'branding.changed',
+    details: { contactFrom: workspace.contactEmail ?? 'none', contactTo: contactEmail ?? 'none' },
+  });
+}
+
 export async function setLogo(
   trx: Trx,
   ctx: AuditContext,
   workspace: Workspace,
-  logo: { content: Buffer; type: string },
+  logo: { content: Buffer; type: string; resized: { content: Buffer; type: string } },
 ): Promise<void> {
   await workspaces.setLogo(trx, workspace.id, logo);
   await recordEvent(trx, ctx, {

@@ -27,6 +27,20 @@ export function emailField(max: number) {
     .transform((v) => v.toLowerCase());
 }
 
+/** An address that may be left blank (blank becomes null); `what` names it in the messages. */
+export function optionalEmailField(max: number, what: string, example: string) {
+  return z
+    .string({ error: `Enter ${what} in the correct format, like ${example}` })
+    .trim()
+    .max(max, `${what[0]!.toUpperCase()}${what.slice(1)} must be ${max} characters or fewer`)
+    .refine(
+      (v) => v === '' || (EMAIL.test(v) && v.split('@')[0]!.length <= 64),
+      `Enter ${what} in the correct format, like ${example}`,
+    )
+    .optional()
+    .transform((v) => (v ? v.toLowerCase() : null));
+}
+
 interface TextMessages {
   /** Shown when the field is empty, e.g. "Enter a subject". */
   missing: string;

@@ -55,6 +55,8 @@ export class TestSmtpServer {
 export interface MimePart {
   headers: Map<string, string>;
   body: string;
+  /** The decoded body as bytes, for parts that are not text (an inline image). */
+  bytes: Buffer;
 }
 
 /** Just enough MIME to read what nodemailer sends: headers, multipart, quoted-printable, base64. */
@@ -71,7 +73,7 @@ export function parseMime(raw: string): MimePart[] {
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (/^multipart\//i.test(type) && boundary) {
     const sections = body.split(`--${boundary}`).slice(1, -1);
-    return [{ headers, body: '' }, ...sections.flatMap((s) => parseMime(s.replace(/^\r\n/, '')))];
+    return [{ headers, body: '', bytes: Buffer.alloc(0) }, ...sections.flatMap((s) => parseMime(s.replace(/^\r\n/, '')))];
   }
   const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
   let bytes: Buffer;
@@ -85,7 +87,7 @@ export function parseMime(raw: string): MimePart[] {
       'latin1',
     );
   } else bytes = Buffer.from(body, 'utf8');
-  return [{ headers, body: bytes.toString('utf8') }];
+  return [{ headers, body: bytes.toString('utf8'), bytes }];
 }
 
 export function partOf(parts: MimePart[], type: string): MimePart | undefined {
@@ -97,4 +99,48 @@ export function textOf(mail: Received): string {
   const text = partOf(parseMime(mail.raw), 'text/plain');
   if (!text) throw new Error('no text/plain part');
   return text.body;
+}
+
+/**
+ * An address header (From) read back as a mail client does, written here rather than with
+ * nodemailer's own code so a test does not trust the encoder to check itself: RFC 5322 quoted
+ * strings and RFC 2047 encoded words (Q and B, UTF-8), adjacent words joined.
+ */
+export function parseAddressHeader(value: string): { name: string; address: string } {
+  const match = /^(.*?)\s*<([^<>]*)>$/.exec(value.trim());
+  if (!match) return { name: '', address: value.trim() };
+  const [, display, address] = match as unknown as [string, string, string];
+  if (display.startsWith('"') && display.endsWith('"')) {
+    return { name: display.slice(1, -1).replace(/\\(.)/g, '$1'), address };
+  }
+  const word = /=\?([^?]+)\?([QqBb])\?([^?]*)\?=/y;
+  const pieces: Buffer[] = [];
+  let rest = display;
+  let plain = '';
+  while (rest.length) {
+    word.lastIndex = 0;
+    const encoded = word.exec(rest);
+    if (encoded) {
+      const [whole, charset, kind, text] = encoded as unknown as [string, string, string, string];
+      if (charset.toLowerCase() !== 'utf-8') throw new Error(`unexpected charset ${charset}`);
+      pieces.push(
+        kind.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(
+              text
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-F]{2})/gi, (_m, hex: string) =>
+                  String.fromCharCode(parseInt(hex, 16)),
+                ),
+              'latin1',
+            ),
+      );
+      // Whitespace between two encoded words is not part of the text.
+      rest = rest.slice(whole.length).replace(/^\s+(?==\?)/, '');
+    } else {
+      plain += Buffer.concat(pieces.splice(0)).toString('utf8') + rest[0];
+      rest = rest.slice(1);
+    }
+  }
+  return { name: plain + Buffer.concat(pieces).toString('utf8'), address };
 }

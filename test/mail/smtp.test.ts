@@ -58,7 +58,8 @@ describe('mail delivery over SMTP', () => {
     const parts = parseMime(mail!.raw);
     const headers = parts[0]!.headers;
     assert.equal(headers.get('to'), 'jo@example.com');
-    assert.equal(headers.get('from'), FROM);
+    // The workspace's name, at MAIL_FROM's address (test/mail/branded-mail.test.ts has more).
+    assert.equal(headers.get('from'), 'Acme Inc <support@example.com>');
     assert.equal(headers.get('subject'), 'Your sign-in link for Acme Inc');
     assert.match(headers.get('content-type') ?? '', /^multipart\/alternative/);
 

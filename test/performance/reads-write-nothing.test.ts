@@ -64,6 +64,16 @@ describe('a read writes nothing', () => {
     await new Browser(t).submit('/tickets/new', '/tickets/new', anonymousTicket);
     const [confirmation] = await t.deliverMail();
     const confirmLink = new URL(confirmLinkOf(confirmation!.text)).pathname;
+    // A logo with its resized copy: serving the copy must not write either.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+      'base64',
+    );
+    await rows(
+      `update workspaces set logo = ?, logo_type = 'image/png', logo_resized = ?,
+         logo_resized_type = 'image/png', logo_version = 7 where slug = 'acme'`,
+      [png, png],
+    );
     const brandCss = /href="(\/tickets\/brand\/[^"]+\.css)"/.exec(
       (await asker.get('/tickets')).text,
     )![1]!;
@@ -73,6 +83,7 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets?q=printer&status=open', 200],
       ['acme.localhost', '/tickets/login', 200],
       ['acme.localhost', '/tickets/new', 200],
+      ['acme.localhost', '/tickets/accessibility', 200],
       ['acme.localhost', link, 200],
       ['acme.localhost', '/tickets/login/not-a-real-token', 410],
       // The code page, to a browser that never asked for a mail: sent to ask for one.
@@ -86,6 +97,7 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/your-data/all', 303],
       ['acme.localhost', '/tickets/your-data/all.json', 303],
       ['acme.localhost', '/tickets/your-data/erasure', 303],
+      ['acme.localhost', '/tickets/brand/logo-7', 200],
       ['acme.localhost', '/tickets/no/such/page', 404],
       ['acme.localhost', '/admin/login', 200],
       ['acme.localhost', '/admin', 303],
@@ -156,6 +168,7 @@ describe('a read writes nothing', () => {
         '/tickets/your-data/all',
         '/tickets/your-data/all.json',
         '/tickets/your-data/erasure',
+        '/tickets/accessibility',
       ]) {
         assert.equal((await jo.get(path)).status, 200, path);
       }

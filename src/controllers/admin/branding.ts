@@ -74,7 +74,7 @@ export function renderBranding(
   req: Request,
   res: Response,
   status: number,
-  page: { values?: BrandingValues; errors?: FormErrors } = {},
+  page: { values?: BrandingValues; contactEmail?: string; errors?: FormErrors } = {},
 ): void {
   const workspace = res.locals.workspace;
   const version = brandVersion(workspace.primaryColor, workspace.logoVersion);
@@ -86,6 +86,7 @@ export function renderBranding(
       colourPicker: workspace.primaryColor,
       colour: '',
     },
+    contactEmail: page.contactEmail ?? workspace.contactEmail ?? '',
     current: {
       name: workspace.name,
       colour: workspace.primaryColor,

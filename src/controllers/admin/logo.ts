@@ -4,7 +4,7 @@ import { withPage } from '../../middleware/page-transaction';
 import { NotFoundError } from '../../errors';
 import * as workspaces from '../../models/workspaces';
 import { paths } from '../../routes/paths';
-import { checkLogo } from '../../services/logos';
+import { prepareLogo } from '../../services/logos';
 import { removeLogo, setLogo } from '../../services/workspace-settings';
 import { fieldError } from '../../validation/form-errors';
 import { renderBranding } from './branding';
@@ -20,15 +20,19 @@ export async function get(req: Request, res: Response): Promise<void> {
   res.set('Cache-Control', 'private, no-cache').type(logo.type).send(logo.content);
 }
 
-/** The upload was parsed (into memory, capped) by logoUpload; here its content decides. */
+/**
+ * The upload was parsed (into memory, capped) by logoUpload; here its content decides, and the
+ * resized copy the portal serves is made before anything is stored.
+ */
 export async function post(req: Request, res: Response): Promise<void> {
-  const check = checkLogo(req.file);
+  const check = await prepareLogo(req.file);
   if (!check.ok)
     return renderBranding(req, res, 422, { errors: fieldError('logo', check.message) });
   await withPage(req, res, agentScope(res), (trx) =>
     setLogo(trx, agentAudit(req, res), res.locals.workspace, {
       content: check.content,
       type: check.type,
+      resized: check.resized,
     }),
   );
   setFlash(req, res, 'logo-saved');

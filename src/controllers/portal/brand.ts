@@ -18,10 +18,11 @@ export function stylesheet(req: Request, res: Response): void {
     .send(brandStylesheet(workspace.primaryColor));
 }
 
+/** The resized copy of the logo (see services/logos.ts), so any logo keeps the page light. */
 export async function logo(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   const found = await withPage(req, res, { kind: 'system' }, (trx) =>
-    workspaces.findLogo(trx, workspace.id),
+    workspaces.findServedLogo(trx, workspace.id),
   );
   if (!found || req.params.version !== String(found.version)) throw new NotFoundError();
   res
