@@ -188,16 +188,10 @@ function toLogo(row: LogoRow | undefined): WorkspaceLogo | undefined {
   return { content: row.content, type: row.type, version: row.logo_version };
 }
 
-/** The logo as uploaded (the agent app's branding page shows that one). */
-export async function findLogo(trx: Trx, id: string): Promise<WorkspaceLogo | undefined> {
-  const row = await trx('workspaces')
-    .select('logo as content', 'logo_type as type', 'logo_version')
-    .where({ id })
-    .first<LogoRow | undefined>();
-  return toLogo(row);
-}
-
-/** The logo the portal serves: the resized copy, or the upload itself where there is none. */
+/**
+ * The logo the portal and the agent app's branding page show: the resized copy, or the upload
+ * itself where there is none. The upload is never served on its own: nobody needs its weight.
+ */
 export async function findServedLogo(trx: Trx, id: string): Promise<WorkspaceLogo | undefined> {
   const row = await trx('workspaces')
     .select(

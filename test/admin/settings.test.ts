@@ -576,12 +576,12 @@ describe('agent app settings: modules and branding', () => {
         assert.equal(page('.brand-preview img.brand-logo').attr('src'), LOGO);
         const own = await admin.get(LOGO);
         assert.equal(own.status, 200);
-        assert.equal(own.headers['content-type'], type);
+        assert.equal(own.headers['content-type'], 'image/png', 'the resized copy, as customers see it');
 
         const customer = new Browser(t);
         const src = $((await customer.get('/tickets')).text)('img.brand-logo').attr('src')!;
         assert.equal(src, `/tickets/brand/logo-${state.logo_version}`);
-        // The portal serves the resized copy (a PNG), the agent app the upload as given.
+        // The portal serves the resized copy (a PNG); the upload is stored as given.
         const served = await customer.get(src);
         assert.equal(served.status, 200);
         assert.equal(served.headers['content-type'], 'image/png');

@@ -9,7 +9,14 @@ import { aRequester, aTicket, anAgentWithPassword, aWorkspace, rows } from '../h
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
 import { walkWholePage, tabTo, focusedStop, recordUnfocusedLooks, screenshot } from './checks';
-import { launchChromium, newContext, startServer, Traffic, type RunningServer } from './harness';
+import {
+  aPng,
+  launchChromium,
+  newContext,
+  startServer,
+  Traffic,
+  type RunningServer,
+} from './harness';
 import { h1, main, agentNav, errorSummary, flat } from './locators';
 
 /*
@@ -269,6 +276,43 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
       await audit.check('branding', `low contrast ${colour}`);
     });
   }
+
+  it('branding: an unreadable logo and a wrong contact address are refused, then both are saved', async () => {
+    const { acme } = await aTeam();
+    await signIn(acme);
+    await page.goto(`${server.origin('acme')}/admin/settings/branding`);
+    await page.getByLabel('Upload a logo').setInputFiles({
+      name: 'logo.png',
+      mimeType: 'image/png',
+      buffer: Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(500, 7)]),
+    });
+    await page.getByRole('button', { name: 'Upload logo' }).click();
+    assert.match(
+      await page.locator('#logo-error').innerText(),
+      /The logo could not be read as an image/,
+    );
+    assert.equal((await audit.check('branding', 'unreadable logo')).status, 422);
+
+    await page.getByLabel('Email address customers can write to (optional)').fill('help@');
+    await page.getByRole('button', { name: 'Save contact address' }).click();
+    assert.match(
+      await page.locator('#contactEmail-error').innerText(),
+      /Enter the contact address in the correct format/,
+    );
+    assert.equal((await audit.check('branding', 'wrong contact address')).status, 422);
+
+    await page.getByLabel('Email address customers can write to (optional)').fill('help@acme.test');
+    await page.getByRole('button', { name: 'Save contact address' }).click();
+    assert.match(await page.getByRole('status').innerText(), /contact address was saved/);
+    await page.getByLabel('Upload a logo').setInputFiles({
+      name: 'logo.png',
+      mimeType: 'image/png',
+      buffer: aPng(600, 200),
+    });
+    await page.getByRole('button', { name: 'Upload logo' }).click();
+    assert.match(await page.getByRole('status').innerText(), /logo was uploaded/);
+    await audit.check('branding', 'contact address and logo saved');
+  });
 
   describe('keyboard only', () => {
     const focused = async () => (await focusedStop(page))?.description ?? '';

@@ -26,6 +26,9 @@ import {
   type RunningServer,
 } from './harness';
 import { errorSummary, h1 } from './locators';
+import sharp from 'sharp';
+import { randomBytes } from 'node:crypto';
+import { resizeLogo } from '../../src/services/logos';
 
 /*
  * The states a happy journey does not reach: error pages, an empty list, a long thread, and
@@ -287,6 +290,77 @@ describeInChromium(
         await noJsAudit.check('ticket list', 'search results without JavaScript');
       } finally {
         await plain.close();
+      }
+    });
+
+    it('the accessibility statement: signed out without a contact address, signed in with one', async () => {
+      const acme = await aWorkspace('acme', { name: 'Acme Inc' });
+      await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+      await page.goto(`${server.origin('acme')}/tickets`);
+      await page
+        .getByRole('contentinfo')
+        .getByRole('link', { name: 'Accessibility statement' })
+        .click();
+      assert.equal(await h1(page), 'Accessibility statement');
+      assert.match(
+        await page.getByRole('main').innerText(),
+        /reply to any email you have had from Acme Inc/,
+      );
+      await audit.check('accessibility statement', 'signed out, no contact address');
+
+      await rows('update workspaces set contact_email = ? where id = ?', [
+        'access@acme.test',
+        acme.id,
+      ]);
+      await signIn(acme, 'jo@example.com');
+      await page
+        .getByRole('contentinfo')
+        .getByRole('link', { name: 'Accessibility statement' })
+        .click();
+      assert.equal(
+        await page
+          .getByRole('main')
+          .getByRole('link', { name: 'access@acme.test' })
+          .getAttribute('href'),
+        'mailto:access@acme.test',
+      );
+      await audit.check('accessibility statement', 'signed in, with a contact address');
+    });
+
+    it('a thread of two hundred messages under a 3000 × 1000 logo stays within the page budget', async () => {
+      const acme = await aWorkspace('acme', { name: 'Acme Inc', color: '#0b3d91' });
+      // Random pixels: megabytes as uploaded; the portal serves only the resized copy.
+      const logo = await sharp(randomBytes(3000 * 1000 * 3), {
+        raw: { width: 3000, height: 1000, channels: 3 },
+      })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      const resized = await resizeLogo(logo);
+      await withScope(testDatabase().db, { kind: 'system' }, (trx) =>
+        workspaces.setLogo(trx, acme.id, { content: logo, type: 'image/jpeg', resized }),
+      );
+      const jo = await aRequester(acme, 'jo@example.com', 'Jo Bloggs');
+      const agent = await anAgent(acme);
+      const long = await aTicket(acme, jo, { subject: 'A very long story', body: 'It began.' });
+      // Short messages, as in a long back-and-forth: thirty messages of 150 characters already
+      // weigh 17 KB of HTML, which with the 12.5 KB stylesheet leaves no room for any logo.
+      for (let i = 1; i < 200; i += 1) {
+        const body = `Message ${i + 1}: still broken, sorry.`;
+        await anAgentMessage(long, agent, body, { at: new Date(Date.UTC(2026, 10, 25, 10, 0, i)) });
+      }
+      await signIn(acme, 'jo@example.com');
+      await page.getByRole('link', { name: 'A very long story' }).click();
+      assert.equal(await page.getByRole('article').count(), 30);
+      const latest = await audit.check(`ticket ${long.reference}`, 'latest thirty of two hundred');
+      assert.deepEqual(
+        latest.resources.filter((r) => r.type === 'image').map((r) => [r.status, r.bytes]),
+        [[200, resized.content.length]],
+        'the resized logo, not the upload',
+      );
+      assert.ok(logo.length > 1_000_000 && resized.content.length < 10_000);
+      for (let earlier = 1; earlier <= 2; earlier += 1) {
+        await page.getByRole('link', { name: 'Show earlier messages' }).click();
+        await audit.check(`ticket ${long.reference}`, `earlier messages, page ${earlier + 1}`);
       }
     });
 

@@ -10,11 +10,14 @@ import { fieldError } from '../../validation/form-errors';
 import { renderBranding } from './branding';
 import { setFlash } from '../../middleware/flash';
 
-/** The current logo for the branding page; the portal serves it too, but only while it is on. */
+/**
+ * The current logo for the branding page, as customers see it: the resized copy (see
+ * services/logos.ts). The portal serves it too, but only while it is on.
+ */
 export async function get(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
   const logo = await withPage(req, res, agentScope(res), (trx) =>
-    workspaces.findLogo(trx, workspaceId),
+    workspaces.findServedLogo(trx, workspaceId),
   );
   if (!logo) throw new NotFoundError();
   res.set('Cache-Control', 'private, no-cache').type(logo.type).send(logo.content);
