@@ -576,7 +576,11 @@ describe('agent app settings: modules and branding', () => {
         assert.equal(page('.brand-preview img.brand-logo').attr('src'), LOGO);
         const own = await admin.get(LOGO);
         assert.equal(own.status, 200);
-        assert.equal(own.headers['content-type'], 'image/png', 'the resized copy, as customers see it');
+        assert.equal(
+          own.headers['content-type'],
+          'image/png',
+          'the resized copy, as customers see it',
+        );
 
         const customer = new Browser(t);
         const src = $((await customer.get('/tickets')).text)('img.brand-logo').attr('src')!;

@@ -73,7 +73,10 @@ export function parseMime(raw: string): MimePart[] {
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (/^multipart\//i.test(type) && boundary) {
     const sections = body.split(`--${boundary}`).slice(1, -1);
-    return [{ headers, body: '', bytes: Buffer.alloc(0) }, ...sections.flatMap((s) => parseMime(s.replace(/^\r\n/, '')))];
+    return [
+      { headers, body: '', bytes: Buffer.alloc(0) },
+      ...sections.flatMap((s) => parseMime(s.replace(/^\r\n/, ''))),
+    ];
   }
   const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
   let bytes: Buffer;

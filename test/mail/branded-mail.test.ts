@@ -48,7 +48,8 @@ function read(mail: Received): Read {
 function headerOf(html: string) {
   const page = $(html);
   const cell = page('td.brand-header');
-  const style = (name: string) => new RegExp(`(?:^|;)\\s*${name}:\\s*(#[0-9a-f]{6})`).exec(cell.attr('style') ?? '')?.[1];
+  const style = (name: string) =>
+    new RegExp(`(?:^|;)\\s*${name}:\\s*(#[0-9a-f]{6})`).exec(cell.attr('style') ?? '')?.[1];
   return {
     name: cell.text().trim(),
     background: style('background-color'),
@@ -146,7 +147,7 @@ describe('mail that looks like the workspace', () => {
       assert.equal(header.name, 'Acme Inc');
       assert.equal(header.background, '#ffdd00');
       assert.equal(header.colour, '#000000', 'black reads better on yellow');
-      assert.ok(contrastRatio(header.background!, header.colour!) >= 4.5);
+      assert.ok(contrastRatio(header.background, header.colour) >= 4.5);
       assert.ok(contrastRatio(header.linkRule!, '#ffffff') >= 4.5, 'links darkened to 4.5:1');
 
       // The logo is inside the mail (nothing fetched, so no open is tracked), at half its pixels.
@@ -163,7 +164,7 @@ describe('mail that looks like the workspace', () => {
       const size = await sharp(logo).metadata();
       assert.deepEqual(
         [Number(header.logo.attr('width')), Number(header.logo.attr('height'))],
-        [Math.round(size.width! / 2), Math.round(size.height! / 2)],
+        [Math.round(size.width / 2), Math.round(size.height / 2)],
       );
       assert.equal(
         $(mail.html)('img[src^="http"], img[src^="//"]').length,
@@ -192,11 +193,19 @@ describe('mail that looks like the workspace', () => {
   });
 
   const names: [string, string, string][] = [
-    ['quotes, a comma and angle brackets', 'Acme, Inc. "Support" <evil@attacker.example>', 'Acme, Inc. "Support" <evil@attacker.example>'],
+    [
+      'quotes, a comma and angle brackets',
+      'Acme, Inc. "Support" <evil@attacker.example>',
+      'Acme, Inc. "Support" <evil@attacker.example>',
+    ],
     ['letters beyond ASCII', 'Ünïcödé Straße GmbH – 日本支社', 'Ünïcödé Straße GmbH – 日本支社'],
     ['a backslash and a semicolon', 'Acme \\ Co; Ltd', 'Acme \\ Co; Ltd'],
     ['a hundred characters that need encoding', 'é'.repeat(100), 'é'.repeat(100)],
-    ['CR LF and a header after it', 'Acme\r\nBcc: victim@example.com', 'Acme Bcc: victim@example.com'],
+    [
+      'CR LF and a header after it',
+      'Acme\r\nBcc: victim@example.com',
+      'Acme Bcc: victim@example.com',
+    ],
     ['a bare LF and a header after it', 'Acme\nX-Injected: yes', 'Acme X-Injected: yes'],
   ];
 

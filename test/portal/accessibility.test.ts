@@ -163,7 +163,12 @@ describe('the accessibility statement', () => {
       assert.match($((await ada.get(BRANDING)).text)('.panel-success').text(), /was removed/);
     });
 
-    for (const bad of ['not an address', 'a@b', 'x@example.com, y@example.com', `${'a'.repeat(250)}@example.com`]) {
+    for (const bad of [
+      'not an address',
+      'a@b',
+      'x@example.com, y@example.com',
+      `${'a'.repeat(250)}@example.com`,
+    ]) {
       it(`refuses ${JSON.stringify(bad.slice(0, 30))} with the form again and changes nothing`, async () => {
         await rows('update workspaces set contact_email = ? where id = ?', [
           'old@acme.test',
