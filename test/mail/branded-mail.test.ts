@@ -131,9 +131,29 @@ describe('mail that looks like the workspace', () => {
     return read(smtp.received[0]!);
   }
 
+  /** A ticket opened without signing in, where the workspace asks to confirm the address. */
+  async function ticketOpenedMail(): Promise<Read> {
+    await rows('update workspaces set confirm_anonymous_email = true where id = ?', [workspace.id]);
+    const res = await new Browser(t).submit('/tickets/new', '/tickets/new', {
+      name: 'Sam Visitor',
+      email: 'sam@example.com',
+      subject: 'Printer on fire',
+      description: 'It smells of toast.',
+    });
+    assert.equal(res.status, 303);
+    await t.deliverMail();
+    assert.equal(smtp.received.length, 1);
+    return read(smtp.received[0]!);
+  }
+
   const kinds: [string, () => Promise<Read>, RegExp][] = [
     ['the sign-in mail', signInMail, /\/tickets\/login\/[A-Za-z0-9_-]{43}/],
     ['an agent’s reply', agentReplyMail, /Try the blue button\./],
+    [
+      'the ticket-opened mail that asks to confirm the address',
+      ticketOpenedMail,
+      /\/tickets\/confirm\/[A-Za-z0-9_-]{43}/,
+    ],
   ];
 
   for (const [kind, send, essential] of kinds) {
