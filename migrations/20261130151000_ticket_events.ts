@@ -7,8 +7,9 @@ import type { Knex } from 'knex';
  *
  * Events are public: the customer sees every one on their own ticket, so the requester's and the
  * visitor's policies read like the messages' minus the internal test. A customer's scope may add
- * events only in the ticket's requester's name, so it cannot forge one from an agent. Nobody but
- * the system scope changes or deletes an event: the thread is history.
+ * events only in the ticket's requester's name, so it cannot forge one from an agent. Customers
+ * never change or delete an event: the thread is history. Agents may update one only because
+ * erasure (an admin's confirmation) replaces a requester's name in their status changes.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -44,6 +45,8 @@ export async function up(knex: Knex): Promise<void> {
       using (workspace_id = app_scoped_workspace_id('agent'));
     create policy ticket_events_agent_insert on ticket_events for insert
       with check (workspace_id = app_scoped_workspace_id('agent'));
+    create policy ticket_events_agent_erase on ticket_events for update
+      using (workspace_id = app_scoped_workspace_id('agent'));
     create policy ticket_events_requester on ticket_events for select
       using (app_scope() = 'requester' and workspace_id = app_scoped_workspace_id('requester')
              and exists (select 1 from tickets t

@@ -75,3 +75,13 @@ export async function insert(
     .returning<TicketEventRow[]>(eventColumns);
   return toTicketEvent(row as TicketEventRow);
 }
+
+/** Erasure: the requester's name on their own status changes becomes the placeholder. */
+export async function eraseActorNamesOfRequester(
+  trx: Trx,
+  input: { workspaceId: string; requesterId: string; placeholder: string },
+): Promise<void> {
+  await trx('ticket_events')
+    .where({ workspace_id: input.workspaceId, requester_id: input.requesterId })
+    .update({ actor_name: input.placeholder });
+}
