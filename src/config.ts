@@ -38,6 +38,8 @@ export interface Config {
   pageSize: number;
   /** Messages a ticket page shows at once, newest; a link leads to earlier ones. */
   threadPageSize: number;
+  /** How long after a ticket was resolved its customer may reopen it from the portal. */
+  reopenWindowMs: number;
   /** A failing message is retried with back-off until retryForMs after it was queued. */
   mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
   /** The cluster's housekeeper: how often it runs, and how long finished mail records are kept. */
@@ -132,6 +134,7 @@ const envSchema = z.object({
   HOUSEKEEPING_INTERVAL_MINUTES: positiveInt.default(10),
   MAIL_RETRY_HOURS: positiveInt.default(24),
   AUDIT_RETENTION_DAYS: positiveInt.default(365),
+  REOPEN_WINDOW_DAYS: positiveInt.default(14),
 });
 
 export class ConfigError extends Error {}
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInCode: { ttlMs: 15 * 60_000, maxAttempts: 5 },
     pageSize: 25,
     threadPageSize: 30,
+    reopenWindowMs: e.REOPEN_WINDOW_DAYS * DAY,
     housekeeping: {
       intervalMs: e.HOUSEKEEPING_INTERVAL_MINUTES * 60_000,
       sentMailRetentionMs: 7 * DAY,

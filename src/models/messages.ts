@@ -10,7 +10,7 @@ export interface Message {
   createdAt: Date;
 }
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   ticket_id: string;
   author_kind: 'requester' | 'agent';
@@ -20,9 +20,17 @@ interface MessageRow {
   created_at: Date;
 }
 
-const columns = ['id', 'ticket_id', 'author_kind', 'author_name', 'body', 'internal', 'created_at'];
+export const messageColumns = [
+  'id',
+  'ticket_id',
+  'author_kind',
+  'author_name',
+  'body',
+  'internal',
+  'created_at',
+];
 
-function toMessage(row: MessageRow): Message {
+export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     ticketId: row.ticket_id,
@@ -61,56 +69,8 @@ export async function insert(
       internal: input.internal,
       created_at: input.at,
     })
-    .returning<MessageRow[]>(columns);
+    .returning<MessageRow[]>(messageColumns);
   return toMessage(row as MessageRow);
-}
-
-/** Position in a thread (oldest first), for keyset pages of it. */
-export interface ThreadCursor {
-  at: Date;
-  id: string;
-}
-
-/** One page of a thread: its messages oldest first, and where the earlier ones end if any. */
-export interface ThreadPage {
-  messages: Message[];
-  earlier: ThreadCursor | undefined;
-}
-
-/**
- * The newest `limit` messages before `before` (or the newest of all), shown oldest first.
- * Customer-facing callers pass includeInternal: false.
- */
-export async function listThreadPage(
-  trx: Trx,
-  input: {
-    workspaceId: string;
-    ticketId: string;
-    includeInternal: boolean;
-    before?: ThreadCursor;
-    limit: number;
-  },
-): Promise<ThreadPage> {
-  const query = trx('messages')
-    .select<MessageRow[]>(columns)
-    .where({ workspace_id: input.workspaceId, ticket_id: input.ticketId });
-  if (!input.includeInternal) query.where({ internal: false });
-  if (input.before) {
-    query.whereRaw('(created_at, id) < (?, ?)', [input.before.at, input.before.id]);
-  }
-  const rows = await query
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit).reverse().map(toMessage);
-  const oldest = page[0];
-  return {
-    messages: page,
-    earlier:
-      rows.length > input.limit && oldest ? { at: oldest.createdAt, id: oldest.id } : undefined,
-  };
 }
 
 /** The public messages of the given tickets, each thread oldest first: for a data export. */
@@ -121,7 +81,7 @@ export async function listPublicOfTickets(
 ): Promise<Message[]> {
   if (ticketIds.length === 0) return [];
   const rows = await trx('messages')
-    .select<MessageRow[]>(columns)
+    .select<MessageRow[]>(messageColumns)
     .where({ workspace_id: workspaceId, internal: false })
     .whereRaw('ticket_id = any (?::uuid[])', [[...ticketIds]])
     .orderBy([

@@ -18,6 +18,8 @@ export interface Ticket {
   ratedAt: Date | null;
   /** Set while an anonymous ticket waits for its address to be confirmed; null once released. */
   heldSince: Date | null;
+  /** When it last became Resolved; null while it is not Resolved. */
+  resolvedAt: Date | null;
 }
 
 export interface TicketRow {
@@ -34,6 +36,7 @@ export interface TicketRow {
   rating_comment: string | null;
   rated_at: Date | null;
   held_since: Date | null;
+  resolved_at: Date | null;
 }
 
 export const ticketColumns = [
@@ -50,6 +53,7 @@ export const ticketColumns = [
   'rating_comment',
   'rated_at',
   'held_since',
+  'resolved_at',
 ];
 
 export function toTicket(row: TicketRow): Ticket {
@@ -67,6 +71,7 @@ export function toTicket(row: TicketRow): Ticket {
     ratingComment: row.rating_comment,
     ratedAt: row.rated_at,
     heldSince: row.held_since,
+    resolvedAt: row.resolved_at,
   };
 }
 
@@ -164,6 +169,20 @@ export async function insert(
   return toTicket(row as TicketRow);
 }
 
+/**
+ * The resolved_at column for an update that sets `status` at `at`: kept while the ticket stays
+ * Resolved (setting Resolved again does not move the reopening window), set on becoming Resolved,
+ * cleared on leaving it. No status: unchanged.
+ */
+function resolvedAtFor(trx: Trx, status: TicketStatus | undefined, at: Date) {
+  if (status === undefined) return undefined;
+  if (status !== 'resolved') return null;
+  return trx.raw(
+    `case when status = 'resolved' and resolved_at is not null then resolved_at else ? end`,
+    [at],
+  );
+}
+
 /** Records a new public message (and optionally a status change) on the ticket. */
 export async function recordReply(
   trx: Trx,
@@ -173,6 +192,7 @@ export async function recordReply(
     .where({ workspace_id: input.workspaceId, id: input.id })
     .update({
       status: input.status,
+      resolved_at: resolvedAtFor(trx, input.status, input.at),
       updated_at: input.at,
       // A bare internal note leaves the customer-visible order alone: the portal list must not
       // hint at it. A status change is visible, so it counts as activity.
@@ -187,7 +207,47 @@ export async function setStatus(
 ): Promise<void> {
   await trx('tickets')
     .where({ workspace_id: input.workspaceId, id: input.id })
-    .update({ status: input.status, updated_at: input.at, last_activity_at: input.at });
+    .update({
+      status: input.status,
+      resolved_at: resolvedAtFor(trx, input.status, input.at),
+      updated_at: input.at,
+      last_activity_at: input.at,
+    });
+}
+
+/**
+ * Moves the ticket to `to` only if it is still in one of the `from` statuses (and, given
+ * `resolvedAfter`, was resolved after that time), in one UPDATE: of two requests racing, one
+ * wins and the other finds no row. Answers the changed ticket, or undefined when the rule no
+ * longer holds.
+ */
+export async function transition(
+  trx: Trx,
+  input: {
+    workspaceId: string;
+    id: string;
+    from: readonly TicketStatus[];
+    to: TicketStatus;
+    resolvedAfter?: Date;
+    at: Date;
+  },
+): Promise<Ticket | undefined> {
+  const query = trx('tickets')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .whereIn('status', [...input.from]);
+  // As the service's rule: a resolution time missing (raw SQL) counts from the last activity.
+  if (input.resolvedAfter) {
+    query.whereRaw('coalesce(resolved_at, last_activity_at) > ?', [input.resolvedAfter]);
+  }
+  const [row] = await query
+    .update({
+      status: input.to,
+      resolved_at: resolvedAtFor(trx, input.to, input.at),
+      updated_at: input.at,
+      last_activity_at: input.at,
+    })
+    .returning<TicketRow[]>(ticketColumns);
+  return row ? toTicket(row) : undefined;
 }
 
 export async function setRating(

@@ -22,6 +22,10 @@ export const paths = {
     confirmationLink: (ref: string) => `${portalRoot}/${ref}/confirmation-link`,
     confirmAddress: (token: string) => `${portalRoot}/confirm/${token}`,
     addressConfirmed: `${portalRoot}/confirm/done`,
+    solve: (ref: string) => `${portalRoot}/${ref}/solve`,
+    reopen: (ref: string) => `${portalRoot}/${ref}/reopen`,
+    /** The new-ticket form, naming the ticket it follows up. */
+    followUp: (ref: string) => `${portalRoot}/new?followUp=${encodeURIComponent(ref)}`,
     brandCss: (version: string) => `${portalRoot}/brand/${version}.css`,
     logo: (version: number | string) => `${portalRoot}/brand/logo-${version}`,
     accessibility: `${portalRoot}/accessibility`,

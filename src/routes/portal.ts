@@ -16,6 +16,7 @@ import * as signInCode from '../controllers/portal/sign-in-code';
 import * as signInLink from '../controllers/portal/sign-in-link';
 import * as ticket from '../controllers/portal/ticket';
 import * as yourData from '../controllers/portal/your-data';
+import * as ticketStatus from '../controllers/portal/ticket-status';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { portalLocals } from '../middleware/portal-locals';
@@ -83,5 +84,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.portal.addressConfirmed, confirmAddress.done);
   router.get(paths.portal.confirmAddress(':token'), confirmAddress.get);
   router.post(paths.portal.confirmAddress(':token'), confirmAddress.post);
+  router.post(paths.portal.solve(':ref'), requireViewer, ticketStatus.solve);
+  router.post(paths.portal.reopen(':ref'), requireViewer, ticketStatus.reopen);
   return router;
 }

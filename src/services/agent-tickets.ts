@@ -2,14 +2,18 @@ import { workspaceOrigin, type Config } from '../config';
 import type { Trx } from '../db/knex';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
-import type { MessageAuthor, ThreadCursor, ThreadPage } from '../models/messages';
+import type { MessageAuthor } from '../models/messages';
+import * as thread from '../models/ticket-thread';
+import type { ThreadCursor, ThreadPage } from '../models/ticket-thread';
 import * as tickets from '../models/tickets';
 import type { Ticket, TicketStatus } from '../models/tickets';
+import type { EventActor } from '../models/ticket-events';
 import type { User } from '../models/users';
 import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
 import { queueMail, type MailContext } from './mail';
 import { formatReference, parseReference } from './references';
+import { recordStatusChange } from './ticket-resolution';
 import { ticketRequester } from './tickets';
 
 /**
@@ -38,7 +42,7 @@ export function agentThread(
   ticket: Ticket,
   page: { before?: ThreadCursor; limit: number },
 ): Promise<ThreadPage> {
-  return messages.listThreadPage(trx, {
+  return thread.listThreadPage(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     includeInternal: true,
@@ -46,7 +50,7 @@ export function agentThread(
   });
 }
 
-function agentAuthor(agent: User): MessageAuthor {
+function agentAuthor(agent: User): MessageAuthor & EventActor {
   return { kind: 'agent', userId: agent.id, name: agent.name };
 }
 
@@ -75,6 +79,14 @@ export async function replyAsAgent(
   if (ticket.status === 'closed' && (input.status ?? 'closed') === 'closed') {
     throw new ValidationError('body', closedTicketReplyMessage);
   }
+  // Only a status the agent chose shows in the thread; the default Pending goes without saying.
+  await recordStatusChange(trx, {
+    ticket,
+    actor: agentAuthor(input.agent),
+    to: input.status,
+    at: input.at,
+    withMessage: true,
+  });
   await messages.insert(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
@@ -118,6 +130,13 @@ export async function addInternalNote(
   input: { ticket: Ticket; agent: User; body: string; status?: TicketStatus; at: Date },
 ): Promise<void> {
   const { ticket } = input;
+  await recordStatusChange(trx, {
+    ticket,
+    actor: agentAuthor(input.agent),
+    to: input.status,
+    at: input.at,
+    withMessage: true,
+  });
   await messages.insert(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
@@ -135,10 +154,17 @@ export async function addInternalNote(
   });
 }
 
+/** The status control; a change shows in the thread for the agents and the customer alike. */
 export async function changeStatus(
   trx: Trx,
-  input: { ticket: Ticket; status: TicketStatus; at: Date },
+  input: { ticket: Ticket; agent: User; status: TicketStatus; at: Date },
 ): Promise<void> {
+  await recordStatusChange(trx, {
+    ticket: input.ticket,
+    actor: agentAuthor(input.agent),
+    to: input.status,
+    at: input.at,
+  });
   await tickets.setStatus(trx, {
     workspaceId: input.ticket.workspaceId,
     id: input.ticket.id,

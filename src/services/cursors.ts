@@ -2,7 +2,8 @@ import { HttpError } from '../errors';
 
 /**
  * A keyset position: a time and the id that breaks ties. Ticket lists page by last activity
- * (`?after=`), threads by message time (`?before=`); both travel in URLs in this one form.
+ * (`?after=`), threads by the time of a message or status change (`?before=`); both travel in
+ * URLs in this one form.
  */
 export interface KeysetCursor {
   at: Date;

@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors';
 import * as auditEvents from '../models/audit-events';
 import * as loginTokens from '../models/login-tokens';
 import * as messages from '../models/messages';
+import * as ticketEvents from '../models/ticket-events';
 import * as requesters from '../models/requesters';
 import type { Requester } from '../models/requesters';
 import * as sessions from '../models/sessions';
@@ -67,6 +68,11 @@ export async function eraseRequester(
     placeholder: ERASED,
   });
   await messages.eraseThreadsOfRequester(trx, { workspaceId, requesterId, placeholder: ERASED });
+  await ticketEvents.eraseActorNamesOfRequester(trx, {
+    workspaceId,
+    requesterId,
+    placeholder: ERASED,
+  });
   await requesters.markErased(trx, {
     workspaceId,
     id: requesterId,

@@ -4,7 +4,9 @@ import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError, ValidationError } from '../errors';
 import { searchCustomerTickets, type CustomerTicketSearch } from '../models/customer-ticket-search';
 import * as messages from '../models/messages';
-import type { MessageAuthor, ThreadCursor, ThreadPage } from '../models/messages';
+import type { MessageAuthor } from '../models/messages';
+import * as thread from '../models/ticket-thread';
+import type { ThreadCursor, ThreadPage } from '../models/ticket-thread';
 import * as requesters from '../models/requesters';
 import type { Requester } from '../models/requesters';
 import * as tickets from '../models/tickets';
@@ -14,6 +16,7 @@ import type { Workspace } from '../models/workspaces';
 import { sendConfirmationLink, type ConfirmationMailContext } from './address-confirmations';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
 import { formatReference, parseReference } from './references';
+import { canReopen, customerActor, expiredMessage, recordStatusChange } from './ticket-resolution';
 
 /**
  * Who is looking at the portal: a signed-in requester (known from the session: id and address),
@@ -82,7 +85,7 @@ export function publicThread(
   ticket: Ticket,
   page: { before?: ThreadCursor; limit: number },
 ): Promise<ThreadPage> {
-  return messages.listThreadPage(trx, {
+  return thread.listThreadPage(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     includeInternal: false,
@@ -215,25 +218,37 @@ export function requesterAuthor(requester: Requester): MessageAuthor {
 export const closedTicketMessage =
   'This ticket is closed and cannot take replies. Open a new ticket instead.';
 
-/** A customer's reply. It reopens a Resolved (or Pending) ticket; a Closed one takes no replies. */
+/**
+ * A customer's reply. It reopens a Resolved (or Pending) ticket; a Closed one takes no replies,
+ * nor does a Resolved one past the reopening window (the page offers a follow-up ticket instead).
+ * Reopening shows in the thread as an event, just before the reply.
+ */
 export async function replyAsRequester(
   trx: Trx,
-  input: { ticket: Ticket; requester: Requester; body: string; at: Date },
+  input: { ticket: Ticket; requester: Requester; body: string; at: Date; reopenWindowMs: number },
 ): Promise<void> {
-  // The error points at the page's 'closed' notice, since a closed ticket has no reply field.
-  if (input.ticket.status === 'closed') throw new ValidationError('closed', closedTicketMessage);
+  const { ticket, at } = input;
+  // The errors point at the page's notices, since such a ticket has no reply field.
+  if (ticket.status === 'closed') throw new ValidationError('closed', closedTicketMessage);
+  if (ticket.status === 'resolved' && !canReopen(ticket, at, input.reopenWindowMs)) {
+    throw new ValidationError('follow-up', expiredMessage(input.reopenWindowMs));
+  }
+  if (ticket.status === 'resolved') {
+    const actor = customerActor(input.requester);
+    await recordStatusChange(trx, { ticket, actor, to: 'open', at, withMessage: true });
+  }
   await messages.insert(trx, {
-    workspaceId: input.ticket.workspaceId,
-    ticketId: input.ticket.id,
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
     author: requesterAuthor(input.requester),
     body: input.body,
     internal: false,
-    at: input.at,
+    at,
   });
   await tickets.recordReply(trx, {
-    workspaceId: input.ticket.workspaceId,
-    id: input.ticket.id,
-    at: input.at,
+    workspaceId: ticket.workspaceId,
+    id: ticket.id,
+    at,
     status: 'open',
     isPublic: true,
   });

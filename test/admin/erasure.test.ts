@@ -103,7 +103,7 @@ describe('agent app: erasure requests', () => {
     return browser;
   }
 
-  /** Joanna signs in, replies, and asks for erasure through the portal. */
+  /** Joanna signs in, replies, marks her ticket solved, and asks for erasure through the portal. */
   async function joannaAsks(): Promise<Browser> {
     const browser = new Browser(t);
     await browser.signIn(PERSONAL.email);
@@ -113,6 +113,12 @@ describe('agent app: erasure requests', () => {
       { body: PERSONAL.replyFromHer },
     );
     assert.equal(reply.status, 303);
+    // Marking it solved writes her name into the thread's status change.
+    const solved = await browser.submit(
+      `/tickets/${delivery.reference}`,
+      `/tickets/${delivery.reference}/solve`,
+    );
+    assert.equal(solved.status, 303);
     // A second sign-in link, never used: its row holds her address too.
     await withScope(testDatabase().db, { kind: 'system' }, (trx) =>
       loginTokens.insert(trx, {

@@ -498,6 +498,7 @@ describe('export rows (unit)', () => {
     subject: '=SUM(A1:A9)',
     status: 'pending',
     createdAt: new Date('2026-11-01T10:00:00Z'),
+    resolvedAt: null,
     lastActivityAt: new Date('2026-11-02T10:00:00Z'),
     lastReplyAt: null,
     rating: null,

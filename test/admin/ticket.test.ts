@@ -3,7 +3,7 @@ import type { CheerioAPI } from 'cheerio';
 import { defaultLimits } from '../../src/config';
 import { withScope } from '../../src/db/scopes';
 import { NotFoundError } from '../../src/errors';
-import * as messages from '../../src/models/messages';
+import * as thread from '../../src/models/ticket-thread';
 import type { Requester } from '../../src/models/requesters';
 import type { User } from '../../src/models/users';
 import type { Workspace } from '../../src/models/workspaces';
@@ -292,14 +292,14 @@ describe('agent ticket page', () => {
         db,
         { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT },
         (trx) =>
-          messages.listThreadPage(trx, {
+          thread.listThreadPage(trx, {
             workspaceId: globex.id,
             ticketId: theirs.id,
             includeInternal: true,
             limit: 30,
           }),
       );
-      assert.deepEqual(leaked.messages, []);
+      assert.deepEqual(leaked.entries, []);
       const own = await withScope(
         db,
         { kind: 'agent', workspaceId: globex.id, userId: ANY_AGENT },
@@ -310,7 +310,7 @@ describe('agent ticket page', () => {
             { limit: 30 },
           ),
       );
-      assert.equal(own.messages.length, 1, 'globex itself sees it');
+      assert.equal(own.entries.length, 1, 'globex itself sees it');
     });
   });
 

@@ -38,6 +38,7 @@ export function testDatabase(): TestDatabase {
 
 const TABLES = [
   'housekeeping',
+  'ticket_events',
   'messages',
   'ticket_confirmations',
   'tickets',

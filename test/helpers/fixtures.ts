@@ -165,14 +165,16 @@ export async function rows<T = Record<string, unknown>>(
 }
 
 /**
- * Every tenant row a request could create or change (tickets, messages, requesters, sign-in
- * tokens, queued mail), in a stable order: compare two snapshots to prove nothing changed.
+ * Every tenant row a request could create or change (tickets, messages, status changes,
+ * requesters, sign-in tokens, confirmations, queued mail), in a stable order: compare two
+ * snapshots to prove nothing changed.
  */
 export async function tenantRows(): Promise<Record<string, unknown[]>> {
   const tables = [
     'requesters',
     'tickets',
     'messages',
+    'ticket_events',
     'login_tokens',
     'ticket_confirmations',
     'mail_outbox',

@@ -7,6 +7,7 @@ import {
   customerSearchQuery,
   type CustomerTicketSearch,
 } from '../../src/models/customer-ticket-search';
+import { threadPageQuery } from '../../src/models/ticket-thread';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aWorkspace, rows } from '../helpers/fixtures';
 
@@ -235,5 +236,48 @@ describe('query plans under row-level security', () => {
       assert.ok(!byStatus.types.includes('Seq Scan on tickets'), byStatus.types.join(' > '));
       assert.ok(byStatus.read('tickets') <= 1000, byStatus.types.join(' > '));
     });
+  });
+
+  it('a page of a long thread reads at most a page of messages and of status changes, each from its index', async () => {
+    const [ticket] = await rows<{ id: string }>('select id from tickets where number = 1004');
+    await rows(
+      `insert into messages (workspace_id, ticket_id, author_kind, requester_id, author_name, body,
+                             created_at)
+       select ?::uuid, ?::uuid, 'requester', ?::uuid, 'Heavy', 'Message ' || g,
+              timestamptz '2026-01-01' + g * interval '1 minute'
+         from generate_series(1, 2000) g`,
+      [acme.id, ticket!.id, requesterId],
+    );
+    await rows(
+      `insert into ticket_events (workspace_id, ticket_id, actor_kind, requester_id, actor_name,
+                                  from_status, to_status, created_at)
+       select ?::uuid, ?::uuid, 'requester', ?::uuid, 'Heavy',
+              case when g % 2 = 0 then 'resolved' else 'open' end,
+              case when g % 2 = 0 then 'open' else 'resolved' end,
+              timestamptz '2026-01-01' + g * interval '1 minute' + interval '30 seconds'
+         from generate_series(1, 500) g`,
+      [acme.id, ticket!.id, requesterId],
+    );
+    await testDatabase().db.raw('analyze messages, ticket_events');
+    const plan = await planOf(
+      { kind: 'requester', workspaceId: acme.id, requesterId },
+      (trx) =>
+        threadPageQuery(trx, {
+          workspaceId: acme.id,
+          ticketId: ticket!.id,
+          includeInternal: false,
+          limit: 30,
+        }),
+      { indexesOnly: true },
+    );
+    const read = (table: string) =>
+      plan
+        .filter((n) => n['Relation Name'] === table)
+        .map((n) => n['Actual Rows'] * n['Actual Loops']);
+    assert.ok(read('messages').length > 0 && Math.max(...read('messages')) <= 31, 'messages');
+    assert.ok(
+      read('ticket_events').length > 0 && Math.max(...read('ticket_events')) <= 31,
+      'status changes',
+    );
   });
 });

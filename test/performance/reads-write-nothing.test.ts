@@ -84,6 +84,7 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/login', 200],
       ['acme.localhost', '/tickets/new', 200],
       ['acme.localhost', '/tickets/accessibility', 200],
+      ['acme.localhost', `/tickets/new?followUp=${ticket.reference}`, 200],
       ['acme.localhost', link, 200],
       ['acme.localhost', '/tickets/login/not-a-real-token', 410],
       // The code page, to a browser that never asked for a mail: sent to ask for one.
@@ -169,6 +170,7 @@ describe('a read writes nothing', () => {
         '/tickets/your-data/all.json',
         '/tickets/your-data/erasure',
         '/tickets/accessibility',
+        `/tickets/new?followUp=${ticket.reference}`,
       ]) {
         assert.equal((await jo.get(path)).status, 200, path);
       }
@@ -180,7 +182,7 @@ describe('a read writes nothing', () => {
     t.clock.advance(30_000);
     assert.equal(await writesDuring(browse), 0, 'half a minute later: still none');
     t.clock.advance(31_000);
-    assert.equal(await writesDuring(browse), 1, 'a minute on: one write, for all three pages');
+    assert.equal(await writesDuring(browse), 1, 'a minute on: one write, for all four pages');
     const [session] = await rows<{ sess: { lastSeenAt: number } }>(
       'select sess from portal_sessions',
     );

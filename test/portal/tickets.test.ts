@@ -309,7 +309,11 @@ describe('portal ticket page', () => {
     assert.equal(page(`form[action="${replyPath()}"]`).length, 0);
     assert.equal(page('textarea[name=body]').length, 0);
     assert.match(page('main').text(), /closed/i);
-    assert.equal(page('main p a[href="/tickets/new"]').length, 1, 'a link to open a new ticket');
+    assert.equal(
+      page(`main p a[href="/tickets/new?followUp=${ticket.reference}"]`).length,
+      1,
+      'a link to open a new ticket that follows this one up',
+    );
   });
 
   it('refuses a reply to a Closed ticket with 422 and stores nothing', async () => {

@@ -18,7 +18,8 @@ import {
 describe('CSRF protection of the portal', () => {
   let t: TestApp;
   let ticket: TicketFixture;
-  /** Jo, signed in, owner of a resolved ticket. */
+  let openTicket: TicketFixture;
+  /** Jo, signed in, owner of a resolved ticket and an open one. */
   let jo: Browser;
   /** Someone without an account who has loaded a portal page (so has a session and a token). */
   let anon: Browser;
@@ -30,6 +31,7 @@ describe('CSRF protection of the portal', () => {
     const workspace = await aWorkspace('acme');
     const requester = await aRequester(workspace, 'jo@example.com', 'Jo');
     ticket = await aTicket(workspace, requester, { status: 'resolved' });
+    openTicket = await aTicket(workspace, requester, { subject: 'Still open' });
     jo = new Browser(t);
     await jo.signIn('jo@example.com');
     anon = new Browser(t);
@@ -100,6 +102,20 @@ describe('CSRF protection of the portal', () => {
       page: () => `/tickets/${ticket.reference}`,
       action: () => `/tickets/${ticket.reference}/rating`,
       form: () => ({ rating: '4', comment: 'Quick help' }),
+    },
+    {
+      what: 'marking a ticket as solved',
+      who: () => jo,
+      page: () => `/tickets/${openTicket.reference}`,
+      action: () => `/tickets/${openTicket.reference}/solve`,
+      form: () => ({}),
+    },
+    {
+      what: 'reopening a ticket',
+      who: () => jo,
+      page: () => `/tickets/${ticket.reference}`,
+      action: () => `/tickets/${ticket.reference}/reopen`,
+      form: () => ({}),
     },
   ];
 

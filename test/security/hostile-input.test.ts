@@ -89,6 +89,7 @@ const STATE_TABLES = [
   'requesters',
   'tickets',
   'messages',
+  'ticket_events',
   'login_tokens',
   'ticket_confirmations',
   'mail_outbox',
@@ -489,6 +490,10 @@ const FORMS: FormSpec[] = [
 
 const FIELDLESS_POSTS: { who: Who; path: (w: World) => string }[] = [
   { who: 'requester', path: () => '/tickets/logout' },
+  { who: 'requester', path: (w) => `/tickets/${w.ref}/solve` },
+  { who: 'requester', path: (w) => `/tickets/${w.ref}/reopen` },
+  { who: 'visitor', path: (w) => `/tickets/${w.visitorRef}/solve` },
+  { who: 'visitor', path: (w) => `/tickets/${w.visitorRef}/reopen` },
   { who: 'anonPortal', path: (w) => `/tickets/login/${w.signInToken}` },
   { who: 'admin', path: () => '/admin/logout' },
   { who: 'admin', path: () => '/admin/settings/branding/logo/remove' },
@@ -665,6 +670,8 @@ const ROUTES: string[] = [
   '/tickets/{ref}',
   '/tickets/{ref}/replies',
   '/tickets/{ref}/rating',
+  '/tickets/{ref}/solve',
+  '/tickets/{ref}/reopen',
   '/tickets/{visitorRef}',
   '/tickets/your-data',
   '/tickets/your-data/all',
@@ -1109,7 +1116,7 @@ describe('hostile input, generated (fast-check)', function () {
         const request: RawRequest = get
           ? {
               method: 'GET',
-              path: path.replace(/\/(replies|rating|logout|remove)$/, ''),
+              path: path.replace(/\/(replies|rating|solve|reopen|logout|remove)$/, ''),
               headers: [['Host', HOST], ...cookieHeaders],
             }
           : {

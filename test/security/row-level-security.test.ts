@@ -7,6 +7,8 @@ import * as loginTokens from '../../src/models/login-tokens';
 import * as ticketConfirmations from '../../src/models/ticket-confirmations';
 import * as mailOutbox from '../../src/models/mail-outbox';
 import * as messages from '../../src/models/messages';
+import * as ticketEvents from '../../src/models/ticket-events';
+import * as ticketThread from '../../src/models/ticket-thread';
 import type { Requester } from '../../src/models/requesters';
 import * as tickets from '../../src/models/tickets';
 import { searchCustomerTickets } from '../../src/models/customer-ticket-search';
@@ -36,6 +38,7 @@ const TENANT_TABLES = [
   'mail_outbox',
   'audit_events',
   'ticket_confirmations',
+  'ticket_events',
 ];
 
 interface Row {
@@ -77,6 +80,20 @@ describe('row-level security', () => {
     await anAgentMessage(samTicket, agent, 'INTERNAL: sam note', { internal: true });
     await anAgentMessage(globexTicket, globexAgent, 'INTERNAL: globex note', { internal: true });
     await withScope(db, { kind: 'system' }, async (trx) => {
+      for (const [ticket, actor] of [
+        [joTicket, { kind: 'agent', userId: agent.id, name: agent.name }],
+        [samTicket, { kind: 'requester', requesterId: sam.id, name: 'Sam' }],
+        [globexTicket, { kind: 'requester', requesterId: gail.id, name: 'Gail' }],
+      ] as const) {
+        await ticketEvents.insert(trx, {
+          workspaceId: ticket.workspaceId,
+          ticketId: ticket.id,
+          actor,
+          from: 'open',
+          to: 'resolved',
+          at: new Date('2026-11-25T10:00:00Z'),
+        });
+      }
       for (const [workspace, email] of [
         [acme, 'jo@example.com'],
         [globex, 'gail@example.com'],
@@ -206,14 +223,15 @@ describe('row-level security', () => {
         all.every((m) => m.ticket_id === joTicket.id),
         'only messages of the requester’s tickets',
       );
-      const { messages: thread } = await withScope(db, requesterScope(), (trx) =>
-        messages.listThreadPage(trx, {
+      const { entries } = await withScope(db, requesterScope(), (trx) =>
+        ticketThread.listThreadPage(trx, {
           workspaceId: acme.id,
           ticketId: joTicket.id,
           includeInternal: true,
           limit: 30,
         }),
       );
+      const thread = entries.flatMap((e) => (e.kind === 'message' ? [e.message] : []));
       assert.ok(thread.length >= 2);
       assert.ok(!thread.some((m) => m.body.startsWith('INTERNAL')));
       const stored = await rows('select id from messages where ticket_id = ? and internal', [
@@ -287,6 +305,48 @@ describe('row-level security', () => {
       );
     });
 
+    it('sees the status changes of its own tickets only, and cannot forge, change or delete one', async () => {
+      const seen = await select(requesterScope(), 'ticket_events');
+      assert.deepEqual(
+        seen.map((e) => e.ticket_id),
+        [joTicket.id],
+        'the agent’s change on Jo’s ticket, nothing of Sam’s',
+      );
+      const forge = (ticketId: string, actor: ticketEvents.EventActor) =>
+        withScope(db, requesterScope(), (trx) =>
+          ticketEvents.insert(trx, {
+            workspaceId: acme.id,
+            ticketId,
+            actor,
+            from: 'resolved',
+            to: 'closed',
+            at: new Date(),
+          }),
+        );
+      await assert.rejects(
+        forge(joTicket.id, { kind: 'agent', userId: agent.id, name: 'Forged agent' }),
+        /row-level security/,
+      );
+      await assert.rejects(
+        forge(samTicket.id, { kind: 'requester', requesterId: jo.id, name: 'Jo' }),
+        /row-level security/,
+      );
+      await assert.rejects(
+        forge(samTicket.id, { kind: 'requester', requesterId: sam.id, name: 'Sam' }),
+        /row-level security/,
+      );
+      await forge(joTicket.id, { kind: 'requester', requesterId: jo.id, name: 'Jo' });
+      const changed = await withScope(db, requesterScope(), async (trx) => [
+        await trx('ticket_events').update({ actor_name: 'Rewritten' }),
+        await trx('ticket_events').delete(),
+      ]);
+      assert.deepEqual(changed, [0, 0], 'history is not the customer’s to edit');
+      assert.equal(
+        (await rows('select id from ticket_events where to_status = ?', ['closed'])).length,
+        1,
+      );
+    });
+
     it('cannot see another workspace’s rows even when its scope names that workspace’s requester', async () => {
       const crossed: Scope = {
         kind: 'requester',
@@ -316,6 +376,28 @@ describe('row-level security', () => {
         [sam.id],
         'only the ticket’s requester',
       );
+    });
+
+    it('sees the status changes of the tickets it holds and can add one only to those, in their requester’s name', async () => {
+      const scope = visitorScope([samTicket.id]);
+      assert.deepEqual(
+        (await select(scope, 'ticket_events')).map((e) => e.ticket_id),
+        [samTicket.id],
+      );
+      const add = (ticketId: string, requesterId: string) =>
+        withScope(db, scope, (trx) =>
+          ticketEvents.insert(trx, {
+            workspaceId: acme.id,
+            ticketId,
+            actor: { kind: 'requester', requesterId, name: 'Visitor' },
+            from: 'resolved',
+            to: 'open',
+            at: new Date(),
+          }),
+        );
+      await assert.rejects(add(joTicket.id, jo.id), /row-level security/);
+      await assert.rejects(add(samTicket.id, jo.id), /row-level security/);
+      await add(samTicket.id, sam.id);
     });
 
     it('with no tickets sees nothing', async () => {
@@ -389,6 +471,14 @@ describe('row-level security', () => {
           }),
         ),
         /row-level security/,
+      );
+    });
+
+    it('sees the status changes of its own workspace only', async () => {
+      const seen = await select(agentScope(), 'ticket_events');
+      assert.deepEqual(
+        ids(seen.map((e) => ({ id: String(e.ticket_id) }))),
+        ids([joTicket, samTicket]),
       );
     });
 

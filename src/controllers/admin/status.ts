@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import { ticketStatuses } from '../../models/tickets';
+import { agentOf } from '../../middleware/admin-viewer';
 import { changeStatus } from '../../services/agent-tickets';
 import { parseForm } from '../../validation/form-errors';
 import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
@@ -21,8 +22,9 @@ export async function post(req: Request, res: Response): Promise<void> {
       errors: form.errors,
       values: req.body as unknown,
     });
+  const agent = agentOf(res);
   const ticket = await withAgentTicket(req, res, async (trx, ticket) => {
-    await changeStatus(trx, { ticket, status: form.data.status, at: clock.now() });
+    await changeStatus(trx, { ticket, agent, status: form.data.status, at: clock.now() });
     return ticket;
   });
   setFlash(req, res, 'status');

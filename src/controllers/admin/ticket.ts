@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Trx } from '../../db/knex';
 import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
-import type { Message } from '../../models/messages';
+import type { ThreadEntry } from '../../models/ticket-thread';
 import type { Ticket } from '../../models/tickets';
 import { ticketStatuses } from '../../models/tickets';
 import { paths } from '../../routes/paths';
@@ -41,8 +41,22 @@ export function withAgentTicket<T>(
   });
 }
 
-function messageView(message: Message) {
+/** A message, or a status change with who made it (a requester or an agent, by name). */
+function entryView(entry: ThreadEntry) {
+  if (entry.kind === 'event') {
+    const { event } = entry;
+    return {
+      kind: 'event' as const,
+      byCustomer: event.actorKind === 'requester',
+      actorName: event.actorName,
+      fromStatus: event.fromStatus,
+      toStatus: event.toStatus,
+      createdAt: event.createdAt,
+    };
+  }
+  const { message } = entry;
   return {
+    kind: 'message' as const,
     authorKind: message.authorKind,
     authorName: message.authorName,
     body: message.body,
@@ -77,7 +91,7 @@ export async function renderTicketPage(
       ratingComment: ticket.ratingComment,
     },
     requester: { name: requester.name, email: requester.email },
-    thread: thread.messages.map(messageView),
+    thread: thread.entries.map(entryView),
     ...threadLinks(href, before, thread.earlier),
     statusOptions,
     replyAction: paths.admin.reply(reference),

@@ -4,7 +4,8 @@ import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
-import { formatReference } from '../../services/references';
+import { formatReference, parseReference } from '../../services/references';
+import { followUpSubject } from '../../services/ticket-resolution';
 import { openAnonymousTicket, openTicketAsRequester } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
@@ -45,8 +46,18 @@ function render(
   });
 }
 
-export function get(_req: Request, res: Response): void {
-  render(res);
+/**
+ * A ticket that can no longer be reopened links here with its reference (`?followUp=ACME-1042`):
+ * the subject starts out naming it. Only the reference's shape is checked, so nothing about the
+ * old ticket is read or shown; anything else is ignored and the form starts empty.
+ */
+export function get(req: Request, res: Response): void {
+  const { slug } = res.locals.workspace;
+  const ref = req.query.followUp;
+  const number = typeof ref === 'string' ? parseReference(slug, ref) : undefined;
+  const values =
+    number === undefined ? {} : { subject: followUpSubject(formatReference(slug, number)) };
+  render(res, { values });
 }
 
 export async function post(req: Request, res: Response): Promise<void> {

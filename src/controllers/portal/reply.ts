@@ -35,6 +35,7 @@ export async function post(req: Request, res: Response): Promise<void> {
         requester,
         body: form.data.body,
         at: deps.clock.now(),
+        reopenWindowMs: deps.config.reopenWindowMs,
       });
       return ticket;
     });

@@ -1,4 +1,5 @@
-import type { Message, ThreadPage } from '../../models/messages';
+import type { Message } from '../../models/messages';
+import type { ThreadEntry, ThreadPage } from '../../models/ticket-thread';
 import { threadLinks, type KeysetCursor } from '../../services/cursors';
 import type { Ticket } from '../../models/tickets';
 import { paths } from '../../routes/paths';
@@ -32,25 +33,49 @@ export function ticketView(slug: string, ticket: Ticket): TicketView {
 }
 
 export interface MessageView {
+  kind: 'message';
   authorKind: Message['authorKind'];
   authorName: string;
   body: string;
   createdAt: Date;
 }
 
-export function messageView(message: Message): MessageView {
+/** A status change as the customer reads it: by "you" (the ticket's requester) or the team. */
+export interface EventView {
+  kind: 'event';
+  byCustomer: boolean;
+  actorName: string;
+  fromStatus: Ticket['status'];
+  toStatus: Ticket['status'];
+  createdAt: Date;
+}
+
+function entryView(entry: ThreadEntry): MessageView | EventView {
+  if (entry.kind === 'message') {
+    const { message } = entry;
+    return {
+      kind: 'message',
+      authorKind: message.authorKind,
+      authorName: message.authorName,
+      body: message.body,
+      createdAt: message.createdAt,
+    };
+  }
+  const { event } = entry;
   return {
-    authorKind: message.authorKind,
-    authorName: message.authorName,
-    body: message.body,
-    createdAt: message.createdAt,
+    kind: 'event',
+    byCustomer: event.actorKind === 'requester',
+    actorName: event.actorName,
+    fromStatus: event.fromStatus,
+    toStatus: event.toStatus,
+    createdAt: event.createdAt,
   };
 }
 
-/** One page of a thread, with the links to earlier messages and back to the latest. */
+/** One page of a thread, with the links to earlier entries and back to the latest. */
 export function threadView(ticketHref: string, before: KeysetCursor | undefined, page: ThreadPage) {
   return {
-    thread: page.messages.map(messageView),
+    thread: page.entries.map(entryView),
     ...threadLinks(ticketHref, before, page.earlier),
   };
 }

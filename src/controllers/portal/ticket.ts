@@ -16,6 +16,13 @@ import { threadView, ticketView } from './ticket-view';
 import { decodeCursor } from '../../services/cursors';
 import { depsOf } from '../../deps';
 import { takeFlash } from '../../middleware/flash';
+import {
+  canMarkSolved,
+  canReopen,
+  needsFollowUp,
+  reopenDeadline,
+  windowDays,
+} from '../../services/ticket-resolution';
 
 export function referenceOf(req: Request): string {
   const ref = req.params.ref;
@@ -51,19 +58,30 @@ export async function renderTicketPage(
 ): Promise<void> {
   const workspace = res.locals.workspace;
   const before = decodeCursor(req.query.before);
-  const limit = depsOf(req).config.threadPageSize;
+  const { config, clock } = depsOf(req);
+  const limit = config.threadPageSize;
   const { ticket, thread } = await withViewerTicket(req, res, async (trx, ticket) => ({
     ticket,
     thread: await publicThread(trx, ticket, { before, limit }),
   }));
   const view = ticketView(workspace.slug, ticket);
+  const now = clock.now();
   res.status(form.status ?? 200).render('portal/ticket.njk', {
     ticket: view,
     ...threadView(view.href, before, thread),
     canRate: canBeRated(ticket),
+    canSolve: canMarkSolved(ticket),
+    reopenUntil: canReopen(ticket, now, config.reopenWindowMs)
+      ? reopenDeadline(ticket, config.reopenWindowMs)
+      : undefined,
+    followUp: needsFollowUp(ticket, now, config.reopenWindowMs),
+    reopenWindowDays: windowDays(config.reopenWindowMs),
     replyAction: paths.portal.reply(view.reference),
     ratingAction: paths.portal.rating(view.reference),
     confirmationLinkAction: paths.portal.confirmationLink(view.reference),
+    solveAction: paths.portal.solve(view.reference),
+    reopenAction: paths.portal.reopen(view.reference),
+    followUpHref: paths.portal.followUp(view.reference),
     flash: form.errors || before ? undefined : takeFlash(req, res),
     values: form.values ?? {},
     errors: form.errors,
