@@ -164,6 +164,9 @@ describeInChromium('close and reopen in Chromium', function () {
       await agentPage.getByLabel('Email address').fill('alex@acme.test');
       await agentPage.getByLabel('Password').fill(PASSWORD);
       await agentPage.getByRole('button', { name: 'Sign in' }).click();
+      // Let the sign-in land on the inbox before navigating on: the traffic recorder reads each
+      // document's body, and a navigation away from a page still loading discards it.
+      await agentPage.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
       await agentPage.goto(`${server.origin('acme')}/admin/tickets/${printer.reference}`);
       assert.deepEqual(
         (await agentPage.locator('ol.thread > li.thread-event').allInnerTexts()).map(
