@@ -44,6 +44,11 @@ export interface EmbeddedOptions {
   /** Throw-away clusters (tests) are deleted when stopped. */
   persistent?: boolean;
   onLog?: (line: string) => void;
+  /**
+   * Tests turn autovacuum off: its ANALYZE takes transaction ids, and the tests that prove a
+   * read writes nothing watch the cluster's next transaction id.
+   */
+  autovacuum?: boolean;
 }
 
 const APP_ROLE = 'tickets_app';
@@ -321,7 +326,11 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedDa
     createPostgresUser: true,
     // TCP on 127.0.0.1 only. No Unix socket: its lock file in /tmp would outlive a crash and,
     // once its pid is reused, stop the next start (like a stale postmaster.pid, see below).
-    postgresFlags: ['-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'unix_socket_directories=',
+      ...(options.autovacuum === false ? ['-c', 'autovacuum=off'] : []),
+    ],
     onLog: (line: string) => {
       recent.push(line);
       if (recent.length > 20) recent.shift();

@@ -22,7 +22,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
   let embedded: EmbeddedDatabase | undefined;
   if (!url) {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tickets-test-'));
-    embedded = await openEmbedded({ dataDir, persistent: false });
+    embedded = await openEmbedded({ dataDir, persistent: false, autovacuum: false });
     url = embedded.url;
   }
   const db = createDb(url);
