@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * Secrets for single-use links mailed to an address: 32 random bytes, base64url (43 characters).
+ * Secrets for single-use links mailed to an address (sign-in links, address confirmations): 32
+ * random bytes, base64url (43 characters).
  * Only the SHA-256 of a token is stored; the token itself exists in the mail alone.
  */
 const TOKEN_BYTES = 32;

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { workspaceOrigin, type Config } from '../config';
 import type { Trx } from '../db/knex';
 import * as loginTokens from '../models/login-tokens';
@@ -7,6 +6,7 @@ import type { Requester } from '../models/requesters';
 import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
 import { clientIp, recordEvent, requesterActor, visitorActor } from './audit-trail';
+import { hashLinkToken, newLinkToken } from './link-tokens';
 import { queueMail, type MailContext } from './mail';
 import {
   browserHash,
@@ -16,19 +16,6 @@ import {
   newCode,
   normaliseCode,
 } from './sign-in-codes';
-
-const TOKEN_BYTES = 32;
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-/** Only this hash is stored; the token itself exists in the mail alone. */
-function hashToken(token: string): Buffer | undefined {
-  if (!TOKEN_PATTERN.test(token)) return undefined;
-  return createHash('sha256').update(token).digest();
-}
-
-export function isWellFormedToken(token: string): boolean {
-  return TOKEN_PATTERN.test(token);
-}
 
 /**
  * Issues a token for the address, with its code, and queues the mail carrying both. Runs in a
@@ -44,14 +31,14 @@ export async function sendSignInLink(
   },
   input: { workspace: Workspace; email: string; ip: string | undefined },
 ): Promise<string> {
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const { token, hash: tokenHash } = newLinkToken();
   const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
   const browserKey = newBrowserKey();
   const code = newCode();
   await loginTokens.insert(trx, {
     workspaceId: input.workspace.id,
     email: input.email,
-    tokenHash: createHash('sha256').update(token).digest(),
+    tokenHash,
     expiresAt,
     code: {
       browser: browserHash(browserKey),
@@ -93,7 +80,7 @@ export async function isSignInLinkUsable(
   trx: Trx,
   input: { workspaceId: string; token: string; now: Date },
 ): Promise<boolean> {
-  const tokenHash = hashToken(input.token);
+  const tokenHash = hashLinkToken(input.token);
   if (!tokenHash) return false;
   return loginTokens.isUsable(trx, { workspaceId: input.workspaceId, tokenHash, now: input.now });
 }
@@ -106,7 +93,7 @@ export async function redeemSignInLink(
   trx: Trx,
   input: { workspaceId: string; token: string; now: Date; ip: string | undefined },
 ): Promise<Requester | undefined> {
-  const tokenHash = hashToken(input.token);
+  const tokenHash = hashLinkToken(input.token);
   if (!tokenHash) return undefined;
   const email = await loginTokens.consume(trx, {
     workspaceId: input.workspaceId,
