@@ -7,6 +7,7 @@ import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { createApp } from '../../src/app';
+import type { AuditLog } from './audit';
 import { loadConfig, workspaceOrigin, type Config } from '../../src/config';
 import { systemClock } from '../../src/deps';
 import { startOutboxWorker, type Worker } from '../../src/services/mail';
@@ -271,4 +272,40 @@ export function aPng(width: number, height: number): Buffer {
     chunk('IDAT', deflateSync(Buffer.from(rows))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * The hooks a Chromium journey file needs, registered in the caller's describe: one browser for
+ * the file, a fresh server for each test, and browser profiles closed after each test, pass or
+ * fail. `profile` opens one whose traffic is recorded.
+ */
+export function chromiumSuite(log: AuditLog) {
+  let browser: Browser;
+  let server: RunningServer;
+  let contexts: BrowserContext[] = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    log.finish();
+  });
+  beforeEach(async () => {
+    server = await startServer();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.map((c) => c.close()));
+    contexts = [];
+    await server.stop();
+  });
+  return {
+    get server(): RunningServer {
+      return server;
+    },
+    async profile(javaScript: boolean) {
+      const context = await newContext(browser, javaScript);
+      contexts.push(context);
+      return { traffic: await Traffic.record(context), page: await context.newPage(), context };
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Workspace } from '../../src/models/workspaces';
 import {
   aRequester,
@@ -10,14 +10,7 @@ import {
 } from '../helpers/fixtures';
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
-import {
-  launchChromium,
-  newContext,
-  signInLinkIn,
-  startServer,
-  Traffic,
-  type RunningServer,
-} from './harness';
+import { chromiumSuite, signInLinkIn } from './harness';
 import { h1, main } from './locators';
 
 /*
@@ -33,39 +26,17 @@ const DAY = 24 * 60 * 60 * 1000;
 
 describeInChromium('close and reopen in Chromium', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  let server: RunningServer;
-  let contexts: BrowserContext[] = [];
   const log = new AuditLog('portal-close-reopen');
 
-  async function aBrowserProfile(javaScript: boolean) {
-    const context = await newContext(browser, javaScript);
-    contexts.push(context);
-    return { traffic: await Traffic.record(context), page: await context.newPage() };
-  }
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    log.finish();
-  });
-  beforeEach(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    await server.stop();
-  });
+  const suite = chromiumSuite(log);
+  const aBrowserProfile = (javaScript: boolean) => suite.profile(javaScript);
 
   async function signIn(page: Page, workspace: Workspace, email: string): Promise<void> {
-    await page.goto(`${server.origin(workspace.slug)}/tickets/login`);
+    await page.goto(`${suite.server.origin(workspace.slug)}/tickets/login`);
     await page.getByLabel('Email address').fill(email);
     await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
     assert.equal(await h1(page), 'Check your email');
-    await page.goto(signInLinkIn(await server.waitForMail(email)));
+    await page.goto(signInLinkIn(await suite.server.waitForMail(email)));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     assert.equal(await h1(page), 'Your tickets');
   }
@@ -138,7 +109,7 @@ describeInChromium('close and reopen in Chromium', function () {
       );
       await audit.check(`ticket ${printer.reference}`, 'reopened');
 
-      await page.goto(`${server.origin('acme')}/tickets/${old.reference}`);
+      await page.goto(`${suite.server.origin('acme')}/tickets/${old.reference}`);
       assert.equal(
         await page.getByRole('heading', { name: 'This ticket can no longer be reopened' }).count(),
         1,
@@ -160,14 +131,14 @@ describeInChromium('close and reopen in Chromium', function () {
         axe: true,
         layout: true,
       });
-      await agentPage.goto(`${server.origin('acme')}/admin/login`);
+      await agentPage.goto(`${suite.server.origin('acme')}/admin/login`);
       await agentPage.getByLabel('Email address').fill('alex@acme.test');
       await agentPage.getByLabel('Password').fill(PASSWORD);
       await agentPage.getByRole('button', { name: 'Sign in' }).click();
       // Let the sign-in land on the inbox before navigating on: the traffic recorder reads each
       // document's body, and a navigation away from a page still loading discards it.
       await agentPage.getByRole('heading', { level: 1, name: 'Inbox' }).waitFor();
-      await agentPage.goto(`${server.origin('acme')}/admin/tickets/${printer.reference}`);
+      await agentPage.goto(`${suite.server.origin('acme')}/admin/tickets/${printer.reference}`);
       assert.deepEqual(
         (await agentPage.locator('ol.thread > li.thread-event').allInnerTexts()).map(
           (line) => line.split(' on ')[0],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   aRequester,
   aTicket,
@@ -12,14 +12,7 @@ import {
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
 import { screenshot } from './checks';
-import {
-  launchChromium,
-  newContext,
-  signInLinkIn,
-  startServer,
-  Traffic,
-  type RunningServer,
-} from './harness';
+import { chromiumSuite, signInLinkIn } from './harness';
 import { h1, main, errorSummary } from './locators';
 
 /*
@@ -32,33 +25,10 @@ const nav = (page: Page) => page.getByRole('navigation', { name: 'Tickets portal
 
 describeInChromium('the customer portal in Chromium: the whole journey', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  let server: RunningServer;
-  let contexts: BrowserContext[] = [];
   const log = new AuditLog('portal-journey');
 
-  /** A fresh browser profile whose traffic is recorded; closed after the test, pass or fail. */
-  async function aBrowserProfile(javaScript: boolean) {
-    const context = await newContext(browser, javaScript);
-    contexts.push(context);
-    return { traffic: await Traffic.record(context), page: await context.newPage(), context };
-  }
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    log.finish();
-  });
-  beforeEach(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    contexts = [];
-    await server.stop();
-  });
+  const suite = chromiumSuite(log);
+  const aBrowserProfile = (javaScript: boolean) => suite.profile(javaScript);
 
   async function someTickets() {
     const acme = await aWorkspace('acme');
@@ -84,7 +54,7 @@ describeInChromium('the customer portal in Chromium: the whole journey', functio
         `ACME-${invoice.number + 1}`,
         `ACME-${invoice.number + 2}`,
       ];
-      const origin = server.origin('acme');
+      const origin = suite.server.origin('acme');
       const { traffic, page, context } = await aBrowserProfile(javaScript);
       const titles = new Titles();
       const name = `journey-js-${javaScript ? 'on' : 'off'}`;
@@ -121,7 +91,7 @@ describeInChromium('the customer portal in Chromium: the whole journey', functio
       assert.equal(await h1(page), 'Check your email');
       assert.equal((await audit.check('check email', 'wrong code')).status, 422);
       assert.match(await errorSummary(page), /There is a problem\s+That code is not right/);
-      const link = signInLinkIn(await server.waitForMail('jo@example.com'));
+      const link = signInLinkIn(await suite.server.waitForMail('jo@example.com'));
       await page.goto(link);
       assert.equal(await h1(page), 'Sign in to Acme Inc');
       await audit.check('confirm sign-in');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Workspace } from '../../src/models/workspaces';
 import {
   aRequester,
@@ -13,14 +13,7 @@ import {
 import { AuditLog, PageAudit, Titles } from './audit';
 import { describeInChromium } from './availability';
 import { tabTo, walkWholePage } from './checks';
-import {
-  launchChromium,
-  newContext,
-  signInLinkIn,
-  startServer,
-  Traffic,
-  type RunningServer,
-} from './harness';
+import { chromiumSuite, signInLinkIn } from './harness';
 import { agentNav, h1, main } from './locators';
 
 /*
@@ -37,32 +30,10 @@ describeInChromium(
   'your data in Chromium: the export, the erasure request and the admin list',
   function () {
     this.timeout(90_000);
-    let browser: Browser;
-    let server: RunningServer;
-    let contexts: BrowserContext[] = [];
     const log = new AuditLog('your-data');
 
-    async function aBrowserProfile(javaScript: boolean) {
-      const context = await newContext(browser, javaScript);
-      contexts.push(context);
-      return { traffic: await Traffic.record(context), page: await context.newPage() };
-    }
-
-    before(async () => {
-      browser = await launchChromium();
-    });
-    after(async () => {
-      await browser?.close();
-      log.finish();
-    });
-    beforeEach(async () => {
-      server = await startServer();
-    });
-    afterEach(async () => {
-      await Promise.all(contexts.map((c) => c.close()));
-      contexts = [];
-      await server.stop();
-    });
+    const suite = chromiumSuite(log);
+    const aBrowserProfile = (javaScript: boolean) => suite.profile(javaScript);
 
     async function jo(): Promise<Workspace> {
       const acme = await aWorkspace('acme');
@@ -81,10 +52,10 @@ describeInChromium(
     }
 
     async function signIn(page: Page, workspace: Workspace): Promise<void> {
-      await page.goto(`${server.origin(workspace.slug)}/tickets/login`);
+      await page.goto(`${suite.server.origin(workspace.slug)}/tickets/login`);
       await page.getByLabel('Email address').fill('jo@example.com');
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-      await page.goto(signInLinkIn(await server.waitForMail('jo@example.com')));
+      await page.goto(signInLinkIn(await suite.server.waitForMail('jo@example.com')));
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       assert.equal(await h1(page), 'Your tickets');
     }
@@ -147,7 +118,7 @@ describeInChromium(
       const acme = await jo();
       const { page } = await aBrowserProfile(true);
       await signIn(page, acme);
-      await page.goto(`${server.origin('acme')}/tickets/your-data`);
+      await page.goto(`${suite.server.origin('acme')}/tickets/your-data`);
       await walkWholePage(page, 'your data');
       await tabTo(page, /^a "Ask us to erase your data"/);
       await page.keyboard.press('Enter');
@@ -178,7 +149,7 @@ describeInChromium(
         axe: true,
         layout: true,
       });
-      await page.goto(`${server.origin('acme')}/admin/login`);
+      await page.goto(`${suite.server.origin('acme')}/admin/login`);
       await page.getByLabel('Email address').fill('ada@acme.test');
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -193,7 +164,7 @@ describeInChromium(
       // Jo asks, in another browser.
       const customer = await aBrowserProfile(false);
       await signIn(customer.page, acme);
-      await customer.page.goto(`${server.origin('acme')}/tickets/your-data/erasure`);
+      await customer.page.goto(`${suite.server.origin('acme')}/tickets/your-data/erasure`);
       await customer.page.getByRole('button', { name: 'Yes, erase my data' }).click();
 
       await page.reload();
