@@ -65,7 +65,10 @@ class Tally {
 class FrontendParser {
   private buffer: Buffer = Buffer.alloc(0);
   private startup = true;
-  /** The first statement parsed since the last Sync: what the extended-protocol query runs. */
+  /**
+   * The statements parsed since the last Sync, joined: one round trip may carry several (a held
+   * back BEGIN and scope ahead of the statement: src/db/deferred-statements.ts).
+   */
   private pendingSql: string | undefined;
   private unit: Entry[] | undefined;
 
@@ -108,7 +111,8 @@ class FrontendParser {
         break;
       case 'P': {
         const nameEnd = payload.indexOf(0);
-        this.pendingSql ??= cString(payload, nameEnd + 1);
+        const sql = cString(payload, nameEnd + 1);
+        this.pendingSql = this.pendingSql === undefined ? sql : `${this.pendingSql}; ${sql}`;
         break;
       }
       case 'S':

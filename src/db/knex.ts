@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { databaseTimeouts } from '../config';
+import { deferStatementsOn } from './deferred-statements';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -16,7 +17,15 @@ export function createDb(connectionString: string, poolMax = 10): Db {
       application_name: 'tickets-portal',
       connectionTimeoutMillis: databaseTimeouts.connectMs,
     },
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      // BEGIN and scope settings travel with the statement after them: see deferred-statements.ts.
+      afterCreate(connection: pg.Client, done: (error: Error | null, connection: pg.Client) => void) {
+        deferStatementsOn(connection);
+        done(null, connection);
+      },
+    },
     acquireConnectionTimeout: databaseTimeouts.acquireMs,
     log: {
       // knex prints every failed connection attempt, so an outage would print one a request; the

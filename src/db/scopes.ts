@@ -1,4 +1,5 @@
 import type { Db, Trx } from './knex';
+import { DEFER } from './deferred-statements';
 
 /**
  * Who a unit of work runs as. PostgreSQL row-level security policies read these
@@ -46,8 +47,9 @@ export function sameScope(a: Scope, b: Scope): boolean {
 /** Sets the scope for the rest of the transaction; `true` makes every setting transaction-local. */
 export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
   const s = scopeSettings(scope);
+  // Sent with the transaction's next statement, in the same round trip (deferred-statements.ts).
   await trx.raw(
-    `select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
+    `${DEFER}select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
             set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true),
             set_config('app.user_id', ?, true)`,
     [s.scope, s.workspaceId, s.requesterId, s.ticketIds, s.userId],

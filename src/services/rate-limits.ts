@@ -3,6 +3,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimits as RateLimitConfig } from '../config';
 import type pg from 'pg';
 import { TooManyRequestsError } from '../errors';
+import { consumeInOrder } from '../models/rate-limit-counters';
 
 /**
  * Counters live in PostgreSQL (table rate_limits, made by a migration) so limits hold across
@@ -101,11 +102,33 @@ export function createRateLimits(pool: pg.Pool, config: RateLimitConfig): RateLi
   };
   return {
     async signinRequest({ workspaceId, email, ip }) {
-      const overIp = await take(perIp, key(ip));
-      if (overIp) throw tooMany(overIp);
-      const overHour = await take(perAddressHour, key(workspaceId, email));
-      if (overHour) throw tooMany(overHour);
-      return (await take(perAddressMinute, key(workspaceId, email))) === undefined;
+      // Three counters in one round trip, each counted only while the ones before it allow
+      // (an address's budget is not used up by an IP that is already refused).
+      const address = key(workspaceId, email);
+      const counters = [
+        { limiter: perIp, k: key(ip), durationMs: HOUR_S * 1000 },
+        { limiter: perAddressHour, k: address, durationMs: HOUR_S * 1000 },
+        { limiter: perAddressMinute, k: address, durationMs: 60 * 1000 },
+      ];
+      const now = Date.now();
+      const counts = await consumeInOrder(
+        pool,
+        counters.map((c) => ({
+          key: c.limiter.getKey(c.k),
+          limit: c.limiter.points,
+          durationMs: c.durationMs,
+        })),
+        now,
+      );
+      for (const [i, count] of counts.entries()) {
+        const limit = counters[i]?.limiter.points ?? 0;
+        const over = count === undefined || count.points > limit;
+        if (!over) continue;
+        // The minute's limit sends nothing but answers as usual; the hourly ones refuse.
+        if (i === counters.length - 1) return false;
+        throw new TooManyRequestsError(Math.ceil(Math.max((count?.expire ?? now) - now, 0) / 1000));
+      }
+      return true;
     },
     async newTicket(ip) {
       const over = await take(newTicketIp, key(ip));

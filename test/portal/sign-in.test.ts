@@ -267,5 +267,40 @@ describe('portal sign-in by magic link', () => {
       });
       assert.equal(res.status, 429);
     });
+
+    it('requests an IP is refused do not use up an address’s hourly budget', async () => {
+      t = makeTestApp({ env: { TRUST_PROXY: 'true' } });
+      const from = (ip: string) => ({ 'X-Forwarded-For': ip });
+      const attacker = new Browser(t);
+      for (let i = 0; i < 20; i += 1) {
+        const ok = await attacker.submit(
+          '/tickets/login',
+          '/tickets/login',
+          { email: `p${i}@example.com` },
+          from('203.0.113.7'),
+        );
+        assert.equal(ok.status, 200);
+      }
+      for (let i = 0; i < 10; i += 1) {
+        const refused = await attacker.submit(
+          '/tickets/login',
+          '/tickets/login',
+          { email: 'victim@example.com' },
+          from('203.0.113.7'),
+        );
+        assert.equal(refused.status, 429);
+      }
+      // The address's five an hour are all still there for its owner, elsewhere.
+      const owner = new Browser(t);
+      for (let i = 0; i < 5; i += 1) {
+        const ok = await owner.submit(
+          '/tickets/login',
+          '/tickets/login',
+          { email: 'victim@example.com' },
+          from('198.51.100.9'),
+        );
+        assert.equal(ok.status, 200, `request ${i + 1}`);
+      }
+    });
   });
 });

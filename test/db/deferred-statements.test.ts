@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { startCountingProxy, type CountingProxy } from '../../bench/pg-proxy';
+import { createDb, type Db } from '../../src/db/knex';
+import { DEFER } from '../../src/db/deferred-statements';
+import { withScope } from '../../src/db/scopes';
+import { testDatabase } from '../helpers/database';
+import { aRequester, aTicket, aWorkspace } from '../helpers/fixtures';
+
+/**
+ * BEGIN and a transaction's scope travel with the statement after them (one round trip, counted
+ * on the wire by the benchmark's protocol proxy), and nothing about them changes what runs.
+ */
+describe('statements held back for the next round trip', () => {
+  let proxy: CountingProxy;
+  let db: Db;
+
+  before(async () => {
+    const url = new URL(testDatabase().url);
+    proxy = await startCountingProxy({ host: url.hostname, port: Number(url.port) }, []);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    db = createDb(url.href, 1);
+    await db.raw('select 1'); // the connection's start-up is not a round trip of a unit of work
+  });
+
+  after(async () => {
+    await db.destroy();
+    await proxy.close();
+  });
+
+  it('a scoped read is BEGIN, scope and query in one round trip, then COMMIT', async () => {
+    const acme = await aWorkspace('acme');
+    const jo = await aRequester(acme, 'jo@example.com');
+    const sam = await aRequester(acme, 'sam@example.com');
+    await aTicket(acme, jo, { subject: 'Jo’s printer' });
+    await aTicket(acme, sam, { subject: 'Sam’s router' });
+
+    proxy.reset();
+    const subjects = await withScope(
+      db,
+      { kind: 'requester', workspaceId: acme.id, requesterId: jo.id },
+      async (trx) =>
+        (await trx('tickets').select('subject')).map((r: { subject: string }) => r.subject),
+    );
+    // The scope was in force for the query: row-level security showed Jo's ticket alone.
+    assert.deepEqual(subjects, ['Jo’s printer']);
+    assert.deepEqual(proxy.read(), { request: 2, background: 0 }, proxy.trace().join('\n'));
+    assert.match(
+      proxy.trace()[0] ?? '',
+      /^BEGIN; select set_config\('app\.scope'.*; select "subject" from "tickets"/s,
+    );
+    assert.match(proxy.trace()[1] ?? '', /^COMMIT/);
+  });
+
+  it('a transaction that sends no statement costs no round trip at all', async () => {
+    proxy.reset();
+    await withScope(db, { kind: 'system' }, () => Promise.resolve(undefined));
+    await db.transaction(() => Promise.resolve(undefined));
+    const trx = await db.transaction();
+    await trx.rollback();
+    assert.deepEqual(proxy.read(), { request: 0, background: 0 });
+  });
+
+  it('an error in a held-back statement reaches the next statement, and the transaction rolls back', async () => {
+    const acme = await aWorkspace('acme');
+    await assert.rejects(
+      db.transaction(async (trx) => {
+        await trx.raw(`${DEFER}select 1 / 0`);
+        await trx('workspaces').update({ name: 'Changed' }).where({ id: acme.id });
+      }),
+      /division by zero/,
+    );
+    const row = await db('workspaces').where({ id: acme.id }).first<{ name: string }>();
+    assert.equal(row.name, acme.name);
+  });
+
+  it('nothing held back by an ended transaction reaches the next user of the connection', async () => {
+    const trx = await db.transaction();
+    await trx.raw(`${DEFER}select set_config('app.scope', 'agent', true)`);
+    await trx.rollback();
+    const after = await db.raw<{ rows: { scope: string | null }[] }>(
+      `select current_setting('app.scope', true) as scope`,
+    );
+    assert.notEqual(after.rows[0]?.scope, 'agent');
+    // And the pool's one connection is not left inside a transaction.
+    const state = await testDatabase().db.raw<{ rows: { state: string }[] }>(
+      `select state from pg_stat_activity
+        where application_name = 'tickets-portal' and client_port is not null
+          and state like 'idle in transaction%'`,
+    );
+    assert.deepEqual(state.rows, []);
+  });
+
+  it('text that may hold several statements still runs inside the transaction', async () => {
+    await assert.rejects(
+      db.transaction(async (trx) => {
+        await trx.raw('create temporary table held (n int); insert into held values (1);');
+        const rows = await trx.raw<{ rows: { n: number }[] }>('select n from held');
+        assert.deepEqual(rows.rows, [{ n: 1 }]);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    // Rolled back with the transaction: the table never existed outside it.
+    const exists = await db.raw<{ rows: { t: string | null }[] }>(
+      `select to_regclass('pg_temp.held') as t`,
+    );
+    assert.equal(exists.rows[0]?.t, null);
+  });
+});
