@@ -12,6 +12,8 @@ export interface Options {
   only: string[] | undefined;
   adminPassword: string;
   bareUrl: string | undefined;
+  /** Where the measured app server writes its CPU profile (node --cpu-prof), if anywhere. */
+  profileDir: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -25,6 +27,8 @@ export const USAGE = `npm run bench -- [options]
   --admin-password <p>  password of admin@bench.test (default: the seed's)
   --bare-url <url>      database URL for the bare baseline (a role that bypasses row-level
                         security; required with DATABASE_URL, default: the embedded superuser)
+  --profile <dir>       the measured app server runs with node --cpu-prof and writes its
+                        profile there when the bench stops it
   --help`;
 
 export class UsageError extends Error {}
@@ -56,6 +60,7 @@ export function parseOptions(args: string[]): Options | undefined {
         only: { type: 'string' },
         'admin-password': { type: 'string', default: DEFAULT_ADMIN_PASSWORD },
         'bare-url': { type: 'string' },
+        profile: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -82,5 +87,6 @@ export function parseOptions(args: string[]): Options | undefined {
     only,
     adminPassword: values['admin-password'],
     bareUrl: values['bare-url'],
+    profileDir: values.profile,
   };
 }

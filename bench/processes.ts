@@ -33,6 +33,8 @@ export async function startServer(input: {
   name: string;
   script: string;
   args?: string[];
+  /** Options for node itself, before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
   port: number;
   env: Record<string, string>;
   logFile: string;
@@ -40,10 +42,14 @@ export async function startServer(input: {
   keepStdout: boolean;
 }): Promise<Child> {
   const log = openSync(input.logFile, 'a');
-  const child = spawn(process.execPath, [input.script, ...(input.args ?? [])], {
-    env: { ...process.env, ...input.env },
-    stdio: ['ignore', input.keepStdout ? log : 'ignore', log],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(input.nodeArgs ?? []), input.script, ...(input.args ?? [])],
+    {
+      env: { ...process.env, ...input.env },
+      stdio: ['ignore', input.keepStdout ? log : 'ignore', log],
+    },
+  );
   closeSync(log);
   let exit: string | undefined;
   const exited = new Promise<void>((resolve) => {

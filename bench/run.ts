@@ -101,7 +101,14 @@ async function bench(options: Options, cleanup: Cleanup): Promise<boolean> {
   };
   const appInput = { databaseUrl: target.url, dataDir: config.dataDir, smtpPort, sessionSecret };
   const servers = {
-    app: await started(startApp({ ...appInput, name: 'app', logFile: logFile('app') })),
+    app: await started(
+      startApp({
+        ...appInput,
+        name: 'app',
+        logFile: logFile('app'),
+        profileDir: options.profileDir,
+      }),
+    ),
     bare: await started(
       startBare({ name: 'bare', databaseUrl: bareUrl, logFile: logFile('bare') }),
     ),

@@ -28,6 +28,8 @@ export interface AppServerInput {
   /** Shared by the measured and the counting server, so one session works on both. */
   sessionSecret: string;
   logFile: string;
+  /** Write a CPU profile (node --cpu-prof) into this folder when stopped. */
+  profileDir?: string;
   /** Keep the request log (stdout) in the log file too: for the small counting pass only. */
   keepRequestLog?: boolean;
 }
@@ -39,6 +41,7 @@ export async function startApp(input: AppServerInput): Promise<Child> {
   return startServer({
     name: input.name,
     script: path.join(projectRoot, 'dist/src/server.js'),
+    nodeArgs: input.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${input.profileDir}`] : [],
     port,
     logFile: input.logFile,
     keepStdout: input.keepRequestLog ?? false,

@@ -31,8 +31,8 @@ interface Statement {
 }
 
 interface Pending {
-  /** knex's BEGIN is held back: nothing has reached the server in this transaction yet. */
-  begin: boolean;
+  /** knex's BEGIN, held back: nothing has reached the server in this transaction yet. */
+  begin: string | undefined;
   statements: Statement[];
   /** The knex transaction that deferred them, so nothing carries over to another user. */
   txId: unknown;
@@ -129,9 +129,23 @@ class QueryAfterStatements extends QueryBase {
   }
 }
 
-const PENDING = Symbol('statements held back');
+const STATE = Symbol('statements held back');
 
-type Deferring = pg.Client & { [PENDING]?: Pending; __knexTxId?: unknown };
+/** Ends a read-only transaction that the connection's next use did not come soon enough to carry. */
+const END_FLUSH_MS = 10;
+
+interface ConnectionState {
+  held?: Pending;
+  /** The transaction in progress began READ ONLY: its end may travel with the next statement. */
+  readOnly: boolean;
+  /** A read-only transaction's COMMIT or ROLLBACK, not yet sent. */
+  end?: { text: string; timer: NodeJS.Timeout };
+}
+
+type Deferring = pg.Client & { [STATE]?: ConnectionState; __knexTxId?: unknown };
+
+const BEGIN = /^BEGIN(?: TRANSACTION [A-Z ]+)?;$/;
+const END = /^(COMMIT|ROLLBACK);?$/;
 
 function answer(callback: QueryCallback, command: string): void {
   process.nextTick(() => callback(null, { command, rowCount: null, rows: [], fields: [] }));
@@ -140,56 +154,91 @@ function answer(callback: QueryCallback, command: string): void {
 /**
  * Makes a knex connection hold back BEGIN and deferred statements (see above). Installed on each
  * connection of the knex pool as it is created.
+ *
+ * A transaction that began READ ONLY (every page transaction of a GET: see page-transaction.ts)
+ * may also have its end held back, to go ahead of the connection's next statement, or on its own
+ * after END_FLUSH_MS if the connection is not used again by then: PostgreSQL refuses any write in
+ * such a transaction, so its end can neither fail nor lose anything, and the page was answered
+ * from rows it had already read.
  */
 export function deferStatementsOn(client: pg.Client): void {
   const connection = client as Deferring;
+  const state: ConnectionState = { readOnly: false };
+  connection[STATE] = state;
   const send = client.query.bind(client) as (
     query: unknown,
     values?: unknown,
     cb?: unknown,
   ) => unknown;
+  const takeEnd = (): Statement[] => {
+    const end = state.end;
+    if (!end) return [];
+    clearTimeout(end.timer);
+    state.end = undefined;
+    return [{ text: end.text, values: [] }];
+  };
+  const sendEnd = (): void => {
+    const [end] = takeEnd();
+    // Nothing to report: ending a read-only transaction changes nothing either way, and a
+    // connection that has failed is dropped by the pool.
+    if (end) send({ text: end.text }, () => undefined);
+  };
+  client.once('end', () => {
+    if (state.end) clearTimeout(state.end.timer);
+    state.end = undefined;
+  });
   const patched = (config: QueryConfig | string, values?: unknown, callback?: unknown): unknown => {
     const query = typeof config === 'string' ? { text: config } : config;
     const done = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
-    // Only knex's callback-style calls are touched; anything else goes out as it came.
-    if (!done || typeof query.text !== 'string') return send(config, values, callback);
-    let pending = connection[PENDING];
+    // Only knex's callback-style calls are held back; anything else goes out as it came.
+    if (!done || typeof query.text !== 'string') {
+      sendEnd();
+      return send(config, values, callback);
+    }
+    let held = state.held;
     // Held back by a transaction that has since ended without sending anything: nothing of it
     // may reach the next user of the connection.
-    if (pending && pending.txId !== connection.__knexTxId) {
-      connection[PENDING] = pending = undefined;
+    if (held && held.txId !== connection.__knexTxId) {
+      state.held = held = undefined;
+      state.readOnly = false;
     }
     const text = query.text;
-    if (text === 'BEGIN;' && !pending) {
-      connection[PENDING] = { begin: true, statements: [], txId: connection.__knexTxId };
+    if (BEGIN.test(text) && !held) {
+      state.held = { begin: text, statements: [], txId: connection.__knexTxId };
+      state.readOnly = text.includes('READ ONLY');
       answer(done, 'BEGIN');
       return undefined;
     }
     if (text.startsWith(DEFER)) {
       const statement = { text: text.slice(DEFER.length), values: query.values ?? [] };
-      if (pending) pending.statements.push(statement);
-      else
-        connection[PENDING] = {
-          begin: false,
-          statements: [statement],
-          txId: connection.__knexTxId,
-        };
+      if (held) held.statements.push(statement);
+      else state.held = { begin: undefined, statements: [statement], txId: connection.__knexTxId };
       answer(done, 'SELECT');
       return undefined;
     }
-    if (!pending) return send(config, values, callback);
-    connection[PENDING] = undefined;
-    if (/^(COMMIT|ROLLBACK);?$/.test(text)) {
+    if (END.test(text)) {
       // Deferred scope settings end with their transaction; a BEGIN never sent needs no end.
-      if (pending.begin) {
+      state.held = undefined;
+      const readOnly = state.readOnly;
+      state.readOnly = false;
+      if (held?.begin) {
+        answer(done, text.replace(';', ''));
+        return undefined;
+      }
+      if (readOnly) {
+        state.end = { text, timer: setTimeout(sendEnd, END_FLUSH_MS) };
         answer(done, text.replace(';', ''));
         return undefined;
       }
       return send(config, values, callback);
     }
-    const ahead = pending.begin
-      ? [{ text: 'BEGIN', values: [] }, ...pending.statements]
-      : pending.statements;
+    state.held = undefined;
+    const ahead = [
+      ...takeEnd(),
+      ...(held?.begin ? [{ text: held.begin, values: [] }] : []),
+      ...(held?.statements ?? []),
+    ];
+    if (ahead.length === 0) return send(config, values, callback);
     if ((query.values?.length ?? 0) > 0 || !text.includes(';')) {
       return send(new QueryAfterStatements(ahead, query, query.values ?? [], done));
     }

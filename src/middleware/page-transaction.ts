@@ -32,7 +32,10 @@ export async function beginPage(req: Request, res: Response): Promise<Trx> {
     state.closed = true;
     if (state.page?.open) void finish(req, state.page, false);
   });
-  const trx = await depsOf(req).db.transaction();
+  // A read writes nothing (#8): PostgreSQL holds every GET to that, and a read-only transaction's
+  // end can travel with the connection's next statement (db/deferred-statements.ts).
+  const readOnly = req.method === 'GET' || req.method === 'HEAD';
+  const trx = await depsOf(req).db.transaction({ readOnly });
   const page: PageTransaction = { trx, scope: undefined, open: true };
   state.page = page;
   res.locals.pageTransaction = page;

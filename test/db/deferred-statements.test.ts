@@ -47,7 +47,7 @@ describe('statements held back for the next round trip', () => {
     assert.deepEqual(proxy.read(), { request: 2, background: 0 }, proxy.trace().join('\n'));
     assert.match(
       proxy.trace()[0] ?? '',
-      /^BEGIN; select set_config\('app\.scope'.*; select "subject" from "tickets"/s,
+      /^BEGIN;?; select set_config\('app\.scope'.*; select "subject" from "tickets"/s,
     );
     assert.match(proxy.trace()[1] ?? '', /^COMMIT/);
   });
@@ -89,6 +89,46 @@ describe('statements held back for the next round trip', () => {
           and state like 'idle in transaction%'`,
     );
     assert.deepEqual(state.rows, []);
+  });
+
+  it('a read-only transaction’s end travels with the connection’s next statement, or alone soon after', async () => {
+    const acme = await aWorkspace('acme');
+    const read = () =>
+      db.transaction(
+        async (trx) => {
+          const row = await trx('workspaces').where({ id: acme.id }).first<{ name: string }>();
+          return row.name;
+        },
+        { readOnly: true },
+      );
+    proxy.reset();
+    assert.equal(await read(), acme.name);
+    assert.equal(await read(), acme.name);
+    // The first COMMIT went ahead of the second transaction's BEGIN; the second, on its own.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const trace = proxy.trace();
+    assert.deepEqual(proxy.read(), { request: 3, background: 0 }, trace.join('\n'));
+    assert.match(trace[0] ?? '', /^BEGIN TRANSACTION READ ONLY;; select/);
+    assert.match(trace[1] ?? '', /^COMMIT;?; BEGIN TRANSACTION READ ONLY;; select/);
+    assert.match(trace[2] ?? '', /^COMMIT/);
+    const idle = await testDatabase().db.raw<{ rows: unknown[] }>(
+      `select 1 from pg_stat_activity
+        where application_name = 'tickets-portal' and state like 'idle in transaction%'`,
+    );
+    assert.deepEqual(idle.rows, []);
+  });
+
+  it('PostgreSQL refuses a write in a read-only transaction', async () => {
+    const acme = await aWorkspace('acme');
+    await assert.rejects(
+      db.transaction(
+        (trx) => trx('workspaces').update({ name: 'Changed' }).where({ id: acme.id }),
+        { readOnly: true },
+      ),
+      /read-only transaction/,
+    );
+    const row = await db('workspaces').where({ id: acme.id }).first<{ name: string }>();
+    assert.equal(row.name, acme.name);
   });
 
   it('text that may hold several statements still runs inside the transaction', async () => {
