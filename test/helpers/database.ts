@@ -41,6 +41,7 @@ const TABLES = [
   'ticket_events',
   'messages',
   'ticket_confirmations',
+  'reply_addresses',
   'tickets',
   'login_tokens',
   'requesters',
