@@ -39,6 +39,8 @@ const TENANT_TABLES = [
   'audit_events',
   'ticket_confirmations',
   'ticket_events',
+  'attachments',
+  'attachment_chunks',
 ];
 
 interface Row {
