@@ -52,7 +52,15 @@ export interface Config {
   };
   /** The security audit trail: how long events are kept, and how many a page shows. */
   audit: { retentionMs: number; pageSize: number };
+  attachments: AttachmentLimits;
   inbound: InboundMail;
+}
+
+/** Files on a message: how many, and how large each and all together may be. */
+export interface AttachmentLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxMessageBytes: number;
 }
 
 /**
@@ -112,6 +120,7 @@ export const defaultLimits: FieldLimits = {
 export const databaseTimeouts = { connectMs: 1500, acquireMs: 10_000 };
 
 const HOUR = 60 * 60 * 1000;
+const MB = 1024 * 1024;
 const DAY = 24 * HOUR;
 
 const positiveInt = z.coerce.number().int().positive();
@@ -154,6 +163,9 @@ const envSchema = z.object({
   MAIL_RETRY_HOURS: positiveInt.default(24),
   AUDIT_RETENTION_DAYS: positiveInt.default(365),
   REOPEN_WINDOW_DAYS: positiveInt.default(14),
+  ATTACHMENT_MAX_FILES: positiveInt.default(5),
+  ATTACHMENT_MAX_FILE_MB: positiveInt.default(10),
+  ATTACHMENT_MAX_MESSAGE_MB: positiveInt.default(25),
   INBOUND_DOMAIN: z
     .string()
     .regex(
@@ -250,11 +262,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
     audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },
+    attachments: {
+      maxFiles: e.ATTACHMENT_MAX_FILES,
+      maxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
+      maxMessageBytes: e.ATTACHMENT_MAX_MESSAGE_MB * MB,
+    },
     inbound: {
       domain: e.INBOUND_DOMAIN?.toLowerCase(),
       smtpPort: e.INBOUND_SMTP_PORT,
       smtpHost: e.INBOUND_SMTP_HOST,
-      maxMessageBytes: e.INBOUND_MAX_MESSAGE_MB * 1024 * 1024,
+      maxMessageBytes: e.INBOUND_MAX_MESSAGE_MB * MB,
     },
   };
 }

@@ -35,7 +35,7 @@ import { openAnonymousTicket, openTicket, replyAsRequester } from './tickets';
 
 export interface InboundDeps {
   config: Pick<Config, 'inbound' | 'mailFrom' | 'limits' | 'sessionSecret' | 'baseUrl'> &
-    Pick<Config, 'reopenWindowMs' | 'magicLinkTtlMs'>;
+    Pick<Config, 'reopenWindowMs' | 'magicLinkTtlMs' | 'attachments'>;
   db: Db;
   clock: Clock;
   logger: Logger;
@@ -243,6 +243,7 @@ async function receiveReply(
         ticketId: followUp.id,
         messageId: followUp.firstMessageId,
         files,
+        limits: deps.config.attachments,
       });
       await acknowledgeTicket(trx, mailContext(deps, now), {
         workspace,
@@ -263,6 +264,7 @@ async function receiveReply(
       ticketId: ticket.id,
       messageId: message.id,
       files,
+      limits: deps.config.attachments,
     });
     return { kind: 'added', reference };
   });
@@ -311,6 +313,7 @@ async function receiveNewTicket(
       ticketId: ticket.id,
       messageId: ticket.firstMessageId,
       files: filesOf(mail.attachments),
+      limits: deps.config.attachments,
     });
     return { kind: 'opened', reference: formatReference(workspace.slug, ticket.number) };
   });

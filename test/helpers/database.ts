@@ -38,6 +38,8 @@ export function testDatabase(): TestDatabase {
 
 const TABLES = [
   'housekeeping',
+  'attachment_chunks',
+  'attachments',
   'ticket_events',
   'messages',
   'ticket_confirmations',

@@ -236,7 +236,11 @@ describe('replies by email', () => {
       }
     });
 
-    it('reads a quoted-printable body with attachments (multipart/mixed)', async () => {
+    it('reads a quoted-printable body and keeps the allowed attachments (multipart/mixed), judged by content', async () => {
+      const png = Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+        'base64',
+      );
       await world.send({
         from: 'jo@example.com',
         to: replyTo,
@@ -245,11 +249,26 @@ describe('replies by email', () => {
         textEncoding: 'quoted-printable',
         attachments: [
           { filename: 'log.txt', content: 'line 1\nline 2\n' },
-          { filename: 'data.csv', content: 'a,b\n1,2\n' },
+          { filename: '../../etc/screenshot.png', content: png, contentType: 'application/pdf' },
+          {
+            filename: 'setup.exe',
+            content: Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0xff]),
+          },
         ],
       });
       const last = (await messagesOf(ticket.id)).at(-1)!;
       assert.match(last.body, /^Grüße aus Köln – the printer’s log is attached\./);
+      const files = await rows<{ name: string; content_type: string; size: string }>(
+        'select name, content_type, size from attachments order by position',
+      );
+      assert.deepEqual(
+        files.map((f) => [f.name, f.content_type]),
+        [
+          ['log.txt', 'text/plain'],
+          ['screenshot.png', 'image/png'],
+        ],
+        'the program is not kept; the image is judged by its bytes, its name without a path',
+      );
     });
 
     it('reads a base64 body', async () => {

@@ -79,6 +79,7 @@ describe('tickets opened by email', () => {
       to: `acme@${DOMAIN}`,
       subject: 'Invoice 42 is wrong',
       text: 'The total is off by 10.\n\n-- \nSam Sender\nSender Ltd',
+      attachments: [{ filename: 'invoice-42.csv', content: 'item,total\nwidget,10\n' }],
     });
     const [ticket] = await ticketRows();
     assert.ok(ticket);
@@ -87,6 +88,10 @@ describe('tickets opened by email', () => {
     assert.equal(ticket.name, 'Sam Sender');
     assert.equal(ticket.held_since, null);
     assert.deepEqual(await bodies(), [{ body: 'The total is off by 10.' }]);
+    const files = await rows<{ name: string; content_type: string }>(
+      'select name, content_type from attachments',
+    );
+    assert.deepEqual(files, [{ name: 'invoice-42.csv', content_type: 'text/csv' }]);
 
     const [ack] = await world.deliver();
     assert.ok(ack);

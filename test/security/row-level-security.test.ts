@@ -41,6 +41,8 @@ const TENANT_TABLES = [
   'ticket_confirmations',
   'ticket_events',
   'reply_addresses',
+  'attachments',
+  'attachment_chunks',
 ];
 
 interface Row {
