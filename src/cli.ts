@@ -18,6 +18,7 @@ import {
   type UnsentMail,
 } from './services/mail-queue';
 import { createUserAccount } from './services/user-accounts';
+import { mailReceive } from './mail-receive';
 import { createWorkspace, setPortalEnabled, WorkspaceError } from './services/workspaces';
 
 /** Operator commands: argument parsing and printing only; the rules live in services. */
@@ -40,6 +41,11 @@ Commands:
   mail:retry --id <id> | --failed
       Queue a failed message, or every failed one, again, with a fresh retry window. Expired
       sign-in mail is not sent again: its link no longer works.
+  mail:receive [--to <recipient>] [--from <sender>] < message.eml
+      Receive one raw message from standard input, as an MTA's pipe transport delivers it
+      (see README, "Receiving mail"). --to is the envelope recipient (else the To and Cc
+      headers are read), --from the envelope sender. Exit status as MTAs read it: 0 taken,
+      67 no such recipient, 75 try again later, 65 too big.
   help
       Show this text.
 
@@ -264,6 +270,8 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Not a Command: it reads a message, not options, and answers with an MTA's exit codes.
+  if (name === 'mail:receive') return mailReceive(args, loadConfig());
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     process.stderr.write(`Unknown command "${name}"\n\n${USAGE}`);

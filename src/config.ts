@@ -52,6 +52,28 @@ export interface Config {
   };
   /** The security audit trail: how long events are kept, and how many a page shows. */
   audit: { retentionMs: number; pageSize: number };
+  attachments: AttachmentLimits;
+  inbound: InboundMail;
+}
+
+/** Files on a message: how many, and how large each and all together may be. */
+export interface AttachmentLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxMessageBytes: number;
+}
+
+/**
+ * Mail coming in: replies to `reply+<token>@domain`, new tickets to `<slug>@domain`. Without a
+ * domain nothing is received and outgoing mail carries no Reply-To.
+ */
+export interface InboundMail {
+  domain: string | undefined;
+  /** The built-in SMTP listener's port; undefined: no listener (an MTA may pipe to the CLI). */
+  smtpPort: number | undefined;
+  smtpHost: string;
+  /** Largest message accepted, in bytes: refused with 552 before its body is stored. */
+  maxMessageBytes: number;
 }
 
 /** Input limits in one place: validation, `maxlength` attributes and tests all read these. */
@@ -71,6 +93,11 @@ export interface RateLimits {
   signinPerAddressPerHour: number;
   signinPerIpPerHour: number;
   newTicketPerIpPerHour: number;
+  /** Tickets opened by mail: per sender address, and per workspace, in an hour. */
+  newTicketByMailPerSenderPerHour: number;
+  newTicketByMailPerWorkspacePerHour: number;
+  /** Answers to refused inbound mail, per address, in an hour: more could feed a mail loop. */
+  inboundAnswersPerAddressPerHour: number;
   /** Failed agent sign-ins allowed per account, and per client IP, in 15 minutes. */
   agentLoginFailuresPerAccount: number;
   agentLoginFailuresPerIp: number;
@@ -93,6 +120,7 @@ export const defaultLimits: FieldLimits = {
 export const databaseTimeouts = { connectMs: 1500, acquireMs: 10_000 };
 
 const HOUR = 60 * 60 * 1000;
+const MB = 1024 * 1024;
 const DAY = 24 * HOUR;
 
 const positiveInt = z.coerce.number().int().positive();
@@ -135,6 +163,21 @@ const envSchema = z.object({
   MAIL_RETRY_HOURS: positiveInt.default(24),
   AUDIT_RETENTION_DAYS: positiveInt.default(365),
   REOPEN_WINDOW_DAYS: positiveInt.default(14),
+  ATTACHMENT_MAX_FILES: positiveInt.default(5),
+  ATTACHMENT_MAX_FILE_MB: positiveInt.default(10),
+  ATTACHMENT_MAX_MESSAGE_MB: positiveInt.default(25),
+  INBOUND_DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i,
+      'must be a domain name, like mail.example.com',
+    )
+    .optional(),
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  INBOUND_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
+  INBOUND_MAX_MESSAGE_MB: positiveInt.default(30),
+  NEW_TICKET_BY_MAIL_PER_SENDER_PER_HOUR: positiveInt.default(10),
+  NEW_TICKET_BY_MAIL_PER_WORKSPACE_PER_HOUR: positiveInt.default(200),
 });
 
 export class ConfigError extends Error {}
@@ -163,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.INBOUND_SMTP_PORT !== undefined && !e.INBOUND_DOMAIN) {
+    throw new ConfigError(
+      'Invalid configuration:\n  INBOUND_DOMAIN: required when INBOUND_SMTP_PORT is set',
+    );
+  }
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
     throw new ConfigError(
       'Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production',
@@ -190,6 +238,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signinPerAddressPerHour: e.SIGNIN_PER_ADDRESS_PER_HOUR,
       signinPerIpPerHour: e.SIGNIN_PER_IP_PER_HOUR,
       newTicketPerIpPerHour: e.NEW_TICKET_PER_IP_PER_HOUR,
+      newTicketByMailPerSenderPerHour: e.NEW_TICKET_BY_MAIL_PER_SENDER_PER_HOUR,
+      newTicketByMailPerWorkspacePerHour: e.NEW_TICKET_BY_MAIL_PER_WORKSPACE_PER_HOUR,
+      inboundAnswersPerAddressPerHour: 1,
       agentLoginFailuresPerAccount: e.AGENT_LOGIN_FAILURES_PER_ACCOUNT,
       agentLoginFailuresPerIp: e.AGENT_LOGIN_FAILURES_PER_IP,
     },
@@ -211,6 +262,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
     audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },
+    attachments: {
+      maxFiles: e.ATTACHMENT_MAX_FILES,
+      maxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
+      maxMessageBytes: e.ATTACHMENT_MAX_MESSAGE_MB * MB,
+    },
+    inbound: {
+      domain: e.INBOUND_DOMAIN?.toLowerCase(),
+      smtpPort: e.INBOUND_SMTP_PORT,
+      smtpHost: e.INBOUND_SMTP_HOST,
+      maxMessageBytes: e.INBOUND_MAX_MESSAGE_MB * MB,
+    },
   };
 }
 

@@ -38,3 +38,10 @@ export class ValidationError extends Error {
     super(message);
   }
 }
+
+/** A body, a file or a message's files together over their size limit. */
+export class PayloadTooLargeError extends HttpError {
+  constructor(message = 'Payload too large') {
+    super(413, message);
+  }
+}

@@ -15,6 +15,7 @@ import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
 import { startHousekeeper } from './services/housekeeping';
+import { startInboundSmtp } from './services/inbound-smtp';
 import { startOutboxWorker } from './services/mail';
 import { fileTransport, smtpTransport } from './services/mail-transport';
 import { createRateLimits } from './services/rate-limits';
@@ -78,6 +79,13 @@ async function main(): Promise<void> {
     config.mailWorker.pollMs,
   );
   const housekeeper = startHousekeeper(deps);
+  const inboundSmtp = config.inbound.smtpPort ? await startInboundSmtp(deps) : undefined;
+  if (inboundSmtp) {
+    logger.info(
+      { port: inboundSmtp.port, domain: config.inbound.domain },
+      'receiving mail by SMTP',
+    );
+  }
   const server = createApp(deps).listen(config.port, () => {
     process.stdout.write(
       `Tickets Portal is running.\n  Demo portal: ${workspaceOrigin(config, 'acme')}${paths.portal.home}\n` +
@@ -89,7 +97,8 @@ async function main(): Promise<void> {
 
   stopOnSignals(server, logger, {
     // Background work stops while requests drain (the worker hands back what it has not sent).
-    background: () => Promise.all([worker.stop(), housekeeper.stop()]),
+    // The SMTP listener stops taking mail; a message being processed is finished first.
+    background: () => Promise.all([worker.stop(), housekeeper.stop(), inboundSmtp?.stop()]),
     release: async () => {
       await sessionPool.end();
       await db.destroy();

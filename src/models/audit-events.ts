@@ -16,6 +16,8 @@ export const auditActions = [
   'user.created',
   'portal.erasure_requested',
   'requester.erased',
+  'mail.ticket_opened',
+  'mail.reply_refused',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -15,7 +15,7 @@ export interface QueuedMail {
 export async function enqueue(
   trx: Trx,
   input: {
-    workspaceId: string;
+    workspaceId: string | null;
     sealed: Buffer;
     recipientDomain: string;
     queuedAt: Date;

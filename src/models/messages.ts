@@ -117,3 +117,15 @@ export async function eraseThreadsOfRequester(
       ]),
     });
 }
+
+/** Whether the message is on the ticket and this scope sees it. */
+export async function isOnTicket(
+  trx: Trx,
+  input: { workspaceId: string; ticketId: string; messageId: string },
+): Promise<boolean> {
+  const row = await trx('messages')
+    .select<{ id: string }[]>('id')
+    .where({ workspace_id: input.workspaceId, ticket_id: input.ticketId, id: input.messageId })
+    .first();
+  return row !== undefined;
+}

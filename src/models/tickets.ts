@@ -138,6 +138,23 @@ export async function findByNumber(
   return row ? toTicket(row) : undefined;
 }
 
+/**
+ * A ticket by id, its row locked until the transaction ends: replies that arrive at once (by
+ * mail) then take their turns, each seeing the status the one before left.
+ */
+export async function lockById(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+): Promise<Ticket | undefined> {
+  const row = await trx('tickets')
+    .select<TicketRow[]>(ticketColumns)
+    .where({ workspace_id: workspaceId, id })
+    .forUpdate()
+    .first<TicketRow | undefined>();
+  return row ? toTicket(row) : undefined;
+}
+
 export async function insert(
   trx: Trx,
   input: {

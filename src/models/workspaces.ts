@@ -78,6 +78,14 @@ export async function findBySlug(trx: Db, slug: string): Promise<Workspace | und
   return row ? toWorkspace(row) : undefined;
 }
 
+export async function findById(trx: Db, id: string): Promise<Workspace | undefined> {
+  const row = await trx('workspaces')
+    .select<WorkspaceRow[]>(columns)
+    .where({ id })
+    .first<WorkspaceRow | undefined>();
+  return row ? toWorkspace(row) : undefined;
+}
+
 /**
  * The workspace of a host, read by the statement that also sets the page transaction's scope:
  * one round trip. The scope a session claims takes effect only if it names this very workspace;

@@ -11,6 +11,7 @@ import { paths } from '../routes/paths';
 import { hashLinkToken, newLinkToken } from './link-tokens';
 import { queueMail, type MailContext } from './mail';
 import { formatReference } from './references';
+import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgements';
 
 /**
  * Verified anonymous tickets: where the workspace asks for it, a ticket opened without signing in
@@ -20,7 +21,7 @@ import { formatReference } from './references';
  */
 
 export type ConfirmationMailContext = MailContext & {
-  config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs'>;
+  config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs' | 'inbound'>;
   now: Date;
 };
 
@@ -82,25 +83,28 @@ export async function isConfirmationLinkUsable(
  */
 export async function confirmAddress(
   trx: Trx,
-  input: { workspaceId: string; token: string; now: Date },
+  ctx: TicketMailContext,
+  input: { workspace: Workspace; token: string; now: Date },
 ): Promise<Ticket | undefined> {
+  const workspaceId = input.workspace.id;
   const tokenHash = hashLinkToken(input.token);
   if (!tokenHash) return undefined;
-  const ticketId = await confirmations.consume(trx, {
-    workspaceId: input.workspaceId,
-    tokenHash,
-    now: input.now,
-  });
+  const ticketId = await confirmations.consume(trx, { workspaceId, tokenHash, now: input.now });
   if (!ticketId) return undefined;
-  await applyScope(trx, { kind: 'visitor', workspaceId: input.workspaceId, ticketIds: [ticketId] });
-  const released = await tickets.release(trx, {
-    workspaceId: input.workspaceId,
-    id: ticketId,
-    at: input.now,
-  });
-  await confirmations.deleteForTicket(trx, { workspaceId: input.workspaceId, ticketId });
-  // Opening a ticket mails nobody today, so releasing one has no held-back mail to send. A mail
-  // added to opening belongs here too, for tickets that were held.
+  await applyScope(trx, { kind: 'visitor', workspaceId, ticketIds: [ticketId] });
+  const released = await tickets.release(trx, { workspaceId, id: ticketId, at: input.now });
+  await confirmations.deleteForTicket(trx, { workspaceId, ticketId });
+  // The acknowledgement held back when the ticket was opened goes out now that it is real.
+  if (released) {
+    const requester = await requesters.findById(trx, workspaceId, released.requesterId);
+    if (requester) {
+      await acknowledgeTicket(trx, ctx, {
+        workspace: input.workspace,
+        ticket: released,
+        requester,
+      });
+    }
+  }
   return released;
 }
 

@@ -1,4 +1,4 @@
-import { workspaceOrigin, type Config } from '../config';
+import type { Config } from '../config';
 import type { Trx } from '../db/knex';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
@@ -10,18 +10,23 @@ import type { Ticket, TicketStatus } from '../models/tickets';
 import type { EventActor } from '../models/ticket-events';
 import type { User } from '../models/users';
 import type { Workspace } from '../models/workspaces';
-import { paths } from '../routes/paths';
 import { queueMail, type MailContext } from './mail';
 import { formatReference, parseReference } from './references';
+import { issueReplyAddress } from './reply-addresses';
+import {
+  acknowledgeTicket,
+  portalTicketLink,
+  type TicketMailContext,
+} from './ticket-acknowledgements';
 import { recordStatusChange } from './ticket-resolution';
-import { ticketRequester } from './tickets';
+import { openTicketForAddress, ticketRequester } from './tickets';
 
 /**
  * The agent app's ticket rules. Everything here runs in an `agent` scope: row-level security
  * shows the agent's own workspace only, internal notes included.
  */
 
-export type AgentMailContext = MailContext & { config: Pick<Config, 'baseUrl'> };
+export type AgentMailContext = MailContext & { config: Pick<Config, 'baseUrl' | 'inbound'> };
 
 /** A ticket of this workspace by reference; unknown, garbled or another workspace's: 404. */
 export async function findAgentTicket(
@@ -104,9 +109,14 @@ export async function replyAsAgent(
   });
   const requester = await ticketRequester(trx, ticket);
   const reference = formatReference(input.workspace.slug, ticket.number);
-  const link = input.workspace.portalEnabled
-    ? `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.ticket(reference)}`
-    : undefined;
+  const link = portalTicketLink(ctx.config, input.workspace, reference);
+  // The customer's Reply lands in this thread (see inbound-mail).
+  const replyTo = await issueReplyAddress(trx, ctx.config.inbound.domain, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    requesterId: requester.id,
+    at: input.at,
+  });
   await queueMail(trx, ctx, {
     workspaceId: ticket.workspaceId,
     to: requester.email,
@@ -119,8 +129,10 @@ export async function replyAsAgent(
       agentName: input.agent.name,
       body: input.body,
       link,
+      canReply: replyTo !== undefined,
     },
     at: input.at,
+    replyTo,
   });
 }
 
@@ -171,4 +183,19 @@ export async function changeStatus(
     status: input.status,
     at: input.at,
   });
+}
+
+/**
+ * "Open a ticket for a customer": the address's requester is found or created, and gets the
+ * acknowledgement mail (with its Reply-To) as if they had opened the ticket themselves.
+ */
+export async function openTicketForCustomer(
+  trx: Trx,
+  ctx: TicketMailContext,
+  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'>,
+): Promise<Ticket> {
+  const ticket = await openTicketForAddress(trx, input);
+  const requester = await ticketRequester(trx, ticket);
+  await acknowledgeTicket(trx, ctx, { workspace: input.workspace, ticket, requester });
+  return ticket;
 }

@@ -78,6 +78,8 @@ const what: Record<AuditAction, string> = {
   'user.created': 'User added',
   'portal.erasure_requested': 'Erasure of their data requested (Tickets Portal)',
   'requester.erased': 'Customer’s data erased',
+  'mail.ticket_opened': 'Ticket opened by email',
+  'mail.reply_refused': 'Emailed reply refused: not from the ticket’s customer',
 };
 
 function who(actor: AuditActor): string {
@@ -144,6 +146,12 @@ function detailsOf(event: AuditEvent): string {
       return '';
     case 'requester.erased':
       return `${subject}, ${String(d.tickets)} ticket${d.tickets === 1 ? '' : 's'} kept without their texts`;
+    case 'mail.ticket_opened':
+      return d.held
+        ? `Ticket ${subject}, held until the address is confirmed`
+        : `Ticket ${subject}`;
+    case 'mail.reply_refused':
+      return `To ticket ${subject}`;
   }
 }
 

@@ -9,6 +9,7 @@ import type { Requester } from '../models/requesters';
 import * as sessions from '../models/sessions';
 import * as tickets from '../models/tickets';
 import { recordEvent, requesterActor, type AuditContext } from './audit-trail';
+import { revokeReplyAddresses } from './reply-addresses';
 
 /** What an erased text reads as. */
 export const ERASED = '[erased]';
@@ -49,7 +50,7 @@ export function listErasureRequests(trx: Trx, workspaceId: string) {
 /**
  * An admin carries out a pending request (agent scope): the requester's name and address and
  * every text of their tickets become placeholders, their sessions end and their sign-in tokens
- * go, and the audit trail names the placeholder instead of the address. Ticket numbers,
+ * and reply addresses go, and the audit trail names the placeholder instead of the address. Ticket numbers,
  * statuses, dates and star ratings stay for statistics. Anything but a pending request of this
  * workspace is 404.
  */
@@ -81,6 +82,8 @@ export async function eraseRequester(
     at: ctx.at,
   });
   await loginTokens.deleteForEmail(trx, workspaceId, requester.email);
+  // Mail to an old reply address must not add to the erased threads.
+  await revokeReplyAddresses(trx, { workspaceId, requesterId });
   await sessions.deletePortalSessionsOfRequester(trx, workspaceId, requesterId);
   await auditEvents.redactAddress(trx, {
     workspaceId,

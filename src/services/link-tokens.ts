@@ -18,3 +18,23 @@ export function hashLinkToken(token: string): Buffer | undefined {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   return createHash('sha256').update(token).digest();
 }
+
+/**
+ * The token in a reply address (`reply+<token>@…`): 20 random bytes (160 bits) in lower-case hex,
+ * because mail systems may change the case of an address's local part, and the whole local part
+ * must stay within SMTP's 64 characters. Stored, like link tokens, only as a SHA-256 hash.
+ */
+const REPLY_TOKEN_BYTES = 20;
+const REPLY_TOKEN_PATTERN = /^[0-9a-f]{40}$/;
+
+export function newReplyToken(): { token: string; hash: Buffer } {
+  const token = randomBytes(REPLY_TOKEN_BYTES).toString('hex');
+  return { token, hash: createHash('sha256').update(token).digest() };
+}
+
+/** The stored form of a reply token, or undefined for anything that cannot be one. */
+export function hashReplyToken(token: string): Buffer | undefined {
+  const normal = token.toLowerCase();
+  if (!REPLY_TOKEN_PATTERN.test(normal)) return undefined;
+  return createHash('sha256').update(normal).digest();
+}

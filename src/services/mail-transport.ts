@@ -20,6 +20,13 @@ export interface OutgoingMail {
   /** The workspace's name, shown as the sender; the address stays MAIL_FROM's. */
   fromName?: string;
   inlineImages?: InlineImage[];
+  /** Where the requester's Reply goes: a reply address naming the ticket (see reply-addresses). */
+  replyTo?: string;
+  /**
+   * RFC 3834: mail written by no person says so, and well-behaved auto-responders then stay
+   * silent; an answer to a refused inbound message is `auto-replied`.
+   */
+  autoSubmitted?: 'auto-generated' | 'auto-replied';
 }
 
 /** Delivers one message or throws; the outbox worker owns retries. */
@@ -49,6 +56,8 @@ export function composeMail(mail: OutgoingMail, from: string): Mail.Options {
     subject: mail.subject,
     text: mail.text,
     html: mail.html,
+    ...(mail.replyTo && { replyTo: mail.replyTo }),
+    ...(mail.autoSubmitted && { headers: { 'Auto-Submitted': mail.autoSubmitted } }),
     attachments: (mail.inlineImages ?? []).map((image) => ({
       cid: image.cid,
       filename: image.filename,

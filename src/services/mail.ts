@@ -63,7 +63,8 @@ export async function queueMail(
   trx: Trx,
   ctx: MailContext,
   input: {
-    workspaceId: string;
+    /** null only for an answer to mail that names no workspace (the system scope queues it). */
+    workspaceId: string | null;
     to: string;
     subject: string;
     template: string;
@@ -72,9 +73,13 @@ export async function queueMail(
     at: Date;
     /** When the mail stops being worth sending (a sign-in link's expiry): never sent after it. */
     expiresAt?: Date;
+    replyTo?: string;
+    autoSubmitted?: OutgoingMail['autoSubmitted'];
   },
 ): Promise<void> {
-  const found = await workspaces.findMailBrand(trx, input.workspaceId);
+  const found = input.workspaceId
+    ? await workspaces.findMailBrand(trx, input.workspaceId)
+    : undefined;
   const brand = found && brandMail(found);
   const data = { ...input.data, subject: input.subject, brand: brand?.view };
   const mail: OutgoingMail = {
@@ -84,6 +89,8 @@ export async function queueMail(
     html: ctx.templates.render(`emails/${input.template}.html.njk`, data),
     fromName: found?.name,
     inlineImages: brand?.inlineImages,
+    replyTo: input.replyTo,
+    autoSubmitted: input.autoSubmitted,
   };
   await outbox.enqueue(trx, {
     workspaceId: input.workspaceId,

@@ -20,6 +20,16 @@ export interface RateLimits {
   signinRequest(input: { workspaceId: string; email: string; ip: string }): Promise<boolean>;
   /** An anonymous new-ticket submission; throws TooManyRequestsError over the limit. */
   newTicket(ip: string): Promise<void>;
+  /**
+   * A ticket opened by mail, counted per sender address and per workspace (mail has no IP worth
+   * counting); throws TooManyRequestsError over either limit.
+   */
+  newTicketByMail(input: { workspaceId: string; email: string }): Promise<void>;
+  /**
+   * Whether refused inbound mail from this address may be answered now: at most one answer an
+   * hour, so two auto-responders can never keep each other busy.
+   */
+  inboundAnswer(address: string): Promise<boolean>;
   /** Before checking an agent's password: throws TooManyRequestsError after too many failures. */
   agentLoginAllowed(input: { workspaceId: string; email: string; ip: string }): Promise<void>;
   /**
@@ -89,6 +99,19 @@ export function createRateLimits(pool: pg.Pool, config: RateLimitConfig): RateLi
   const perAddressHour = limiter(pool, 'signin-addr-h', config.signinPerAddressPerHour, HOUR_S);
   const perAddressMinute = limiter(pool, 'signin-addr-m', config.signinPerAddressPerMinute, 60);
   const newTicketIp = limiter(pool, 'new-ticket-ip', config.newTicketPerIpPerHour, HOUR_S);
+  const byMailSender = limiter(
+    pool,
+    'new-ticket-mail-sender',
+    config.newTicketByMailPerSenderPerHour,
+    HOUR_S,
+  );
+  const byMailWorkspace = limiter(
+    pool,
+    'new-ticket-mail-workspace',
+    config.newTicketByMailPerWorkspacePerHour,
+    HOUR_S,
+  );
+  const answers = limiter(pool, 'inbound-answer', config.inboundAnswersPerAddressPerHour, HOUR_S);
   const agentAccount = limiter(
     pool,
     'agent-fail-account',
@@ -133,6 +156,15 @@ export function createRateLimits(pool: pg.Pool, config: RateLimitConfig): RateLi
     async newTicket(ip) {
       const over = await take(newTicketIp, key(ip));
       if (over) throw tooMany(over);
+    },
+    async newTicketByMail({ workspaceId, email }) {
+      const overSender = await take(byMailSender, key(workspaceId, email));
+      if (overSender) throw tooMany(overSender);
+      const overWorkspace = await take(byMailWorkspace, key(workspaceId));
+      if (overWorkspace) throw tooMany(overWorkspace);
+    },
+    async inboundAnswer(address) {
+      return (await take(answers, key(address.toLowerCase()))) === undefined;
     },
     async agentLoginAllowed({ workspaceId, email, ip }) {
       await blocked(agentAccount, key(workspaceId, email));

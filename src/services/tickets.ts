@@ -4,7 +4,7 @@ import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError, ValidationError } from '../errors';
 import { searchCustomerTickets, type CustomerTicketSearch } from '../models/customer-ticket-search';
 import * as messages from '../models/messages';
-import type { MessageAuthor } from '../models/messages';
+import type { Message, MessageAuthor } from '../models/messages';
 import * as thread from '../models/ticket-thread';
 import type { ThreadCursor, ThreadPage } from '../models/ticket-thread';
 import * as requesters from '../models/requesters';
@@ -15,6 +15,7 @@ import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
 import { sendConfirmationLink, type ConfirmationMailContext } from './address-confirmations';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
+import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgements';
 import { formatReference, parseReference } from './references';
 import { canReopen, customerActor, expiredMessage, recordStatusChange } from './ticket-resolution';
 
@@ -93,6 +94,9 @@ export function publicThread(
   });
 }
 
+/** A new ticket, and its first message's id (files sent with it are kept under that message). */
+export type OpenedTicket = Ticket & { firstMessageId: string };
+
 export async function openTicket(
   trx: Trx,
   input: {
@@ -104,7 +108,7 @@ export async function openTicket(
     id?: string;
     held?: boolean;
   },
-): Promise<Ticket> {
+): Promise<OpenedTicket> {
   const number = await workspaces.nextTicketNumber(trx, input.workspace.id);
   const ticket = await tickets.insert(trx, {
     workspaceId: input.workspace.id,
@@ -115,7 +119,7 @@ export async function openTicket(
     subject: input.subject,
     at: input.at,
   });
-  await messages.insert(trx, {
+  const first = await messages.insert(trx, {
     workspaceId: input.workspace.id,
     ticketId: ticket.id,
     author: requesterAuthor(input.requester),
@@ -123,17 +127,23 @@ export async function openTicket(
     internal: false,
     at: input.at,
   });
-  return ticket;
+  return { ...ticket, firstMessageId: first.id };
 }
 
-/** A signed-in requester's new ticket (the requester is read here: the session holds only the id). */
+/**
+ * A signed-in requester's new ticket (the requester is read here: the session holds only the id),
+ * acknowledged by mail.
+ */
 export async function openTicketAsRequester(
   trx: Trx,
+  ctx: TicketMailContext,
   input: { workspace: Workspace; requesterId: string; subject: string; body: string; at: Date },
 ): Promise<Ticket> {
   const requester = await requesters.findById(trx, input.workspace.id, input.requesterId);
   if (!requester) throw new NotFoundError();
-  return openTicket(trx, { ...input, requester });
+  const ticket = await openTicket(trx, { ...input, requester });
+  await acknowledgeTicket(trx, ctx, { workspace: input.workspace, ticket, requester });
+  return ticket;
 }
 
 /**
@@ -157,7 +167,7 @@ export async function openTicketForAddress(
     at: Date;
     held?: boolean;
   },
-): Promise<Ticket> {
+): Promise<OpenedTicket> {
   const workspaceId = input.workspace.id;
   const found = await requesters.findOrCreate(trx, {
     workspaceId,
@@ -176,15 +186,20 @@ export async function openTicketForAddress(
 }
 
 /**
- * The portal's form for visitors who are not signed in: the ticket, and in the audit trail the
- * address it was opened for, as typed (nobody proved it is theirs). Where the workspace asks for
- * it, the ticket is held and a link to confirm the address is mailed (see address-confirmations).
+ * The portal's form for visitors who are not signed in (and mail to a workspace's address): the
+ * ticket, and in the audit trail the address it was opened for, as given (nobody proved it is
+ * theirs). Where the workspace asks for it, the ticket is held and a link to confirm the address
+ * is mailed (see address-confirmations); otherwise the acknowledgement goes out at once.
  */
 export async function openAnonymousTicket(
   trx: Trx,
-  ctx: ConfirmationMailContext,
-  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'> & { ip: string | undefined },
-): Promise<Ticket> {
+  ctx: ConfirmationMailContext & TicketMailContext,
+  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'> & {
+    ip: string | undefined;
+    /** Which audit action records it: the portal's form or a mail to the workspace. */
+    via?: 'portal' | 'mail';
+  },
+): Promise<OpenedTicket> {
   const held = input.workspace.confirmAnonymousEmail;
   const ticket = await openTicketForAddress(trx, { ...input, held });
   if (held) {
@@ -193,6 +208,9 @@ export async function openAnonymousTicket(
       ticket,
       email: input.email,
     });
+  } else {
+    const requester = await ticketRequester(trx, ticket);
+    await acknowledgeTicket(trx, ctx, { workspace: input.workspace, ticket, requester });
   }
   await recordEvent(
     trx,
@@ -203,7 +221,7 @@ export async function openAnonymousTicket(
       at: input.at,
     },
     {
-      action: 'portal.ticket_opened_anonymously',
+      action: input.via === 'mail' ? 'mail.ticket_opened' : 'portal.ticket_opened_anonymously',
       subject: { id: ticket.id, label: formatReference(input.workspace.slug, ticket.number) },
       ...(held && { details: { held } }),
     },
@@ -226,7 +244,7 @@ export const closedTicketMessage =
 export async function replyAsRequester(
   trx: Trx,
   input: { ticket: Ticket; requester: Requester; body: string; at: Date; reopenWindowMs: number },
-): Promise<void> {
+): Promise<Message> {
   const { ticket, at } = input;
   // The errors point at the page's notices, since such a ticket has no reply field.
   if (ticket.status === 'closed') throw new ValidationError('closed', closedTicketMessage);
@@ -237,7 +255,7 @@ export async function replyAsRequester(
     const actor = customerActor(input.requester);
     await recordStatusChange(trx, { ticket, actor, to: 'open', at, withMessage: true });
   }
-  await messages.insert(trx, {
+  const message = await messages.insert(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     author: requesterAuthor(input.requester),
@@ -252,6 +270,7 @@ export async function replyAsRequester(
     status: 'open',
     isPublic: true,
   });
+  return message;
 }
 
 export function canBeRated(ticket: Ticket): boolean {

@@ -14,9 +14,14 @@ export interface CliRun {
 
 /**
  * The real operator CLI in its own process against the suite's database, with only the
- * environment given here (DATA_DIR points at nothing real, so it is never used).
+ * environment given here (DATA_DIR points at nothing real, so it is never used), and what is
+ * given as its standard input.
  */
-export function cliOnTestDb(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function cliOnTestDb(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string | Buffer,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, ['src/cli.ts', ...args], {
       cwd: ROOT,
@@ -37,6 +42,6 @@ export function cliOnTestDb(args: string[], env: Record<string, string> = {}): P
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+    child.stdin.end(stdin);
   });
 }

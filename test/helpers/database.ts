@@ -38,9 +38,12 @@ export function testDatabase(): TestDatabase {
 
 const TABLES = [
   'housekeeping',
+  'attachment_chunks',
+  'attachments',
   'ticket_events',
   'messages',
   'ticket_confirmations',
+  'reply_addresses',
   'tickets',
   'login_tokens',
   'requesters',

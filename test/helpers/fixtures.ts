@@ -166,7 +166,7 @@ export async function rows<T = Record<string, unknown>>(
 
 /**
  * Every tenant row a request could create or change (tickets, messages, status changes,
- * requesters, sign-in tokens, confirmations, queued mail), in a stable order: compare two
+ * requesters, sign-in tokens, confirmations, queued mail, files), in a stable order: compare two
  * snapshots to prove nothing changed.
  */
 export async function tenantRows(): Promise<Record<string, unknown[]>> {
@@ -181,6 +181,10 @@ export async function tenantRows(): Promise<Record<string, unknown[]>> {
   ];
   const snapshot: Record<string, unknown[]> = {};
   for (const table of tables) snapshot[table] = await rows(`select * from ${table} order by id`);
+  snapshot.attachments = await rows('select * from attachments order by id');
+  snapshot.attachment_chunks = await rows(
+    'select storage_key, seq, length(data) as length from attachment_chunks order by storage_key, seq',
+  );
   return snapshot;
 }
 

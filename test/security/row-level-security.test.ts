@@ -5,6 +5,7 @@ import { withScope, type Scope } from '../../src/db/scopes';
 import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
 import * as ticketConfirmations from '../../src/models/ticket-confirmations';
+import * as replyAddresses from '../../src/models/reply-addresses';
 import * as mailOutbox from '../../src/models/mail-outbox';
 import * as messages from '../../src/models/messages';
 import * as ticketEvents from '../../src/models/ticket-events';
@@ -39,6 +40,9 @@ const TENANT_TABLES = [
   'audit_events',
   'ticket_confirmations',
   'ticket_events',
+  'reply_addresses',
+  'attachments',
+  'attachment_chunks',
 ];
 
 interface Row {
@@ -497,6 +501,51 @@ describe('row-level security', () => {
       );
       assert.deepEqual(await select(scope, 'tickets'), []);
       assert.deepEqual(await select(scope, 'messages'), []);
+    });
+  });
+
+  describe('reply addresses (only token hashes)', () => {
+    const hash = (seed: string) => createHash('sha256').update(seed).digest();
+    const issue = (scope: Scope, ticket: TicketFixture, requesterId: string, seed: string) =>
+      withScope(db, scope, (trx) =>
+        replyAddresses.insert(trx, {
+          workspaceId: ticket.workspaceId,
+          ticketId: ticket.id,
+          requesterId,
+          tokenHash: hash(seed),
+          at: new Date('2026-11-25T10:00:00Z'),
+        }),
+      );
+
+    it('a requester may add one for its own ticket only, and read none back', async () => {
+      await issue(requesterScope(), joTicket, jo.id, 'jo');
+      await assert.rejects(issue(requesterScope(), samTicket, sam.id, 'sam'), /row-level security/);
+      assert.deepEqual(await select(requesterScope(), 'reply_addresses'), []);
+    });
+
+    it('a visitor may add one for a ticket it holds only', async () => {
+      const visitor: Scope = { kind: 'visitor', workspaceId: acme.id, ticketIds: [samTicket.id] };
+      await issue(visitor, samTicket, sam.id, 'sam');
+      await assert.rejects(issue(visitor, joTicket, jo.id, 'jo'), /row-level security/);
+    });
+
+    it('an agent sees its own workspace’s only; the sign-in scope none; the system scope finds any by hash', async () => {
+      await issue({ kind: 'system' }, joTicket, jo.id, 'jo');
+      await issue({ kind: 'system' }, globexTicket, globexTicket.requesterId, 'gail');
+      const agentScope: Scope = { kind: 'agent', workspaceId: acme.id, userId: agent.id };
+      assert.equal((await select(agentScope, 'reply_addresses')).length, 1);
+      assert.deepEqual(
+        await select({ kind: 'signin', workspaceId: acme.id }, 'reply_addresses'),
+        [],
+      );
+      await assert.rejects(
+        issue({ kind: 'signin', workspaceId: acme.id }, joTicket, jo.id, 'other'),
+        /row-level security/,
+      );
+      const found = await withScope(db, { kind: 'system' }, (trx) =>
+        replyAddresses.findByHash(trx, hash('gail')),
+      );
+      assert.equal(found?.workspaceId, globex.id);
     });
   });
 

@@ -5,7 +5,7 @@ import { depsOf } from '../../deps';
 import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
-import { openTicketForAddress } from '../../services/tickets';
+import { openTicketForCustomer } from '../../services/agent-tickets';
 import { formatReference } from '../../services/references';
 import { emailField, textField } from '../../validation/fields';
 import { parseForm, type FormErrors } from '../../validation/form-errors';
@@ -39,14 +39,19 @@ export function get(_req: Request, res: Response): void {
   render(res);
 }
 
-/** Opens a ticket on behalf of a requester (found or created by address) and shows it. */
+/**
+ * Opens a ticket on behalf of a requester (found or created by address), mails them that it is
+ * open, and shows it.
+ */
 export async function post(req: Request, res: Response): Promise<void> {
-  const { clock, config } = depsOf(req);
+  const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(newTicketForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  const now = clock.now();
+  const mail = { templates, secret: config.sessionSecret, config, now };
   const ticket = await withPage(req, res, agentScope(res), (trx) =>
-    openTicketForAddress(trx, { workspace, ...form.data, at: clock.now() }),
+    openTicketForCustomer(trx, mail, { workspace, ...form.data, at: now }),
   );
   setFlash(req, res, 'created');
   res.redirect(303, paths.admin.ticket(formatReference(workspace.slug, ticket.number)));

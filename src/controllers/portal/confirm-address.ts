@@ -32,10 +32,12 @@ export async function get(req: Request, res: Response): Promise<void> {
  * any other (the mail read on a phone, say) gets a page saying it is done, and no session.
  */
 export async function post(req: Request, res: Response): Promise<void> {
-  const { clock } = depsOf(req);
+  const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
+  const now = clock.now();
+  const mail = { templates, secret: config.sessionSecret, config, now };
   const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    confirmAddress(trx, { workspaceId: workspace.id, token: tokenOf(req), now: clock.now() }),
+    confirmAddress(trx, mail, { workspace, token: tokenOf(req), now }),
   );
   if (!ticket) return renderInvalid(res);
   const viewer = res.locals.viewer;

@@ -67,21 +67,23 @@ export async function post(req: Request, res: Response): Promise<void> {
 }
 
 async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
-  const { clock, config } = depsOf(req);
+  const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(signedInForm(config.limits), req.body);
   if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  const now = clock.now();
+  const mail = { templates, secret: config.sessionSecret, config, now };
   const ticket = await withPage(
     req,
     res,
     { kind: 'requester', workspaceId: workspace.id, requesterId },
     (trx) =>
-      openTicketAsRequester(trx, {
+      openTicketAsRequester(trx, mail, {
         workspace,
         requesterId,
         subject: form.data.subject,
         body: form.data.description,
-        at: clock.now(),
+        at: now,
       }),
   );
   setFlash(req, res, 'created');
