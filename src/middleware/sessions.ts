@@ -4,6 +4,7 @@ import type { Request, RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 import { depsOf } from '../deps';
+import type { SessionTable } from '../models/sessions';
 
 declare module 'express-session' {
   interface SessionData {
@@ -21,6 +22,62 @@ declare module 'express-session' {
 }
 
 const PgStore = connectPgSimple(session);
+
+/**
+ * connect-pg-simple's store, except that a row the tenant middleware already read (in the same
+ * round trip as the workspace: see findWithSession) is taken as it is instead of read again.
+ * Everything else (writes, destroys, and any read not prefetched) is the store's own.
+ */
+export class SessionStore extends PgStore {
+  readonly #prefetched = new Map<string, session.SessionData | null>();
+
+  constructor(
+    pool: pg.Pool,
+    readonly options: SessionOptions,
+  ) {
+    super({
+      pool,
+      tableName: options.table,
+      createTableIfMissing: false,
+      disableTouch: true,
+      // Its default prints every failed query to the console: during a database outage, one per
+      // request. The error also reaches the request, whose handler reports it (a 503, logged
+      // once per outage; any other failure is logged as a 500).
+      errorLog: () => undefined,
+      // Expired rows are deleted by the cluster's one housekeeper, not by a timer per instance.
+      pruneSessionInterval: false,
+    });
+  }
+
+  /** The row found for `sid` (null: none live), for this request's session middleware to take. */
+  prefetch(sid: string, row: unknown): void {
+    let data: session.SessionData | null = null;
+    try {
+      data = (typeof row === 'string' ? JSON.parse(row) : row) as session.SessionData | null;
+    } catch {
+      // A row that does not parse reads as no session, as the store's own read treats it.
+    }
+    this.#prefetched.set(sid, data);
+  }
+
+  /** A prefetched row nobody took (the request ended first) is not kept. */
+  discard(sid: string): void {
+    this.#prefetched.delete(sid);
+  }
+
+  override get(
+    sid: string,
+    callback: (error: unknown, data?: session.SessionData | null) => void,
+  ): void {
+    if (!this.#prefetched.has(sid)) {
+      super.get(sid, callback);
+      return;
+    }
+    const data = this.#prefetched.get(sid) ?? null;
+    this.#prefetched.delete(sid);
+    callback(null, data);
+  }
+}
 
 /** The portal's own cookie and table; the agent app has its own pair. */
 export const portalSession: SessionOptions = {
@@ -45,7 +102,7 @@ export interface SessionOptions {
   /** Cookie path: each app's cookie is sent to that app alone. */
   path: string;
   /** Store table: each app has its own. */
-  table: string;
+  table: SessionTable;
   /** The app's CSRF secret lives in this cookie, not in a session row (see middleware/csrf.ts). */
   csrfCookie: string;
   /** A one-time notice for the page after a POST ("Your reply was sent"). */
@@ -60,7 +117,8 @@ declare module 'express-serve-static-core' {
 }
 
 /** One app's session: its own cookie, path and table, never shared with the other app. */
-export function sessions(config: Config, pool: pg.Pool, options: SessionOptions): RequestHandler[] {
+export function sessions(config: Config, store: SessionStore): RequestHandler[] {
+  const options = store.options;
   const remember: RequestHandler = (_req, res, next) => {
     res.locals.sessionOptions = options;
     next();
@@ -74,18 +132,7 @@ export function sessions(config: Config, pool: pg.Pool, options: SessionOptions)
       // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
       // every response (rolling: false). Activity is written by liveSession, at most once a minute,
       // and every such save sends the cookie again with a fresh idle expiry.
-      store: new PgStore({
-        pool,
-        tableName: options.table,
-        createTableIfMissing: false,
-        disableTouch: true,
-        // Its default prints every failed query to the console: during a database outage, one per
-        // request. The error also reaches the request, whose handler reports it (a 503, logged
-        // once per outage; any other failure is logged as a 500).
-        errorLog: () => undefined,
-        // Expired rows are deleted by the cluster's one housekeeper, not by a timer per instance.
-        pruneSessionInterval: false,
-      }),
+      store,
       resave: false,
       saveUninitialized: false,
       rolling: false,

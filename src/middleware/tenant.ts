@@ -1,11 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { healthOf } from '../db/availability';
 import { depsOf } from '../deps';
-import type { Scope } from '../db/scopes';
+import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError } from '../errors';
 import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
 import { beginPage, setPageScope } from './page-transaction';
+import type { SessionStore } from './sessions';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -18,9 +19,6 @@ export type WorkspaceScope = Exclude<Scope, { kind: 'system' | 'signin' }>;
 
 /** What the request's session says it may see, before the workspace is known to match. */
 export type ScopeClaim = (req: Request) => WorkspaceScope | undefined;
-
-/** For requests that carry no session (the brand stylesheet and logo). */
-export const noClaim: ScopeClaim = () => undefined;
 
 /**
  * The workspace slug of a host `<slug>.<base host>`, or undefined for any other host. Express
@@ -36,31 +34,61 @@ export function slugOfHost(hostname: string | undefined, baseHostname: string): 
 }
 
 /**
- * Resolves the workspace from the Host header (unknown hosts are 404 for everything below). For
- * a signed-in session it is read by the statement that opens the page transaction and sets the
- * scope the session claims, which holds only if the claim names this workspace. The row is read afresh on every request, so a
- * portal switch or a branding change is seen at once by every instance.
+ * Resolves the workspace from the Host header (unknown hosts are 404 for everything below),
+ * before the session middleware. When the request carries a session cookie of this app, the
+ * statement that opens the page transaction reads the workspace and that session's row together
+ * (one round trip), and the session store takes the row from there instead of reading it again.
+ * The scope the session claims is set after the session middleware, by claimScope. The workspace
+ * row is read afresh on every request, so a portal switch or a branding change is seen at once
+ * by every instance.
  */
-export function resolveTenant(claim: ScopeClaim): RequestHandler {
+export function enterWorkspace(store?: SessionStore): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const slug = slugOfHost(req.hostname, depsOf(req).config.baseUrl.hostname);
+    const { config, db, logger } = depsOf(req);
+    const slug = slugOfHost(req.hostname, config.baseUrl.hostname);
     if (!slug) throw new NotFoundError();
-    const scope = claim(req);
+    const signed = store && (req.signedCookies as Record<string, unknown>)[store.options.name];
     let workspace: Workspace | undefined;
-    if (scope) {
-      workspace = await workspaces.enterBySlug(await beginPage(req, res), slug, scope);
-      if (workspace?.id === scope.workspaceId) setPageScope(res, scope);
+    if (store && typeof signed === 'string' && signed) {
+      const found = await workspaces.findWithSession(await beginPage(req, res), slug, {
+        table: store.options.table,
+        sid: signed,
+        // The store's own read judges a row's expiry by the real clock; so does this one.
+        now: Date.now(),
+      });
+      if (found) {
+        store.prefetch(signed, found.session);
+        res.once('close', () => store.discard(signed));
+      }
+      workspace = found?.workspace;
     } else {
-      // Nobody signed in: no scope to set, so no transaction to hold. The workspace row (no
-      // tenant data, no row-level security) is one statement; any work the request does later
-      // gets a scoped transaction of its own.
-      workspace = await workspaces.findBySlug(depsOf(req).db, slug);
+      // No session: no scope to set, so no transaction to hold. The workspace row (no tenant
+      // data, no row-level security) is one statement; any work the request does later gets a
+      // scoped transaction of its own.
+      workspace = await workspaces.findBySlug(db, slug);
     }
     // The database answered: if it had been unreachable, that outage is over.
-    const { db, logger } = depsOf(req);
     healthOf(db, logger).up();
     if (!workspace) throw new NotFoundError();
     res.locals.workspace = workspace;
+    next();
+  };
+}
+
+/**
+ * After the session middleware: the scope the live session claims becomes the page
+ * transaction's, if it names this very workspace (a claim for another workspace sets nothing, so
+ * the transaction sees no tenant rows). Setting it costs no round trip of its own: it travels
+ * with the page's next statement (db/deferred-statements.ts).
+ */
+export function claimScope(claim: ScopeClaim): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const scope = claim(req);
+    const page = res.locals.pageTransaction;
+    if (scope && page?.open && scope.workspaceId === res.locals.workspace.id) {
+      await applyScope(page.trx, scope);
+      setPageScope(res, scope);
+    }
     next();
   };
 }

@@ -1,5 +1,5 @@
 import type { Db, Trx } from '../db/knex';
-import { scopeSettings, type Scope } from '../db/scopes';
+import type { SessionTable } from './sessions';
 
 export interface Workspace {
   id: string;
@@ -87,39 +87,26 @@ export async function findById(trx: Db, id: string): Promise<Workspace | undefin
 }
 
 /**
- * The workspace of a host, read by the statement that also sets the page transaction's scope:
- * one round trip. The scope a session claims takes effect only if it names this very workspace;
- * otherwise (and for a visitor without a session) the transaction has no scope and sees no
- * tenant rows. An unknown slug sets nothing.
+ * The workspace of a host and the live row of the session the request's cookie names, read by
+ * the statement that opens the page transaction: one round trip for both (the session row is
+ * what connect-pg-simple's own read would return: `sess` of a row not yet expired by the real
+ * clock). The scope the session claims is set afterwards, and only if it names this workspace
+ * (middleware/tenant.ts). An unknown slug returns undefined.
  */
-export async function enterBySlug(
+export async function findWithSession(
   trx: Trx,
   slug: string,
-  claim: Exclude<Scope, { kind: 'system' }> | undefined,
-): Promise<Workspace | undefined> {
-  const s = claim
-    ? scopeSettings(claim)
-    : { scope: '', workspaceId: '', requesterId: '', ticketIds: '{}', userId: '' };
-  const result = await trx.raw<{ rows: WorkspaceRow[] }>(
+  session: { table: SessionTable; sid: string; now: number },
+): Promise<{ workspace: Workspace; session: unknown } | undefined> {
+  const result = await trx.raw<{ rows: (WorkspaceRow & { session: unknown })[] }>(
     `select ${columns.map((c) => `w.${c}`).join(', ')},
-            set_config('app.scope', case when w.id::text = :claimed then :scope else '' end, true),
-            set_config('app.workspace_id', case when w.id::text = :claimed then :claimed else '' end, true),
-            set_config('app.requester_id', case when w.id::text = :claimed then :requester else '' end, true),
-            set_config('app.ticket_ids', case when w.id::text = :claimed then :tickets else '{}' end, true),
-            set_config('app.user_id', case when w.id::text = :claimed then :user else '' end, true)
+            (select s.sess from ?? s where s.sid = ? and s.expire >= to_timestamp(?)) as session
        from workspaces w
-      where w.slug = :slug`,
-    {
-      claimed: s.workspaceId,
-      scope: s.scope,
-      requester: s.requesterId,
-      tickets: s.ticketIds,
-      user: s.userId,
-      slug,
-    },
+      where w.slug = ?`,
+    [session.table, session.sid, Math.ceil(session.now / 1000), slug],
   );
   const row = result.rows[0];
-  return row ? toWorkspace(row) : undefined;
+  return row ? { workspace: toWorkspace(row), session: row.session } : undefined;
 }
 
 export async function isEmpty(trx: Trx): Promise<boolean> {

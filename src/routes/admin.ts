@@ -20,24 +20,26 @@ import { agentClaim, loadAgent, requireAdmin, requireAgent } from '../middleware
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { logoUpload } from '../middleware/logo-upload';
-import { adminSession, sessions } from '../middleware/sessions';
-import { resolveTenant } from '../middleware/tenant';
+import { adminSession, sessions, SessionStore } from '../middleware/sessions';
+import { claimScope, enterWorkspace } from '../middleware/tenant';
 import { paths } from './paths';
 
 /**
- * Everything under /admin: the agent app's own session (cookie admin_sid, Path=/admin, table
- * admin_sessions) → tenant (opening the page transaction with the agent scope the session
- * claims) → body → agent → CSRF → controller. No module gate: agents work with
+ * Everything under /admin: tenant (the workspace and the agent app's own session row, cookie
+ * admin_sid, Path=/admin, table admin_sessions, in the page transaction's first statement) →
+ * session → the agent scope the session claims → body → agent → CSRF → controller. No module gate: agents work with
  * the portal on or off.
  */
 export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   // Case-sensitive like the cookie path: /ADMIN would otherwise run without its session.
   const router = Router({ caseSensitive: true });
   const root = paths.admin.root;
+  const store = new SessionStore(sessionPool, adminSession);
   router.use(
     root,
-    sessions(config, sessionPool, adminSession),
-    resolveTenant(agentClaim),
+    enterWorkspace(store),
+    sessions(config, store),
+    claimScope(agentClaim),
     adminLocals,
     formBody(config.limits.requestBytes),
     loadAgent,

@@ -26,8 +26,8 @@ import {
   requireRequester,
   requireViewer,
 } from '../middleware/portal-viewer';
-import { portalSession, sessions } from '../middleware/sessions';
-import { noClaim, requirePortalEnabled, resolveTenant } from '../middleware/tenant';
+import { portalSession, sessions, SessionStore } from '../middleware/sessions';
+import { claimScope, enterWorkspace, requirePortalEnabled } from '../middleware/tenant';
 import { paths } from './paths';
 
 /**
@@ -39,16 +39,19 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   const router = Router({ caseSensitive: true });
   const root = paths.portal.root;
   // Branding needs no session: it is public and cached.
-  const brandTenant = [resolveTenant(noClaim), requirePortalEnabled];
+  const brandTenant = [enterWorkspace(), requirePortalEnabled];
   router.get(paths.portal.brandCss(':version'), brandTenant, brand.stylesheet);
   router.get(paths.portal.logo(':version'), brandTenant, brand.logo);
 
-  // The session is read first: the scope it claims is set by the statement that finds the
-  // workspace. The module gate still answers before anything is written or a cookie is set.
+  // The workspace and the session row are read by one statement (the page transaction's first);
+  // the scope the session claims is set once the session is known. The module gate still
+  // answers before anything is written or a cookie is set.
+  const store = new SessionStore(sessionPool, portalSession);
   router.use(
     root,
-    sessions(config, sessionPool, portalSession),
-    resolveTenant(portalClaim),
+    enterWorkspace(store),
+    sessions(config, store),
+    claimScope(portalClaim),
     requirePortalEnabled,
     portalLocals,
     formBody(config.limits.requestBytes),
