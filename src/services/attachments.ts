@@ -27,11 +27,12 @@ export interface RefusedFile {
 /** The one store in use; swapping it (for an S3-compatible one, say) is a change here alone. */
 export const attachmentStore: AttachmentStore = postgresAttachmentStore;
 
-/** The hint beside every file input: what may be attached. */
+/** The hint beside every file input: what may be attached (the refusals name every type). */
 export function attachmentHint(limits: AttachmentLimits): string {
   return (
-    `Up to ${limits.maxFiles} files, each smaller than ${megabytes(limits.maxFileBytes)} ` +
-    `(${megabytes(limits.maxMessageBytes)} in all). They can be ${ALLOWED_TYPES_TEXT} files.`
+    `Up to ${limits.maxFiles} files, each under ${megabytes(limits.maxFileBytes)} ` +
+    `(${megabytes(limits.maxMessageBytes)} in all): PNG, JPEG, GIF, WebP, PDF, text, CSV, ` +
+    'Word, Excel or PowerPoint.'
   );
 }
 

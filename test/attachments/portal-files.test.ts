@@ -21,7 +21,7 @@ function listedFiles(html: string): { name: string; href: string; meta: string }
     .map((_i, li) => ({
       name: page(li).find('a').text(),
       href: page(li).find('a').attr('href') ?? '',
-      meta: page(li).find('.attachment-meta').text(),
+      meta: page(li).find('.hint').text(),
     }))
     .get();
 }

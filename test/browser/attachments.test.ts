@@ -58,7 +58,7 @@ describeInChromium('attachments in Chromium: both apps’ file forms and threads
       assert.equal(await files.getAttribute('multiple'), '');
       assert.match(
         (await page.locator('#attachments-hint').innerText()).replace(/\s+/g, ' '),
-        /Up to 5 files, each smaller than 10 MB \(25 MB in all\)\. They can be PNG, JPEG/,
+        /Up to 5 files, each under 10 MB \(25 MB in all\): PNG, JPEG/,
       );
       await audit.check('new ticket', 'with a file input');
       await page.getByLabel('Subject').fill('Screen goes blank');
