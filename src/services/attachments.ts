@@ -287,21 +287,6 @@ export interface AttachmentView {
   size: number;
 }
 
-/** The files of a page of messages this scope may see, by message id, each message's in order. */
-export async function filesOfMessages(
-  trx: Trx,
-  workspaceId: string,
-  messageIds: readonly string[],
-): Promise<Map<string, attachments.Attachment[]>> {
-  const byMessage = new Map<string, attachments.Attachment[]>();
-  for (const file of await attachments.listOfMessages(trx, workspaceId, messageIds)) {
-    const list = byMessage.get(file.messageId) ?? [];
-    list.push(file);
-    byMessage.set(file.messageId, list);
-  }
-  return byMessage;
-}
-
 export function attachmentView(file: attachments.Attachment, href: string): AttachmentView {
   return { name: file.name, href, type: typeLabel(file.contentType), size: file.size };
 }

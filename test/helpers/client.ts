@@ -97,7 +97,11 @@ export class Browser {
   async signIn(email: string): Promise<Response> {
     await this.submit('/tickets/login', '/tickets/login', { email });
     const mails = await this.testApp.deliverMail();
-    const mail = mails.find((m) => m.to === email.trim().toLowerCase());
+    // The address may get other mail in the same delivery (a ticket's acknowledgement, queued at
+    // the same instant): the sign-in mail is the one with the link.
+    const mail = mails.find(
+      (m) => m.to === email.trim().toLowerCase() && /\/tickets\/login\/[A-Za-z0-9_-]+/.test(m.text),
+    );
     if (!mail) throw new Error(`no sign-in mail for ${email}`);
     const link = new URL(signInLinkOf(mail.text));
     return this.submit(link.pathname, link.pathname);

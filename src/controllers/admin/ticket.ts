@@ -2,7 +2,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Trx } from '../../db/knex';
 import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
-import type { Attachment } from '../../models/attachments';
 import type { ThreadEntry } from '../../models/ticket-thread';
 import type { Ticket } from '../../models/tickets';
 import { ticketStatuses } from '../../models/tickets';
@@ -13,7 +12,7 @@ import { ticketRequester } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
 import { takeFlash } from '../../middleware/flash';
 import { decodeCursor, threadLinks } from '../../services/cursors';
-import { attachmentView, filesOfMessages } from '../../services/attachments';
+import { attachmentView } from '../../services/attachments';
 import { depsOf } from '../../deps';
 
 export const statusOptions = ticketStatuses.map((value) => ({
@@ -44,7 +43,7 @@ export function withAgentTicket<T>(
 }
 
 /** A message with its files, or a status change with who made it (a requester or an agent). */
-function entryView(entry: ThreadEntry, reference: string, files: Map<string, Attachment[]>) {
+function entryView(entry: ThreadEntry, reference: string) {
   if (entry.kind === 'event') {
     const { event } = entry;
     return {
@@ -64,7 +63,7 @@ function entryView(entry: ThreadEntry, reference: string, files: Map<string, Att
     body: message.body,
     internal: message.internal,
     createdAt: message.createdAt,
-    files: (files.get(message.id) ?? []).map((file) =>
+    files: entry.files.map((file) =>
       attachmentView(file, paths.admin.attachment(reference, file.id)),
     ),
   };
@@ -78,20 +77,11 @@ export async function renderTicketPage(
 ): Promise<void> {
   const before = decodeCursor(req.query.before);
   const limit = depsOf(req).config.threadPageSize;
-  const { ticket, thread, requester, files } = await withAgentTicket(
-    req,
-    res,
-    async (trx, ticket) => {
-      const thread = await agentThread(trx, ticket, { before, limit });
-      const ids = thread.entries.flatMap((e) => (e.kind === 'message' ? [e.message.id] : []));
-      return {
-        ticket,
-        thread,
-        requester: await ticketRequester(trx, ticket),
-        files: await filesOfMessages(trx, ticket.workspaceId, ids),
-      };
-    },
-  );
+  const { ticket, thread, requester } = await withAgentTicket(req, res, async (trx, ticket) => ({
+    ticket,
+    thread: await agentThread(trx, ticket, { before, limit }),
+    requester: await ticketRequester(trx, ticket),
+  }));
   const reference = formatReference(res.locals.workspace.slug, ticket.number);
   const href = paths.admin.ticket(reference);
   res.status(form.status ?? 200).render('admin/ticket.njk', {
@@ -105,7 +95,7 @@ export async function renderTicketPage(
       ratingComment: ticket.ratingComment,
     },
     requester: { name: requester.name, email: requester.email },
-    thread: thread.entries.map((entry) => entryView(entry, reference, files)),
+    thread: thread.entries.map((entry) => entryView(entry, reference)),
     ...threadLinks(href, before, thread.earlier),
     statusOptions,
     replyAction: paths.admin.reply(reference),

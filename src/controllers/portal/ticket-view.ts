@@ -1,4 +1,3 @@
-import type { Attachment } from '../../models/attachments';
 import type { Message } from '../../models/messages';
 import type { ThreadEntry, ThreadPage } from '../../models/ticket-thread';
 import { threadLinks, type KeysetCursor } from '../../services/cursors';
@@ -53,11 +52,7 @@ export interface EventView {
   createdAt: Date;
 }
 
-function entryView(
-  entry: ThreadEntry,
-  reference: string,
-  files: Map<string, Attachment[]>,
-): MessageView | EventView {
+function entryView(entry: ThreadEntry, reference: string): MessageView | EventView {
   if (entry.kind === 'message') {
     const { message } = entry;
     return {
@@ -66,7 +61,7 @@ function entryView(
       authorName: message.authorName,
       body: message.body,
       createdAt: message.createdAt,
-      files: (files.get(message.id) ?? []).map((file) =>
+      files: entry.files.map((file) =>
         attachmentView(file, paths.portal.attachment(reference, file.id)),
       ),
     };
@@ -83,15 +78,10 @@ function entryView(
 }
 
 /** One page of a thread, with its files, and the links to earlier entries and back to the latest. */
-export function threadView(
-  ticket: TicketView,
-  before: KeysetCursor | undefined,
-  page: ThreadPage,
-  files: Map<string, Attachment[]>,
-) {
+export function threadView(ticket: TicketView, before: KeysetCursor | undefined, page: ThreadPage) {
   const ticketHref = ticket.href;
   return {
-    thread: page.entries.map((entry) => entryView(entry, ticket.reference, files)),
+    thread: page.entries.map((entry) => entryView(entry, ticket.reference)),
     ...threadLinks(ticketHref, before, page.earlier),
   };
 }

@@ -14,7 +14,6 @@ import {
 import type { FormErrors } from '../../validation/form-errors';
 import { threadView, ticketView } from './ticket-view';
 import { decodeCursor } from '../../services/cursors';
-import { filesOfMessages } from '../../services/attachments';
 import { depsOf } from '../../deps';
 import { takeFlash } from '../../middleware/flash';
 import {
@@ -61,16 +60,15 @@ export async function renderTicketPage(
   const before = decodeCursor(req.query.before);
   const { config, clock } = depsOf(req);
   const limit = config.threadPageSize;
-  const { ticket, thread, files } = await withViewerTicket(req, res, async (trx, ticket) => {
-    const thread = await publicThread(trx, ticket, { before, limit });
-    const messageIds = thread.entries.flatMap((e) => (e.kind === 'message' ? [e.message.id] : []));
-    return { ticket, thread, files: await filesOfMessages(trx, ticket.workspaceId, messageIds) };
-  });
+  const { ticket, thread } = await withViewerTicket(req, res, async (trx, ticket) => ({
+    ticket,
+    thread: await publicThread(trx, ticket, { before, limit }),
+  }));
   const view = ticketView(workspace.slug, ticket);
   const now = clock.now();
   res.status(form.status ?? 200).render('portal/ticket.njk', {
     ticket: view,
-    ...threadView(view, before, thread, files),
+    ...threadView(view, before, thread),
     canRate: canBeRated(ticket),
     canSolve: canMarkSolved(ticket),
     reopenUntil: canReopen(ticket, now, config.reopenWindowMs)
