@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { depsOf } from '../deps';
 import { paths } from '../routes/paths';
+import { attachmentHint } from '../services/attachments';
 import { brandVersion } from '../services/branding';
 
 /** What every portal template may use: the workspace's face, the paths and the input limits. */
@@ -14,5 +15,6 @@ export function portalLocals(req: Request, res: Response, next: NextFunction): v
   };
   res.locals.paths = paths;
   res.locals.limits = depsOf(req).config.limits;
+  res.locals.attachmentHint = attachmentHint(depsOf(req).config.attachments);
   next();
 }

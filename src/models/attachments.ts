@@ -36,6 +36,21 @@ function toAttachment(row: AttachmentRow): Attachment {
   };
 }
 
+/** An attachment as a query builds it with json_build_object (see ticket-thread.ts). */
+export interface AttachmentJson {
+  id: string;
+  messageId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  storageKey: string;
+  createdAt: string;
+}
+
+export function fromJson(json: AttachmentJson): Attachment {
+  return { ...json, createdAt: new Date(json.createdAt) };
+}
+
 export async function insert(
   trx: Trx,
   input: {

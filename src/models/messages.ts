@@ -129,3 +129,20 @@ export async function isOnTicket(
     .first();
   return row !== undefined;
 }
+
+/** A ticket's opening message (the one its first files belong to). */
+export async function firstOfTicket(
+  trx: Trx,
+  workspaceId: string,
+  ticketId: string,
+): Promise<Message | undefined> {
+  const row = await trx('messages')
+    .select<MessageRow[]>(messageColumns)
+    .where({ workspace_id: workspaceId, ticket_id: ticketId })
+    .orderBy([
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ])
+    .first();
+  return row ? toMessage(row) : undefined;
+}

@@ -1,10 +1,12 @@
 import type { Trx } from '../db/knex';
+import { fromJson, type Attachment, type AttachmentJson } from './attachments';
 import { toMessage, type Message, type MessageRow } from './messages';
 import { toTicketEvent, type TicketEvent, type TicketEventRow } from './ticket-events';
 
 /** One line of a thread: a message, or a status change between messages. */
 export type ThreadEntry =
-  { kind: 'message'; message: Message } | { kind: 'event'; event: TicketEvent };
+  | { kind: 'message'; message: Message; files: Attachment[] }
+  | { kind: 'event'; event: TicketEvent };
 
 /** Position in a thread (oldest first), for keyset pages of it: messages and events alike. */
 export interface ThreadCursor {
@@ -18,11 +20,13 @@ export interface ThreadPage {
   earlier: ThreadCursor | undefined;
 }
 
-type EntryRow = (MessageRow & { kind: 'message' }) | (TicketEventRow & { kind: 'event' });
+type EntryRow =
+  | (MessageRow & { kind: 'message'; files: AttachmentJson[] })
+  | (TicketEventRow & { kind: 'event' });
 
 function toEntry(row: EntryRow): ThreadEntry {
   return row.kind === 'message'
-    ? { kind: 'message', message: toMessage(row) }
+    ? { kind: 'message', message: toMessage(row), files: row.files.map(fromJson) }
     : { kind: 'event', event: toTicketEvent(row) };
 }
 
@@ -55,6 +59,10 @@ interface ThreadPageInput {
   before?: ThreadCursor;
   limit: number;
 }
+
+const attachmentJson = `json_build_object('id', a.id, 'messageId', a.message_id, 'name', a.name,
+  'contentType', a.content_type, 'size', a.size, 'storageKey', a.storage_key,
+  'createdAt', a.created_at)`;
 
 /** The query behind listThreadPage (one row more than the page), unrun: tests plan it. */
 export function threadPageQuery(trx: Trx, input: ThreadPageInput) {
@@ -89,6 +97,12 @@ export function threadPageQuery(trx: Trx, input: ThreadPageInput) {
     trx.raw('null::text as actor_kind, null::text as actor_name'),
     trx.raw('null::text as from_status, null::text as to_status'),
     'created_at',
+    // Each message's files in the same statement (a page is one round trip more without them),
+    // under the attachments' own row-level security.
+    trx.raw(`(select coalesce(json_agg(${attachmentJson} order by a.position), '[]'::json)
+                from attachments a
+               where a.workspace_id = messages.workspace_id and a.message_id = messages.id)
+             as files`),
   ]);
   const events = newest('ticket_events', [
     trx.raw(`'event' as kind`),
@@ -101,6 +115,7 @@ export function threadPageQuery(trx: Trx, input: ThreadPageInput) {
     'from_status',
     'to_status',
     'created_at',
+    trx.raw('null::json as files'),
   ]);
   return trx
     .select<EntryRow[]>('*')

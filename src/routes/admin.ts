@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
+import * as attachment from '../controllers/admin/attachment';
 import * as audit from '../controllers/admin/audit';
 import * as branding from '../controllers/admin/branding';
 import * as contact from '../controllers/admin/contact';
@@ -20,6 +21,7 @@ import { agentClaim, loadAgent, requireAdmin, requireAgent } from '../middleware
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { logoUpload } from '../middleware/logo-upload';
+import { guardMultipartBody, multipartForm } from '../middleware/multipart-form';
 import { adminSession, sessions, SessionStore } from '../middleware/sessions';
 import { claimScope, enterWorkspace } from '../middleware/tenant';
 import { paths } from './paths';
@@ -37,6 +39,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   const store = new SessionStore(sessionPool, adminSession);
   router.use(
     root,
+    guardMultipartBody,
     enterWorkspace(store),
     sessions(config, store),
     claimScope(agentClaim),
@@ -47,6 +50,10 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   // The logo form is multipart: parsed before CSRF (which reads the token from the body), but
   // only for a signed-in admin, so nobody else can make the server buffer an upload.
   router.post(paths.admin.logo, requireAdmin, logoUpload);
+  // The forms with files, likewise for agents only: fields now, files once the form is accepted.
+  const fileForm = multipartForm(config.attachments, config.limits.requestBytes);
+  router.post(paths.admin.newTicket, requireAgent, fileForm);
+  router.post(paths.admin.reply(':ref'), requireAgent, fileForm);
   router.use(root, csrfProtection(config, adminSession));
 
   router.get(paths.admin.login, login.get);
@@ -60,6 +67,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   router.post(paths.admin.newTicket, requireAgent, newTicket.post);
   router.get(paths.admin.ticket(':ref'), requireAgent, ticket.get);
   router.post(paths.admin.reply(':ref'), requireAgent, reply.post);
+  router.get(paths.admin.attachment(':ref', ':id'), requireAgent, attachment.get);
   router.post(paths.admin.status(':ref'), requireAgent, status.post);
   router.get(paths.admin.modules, requireAdmin, modules.get);
   router.post(paths.admin.modules, requireAdmin, modules.post);

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 import * as accessibility from '../controllers/portal/accessibility';
+import * as attachment from '../controllers/portal/attachment';
 import * as brand from '../controllers/portal/brand';
 import * as erasure from '../controllers/portal/erasure';
 import * as confirmAddress from '../controllers/portal/confirm-address';
@@ -19,6 +20,7 @@ import * as yourData from '../controllers/portal/your-data';
 import * as ticketStatus from '../controllers/portal/ticket-status';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
+import { guardMultipartBody, multipartForm } from '../middleware/multipart-form';
 import { portalLocals } from '../middleware/portal-locals';
 import {
   loadViewer,
@@ -32,7 +34,7 @@ import { paths } from './paths';
 
 /**
  * Everything under /tickets: session → tenant (opening the page transaction with the scope the
- * session claims) → module gate → body → CSRF → viewer → controller.
+ * session claims) → module gate → body (a file form's fields only) → CSRF → viewer → controller.
  */
 export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   // Case-sensitive like the cookie's Path=/tickets: /TICKETS would otherwise run without a session.
@@ -49,15 +51,20 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   const store = new SessionStore(sessionPool, portalSession);
   router.use(
     root,
+    guardMultipartBody,
     enterWorkspace(store),
     sessions(config, store),
     claimScope(portalClaim),
     requirePortalEnabled,
     portalLocals,
     formBody(config.limits.requestBytes),
-    csrfProtection(config, portalSession),
-    loadViewer,
   );
+  // The forms with files: their fields are read before the CSRF check (which reads the token from
+  // them), their files only by a controller that accepted the form.
+  const fileForm = multipartForm(config.attachments, config.limits.requestBytes);
+  router.post(paths.portal.newTicket, fileForm);
+  router.post(paths.portal.reply(':ref'), fileForm);
+  router.use(root, csrfProtection(config, portalSession), loadViewer);
 
   router.get(paths.portal.home, home.get);
   // Before /tickets/:ref, which would take "accessibility" for a reference.
@@ -82,6 +89,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.post(paths.portal.erasure, requireRequester, erasure.post);
   router.get(paths.portal.ticket(':ref'), requireViewer, ticket.get);
   router.post(paths.portal.reply(':ref'), requireViewer, reply.post);
+  router.get(paths.portal.attachment(':ref', ':id'), requireViewer, attachment.get);
   router.post(paths.portal.rating(':ref'), requireViewer, rating.post);
   router.post(paths.portal.confirmationLink(':ref'), requireViewer, confirmationLink.post);
   router.get(paths.portal.addressConfirmed, confirmAddress.done);

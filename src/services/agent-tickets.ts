@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { Trx } from '../db/knex';
 import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
-import type { MessageAuthor } from '../models/messages';
+import type { Message, MessageAuthor } from '../models/messages';
 import * as thread from '../models/ticket-thread';
 import type { ThreadCursor, ThreadPage } from '../models/ticket-thread';
 import * as tickets from '../models/tickets';
@@ -79,7 +79,7 @@ export async function replyAsAgent(
     status?: TicketStatus;
     at: Date;
   },
-): Promise<void> {
+): Promise<Message> {
   const { ticket } = input;
   if (ticket.status === 'closed' && (input.status ?? 'closed') === 'closed') {
     throw new ValidationError('body', closedTicketReplyMessage);
@@ -92,7 +92,7 @@ export async function replyAsAgent(
     at: input.at,
     withMessage: true,
   });
-  await messages.insert(trx, {
+  const message = await messages.insert(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     author: agentAuthor(input.agent),
@@ -134,13 +134,14 @@ export async function replyAsAgent(
     at: input.at,
     replyTo,
   });
+  return message;
 }
 
 /** An internal note: never mailed, never shown in the portal; the status changes only if chosen. */
 export async function addInternalNote(
   trx: Trx,
   input: { ticket: Ticket; agent: User; body: string; status?: TicketStatus; at: Date },
-): Promise<void> {
+): Promise<Message> {
   const { ticket } = input;
   await recordStatusChange(trx, {
     ticket,
@@ -149,7 +150,7 @@ export async function addInternalNote(
     at: input.at,
     withMessage: true,
   });
-  await messages.insert(trx, {
+  const message = await messages.insert(trx, {
     workspaceId: ticket.workspaceId,
     ticketId: ticket.id,
     author: agentAuthor(input.agent),
@@ -164,6 +165,7 @@ export async function addInternalNote(
     status: input.status,
     isPublic: false,
   });
+  return message;
 }
 
 /** The status control; a change shows in the thread for the agents and the customer alike. */

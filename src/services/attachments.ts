@@ -1,10 +1,13 @@
 import type { AttachmentLimits } from '../config';
 import type { Trx } from '../db/knex';
+import type { Readable } from 'node:stream';
+import { NotFoundError, PayloadTooLargeError } from '../errors';
 import * as attachments from '../models/attachments';
 import * as messages from '../models/messages';
 import { postgresAttachmentStore, type AttachmentStore } from './attachment-store';
-import { ALLOWED_TYPES_TEXT, SAMPLE_BYTES, detectType } from './attachment-types';
+import { ALLOWED_TYPES_TEXT, SAMPLE_BYTES, detectType, typeLabel } from './attachment-types';
 import { cleanFileName } from './file-names';
+import { megabytes } from './file-sizes';
 
 export interface BufferedFile {
   name: string;
@@ -24,9 +27,13 @@ export interface RefusedFile {
 /** The one store in use; swapping it (for an S3-compatible one, say) is a change here alone. */
 export const attachmentStore: AttachmentStore = postgresAttachmentStore;
 
-/** "10 MB", "25 MB": limits as the forms and refusals state them. */
-export function megabytes(bytes: number): string {
-  return `${Math.round(bytes / (1024 * 1024))} MB`;
+/** The hint beside every file input: what may be attached (the refusals name every type). */
+export function attachmentHint(limits: AttachmentLimits): string {
+  return (
+    `Up to ${limits.maxFiles} files, each under ${megabytes(limits.maxFileBytes)} ` +
+    `(${megabytes(limits.maxMessageBytes)} in all): PNG, JPEG, GIF, WebP, PDF, text, CSV, ` +
+    'Word, Excel or PowerPoint.'
+  );
 }
 
 /** The sentences a refusal gives: they name the file, and say what would be accepted. */
@@ -117,4 +124,169 @@ export async function saveBufferedAttachments(
     }
   }
   return { saved, refused };
+}
+
+/** A file arriving as a stream (a form upload): read once, in order. */
+export interface IncomingFile {
+  name: string;
+  content: AsyncIterable<Buffer>;
+}
+
+/** A form's files, and whether it had more than its limit (the extra ones were skipped). */
+export type IncomingFiles = AsyncIterable<IncomingFile> & { tooMany: boolean };
+
+/** Files were refused: the work they came with is rolled back and the form shown again. */
+export class AttachmentsRefusedError extends Error {
+  constructor(readonly refused: RefusedFile[]) {
+    super('attachments refused');
+  }
+}
+
+/** The first bytes of a stream (enough to judge its type), and the whole stream again. */
+async function sampled(content: AsyncIterable<Buffer>) {
+  const iterator = content[Symbol.asyncIterator]();
+  const pieces: Buffer[] = [];
+  let length = 0;
+  let complete = false;
+  while (length < SAMPLE_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      complete = true;
+      break;
+    }
+    pieces.push(next.value);
+    length += next.value.length;
+  }
+  const sample = Buffer.concat(pieces, length);
+  async function* whole(): AsyncGenerator<Buffer> {
+    yield sample;
+    if (complete) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      yield next.value;
+    }
+  }
+  return { sample, complete, whole: whole() };
+}
+
+/** Reads to the end, keeping nothing, but no further than `maxBytes` (else 413). */
+async function discard(content: AsyncIterable<Buffer>, maxBytes: number): Promise<number> {
+  let size = 0;
+  for await (const piece of content) {
+    size += piece.length;
+    if (size > maxBytes) throw new PayloadTooLargeError('attachment over its size limit');
+  }
+  return size;
+}
+
+/**
+ * Reads a form's files in order. Each is judged by its first bytes; allowed ones go to `keep`
+ * (which stores them) until one is refused, after which the rest are only judged, so the
+ * refusal can name every bad file. A file or the files together over their size limit stop
+ * everything with 413 (PayloadTooLargeError). A file input left empty sends a nameless, empty
+ * part: skipped.
+ */
+async function receive(
+  files: IncomingFiles,
+  limits: AttachmentLimits,
+  keep:
+    | ((file: {
+        name: string;
+        contentType: string;
+        content: AsyncIterable<Buffer>;
+        maxBytes: number;
+      }) => Promise<number>)
+    | undefined,
+): Promise<RefusedFile[]> {
+  const refused: RefusedFile[] = [];
+  let total = 0;
+  for await (const file of files) {
+    const { sample, complete, whole } = await sampled(file.content);
+    if (file.name === '' && sample.length === 0) continue;
+    const name = cleanFileName(file.name);
+    const maxBytes = Math.min(limits.maxFileBytes, limits.maxMessageBytes - total);
+    const contentType = sample.length === 0 ? undefined : await detectType(sample, complete);
+    if (!contentType || !keep || refused.length > 0) {
+      total += await discard(whole, maxBytes);
+      if (sample.length === 0) refused.push({ name, reason: refusals.empty(name) });
+      else if (!contentType) refused.push({ name, reason: refusals.type(name) });
+      continue;
+    }
+    total += await keep({ name, contentType, content: whole, maxBytes });
+  }
+  if (files.tooMany) refused.push({ name: '', reason: `Select up to ${limits.maxFiles} files` });
+  return refused;
+}
+
+/**
+ * Stores a form's files under the message, in the caller's transaction; any refusal throws
+ * AttachmentsRefusedError (after every file was judged), so the caller's work rolls back.
+ */
+export async function saveIncomingAttachments(
+  trx: Trx,
+  input: { workspaceId: string; messageId: string; files: IncomingFiles; limits: AttachmentLimits },
+): Promise<void> {
+  let position = await attachments.nextPosition(trx, input.workspaceId, input.messageId);
+  const refused = await receive(input.files, input.limits, async (file) => {
+    const stored = await attachmentStore.put(trx, input.workspaceId, file.content, file.maxBytes);
+    await attachments.insert(trx, {
+      workspaceId: input.workspaceId,
+      messageId: input.messageId,
+      position,
+      name: file.name,
+      contentType: file.contentType,
+      size: stored.size,
+      storageKey: stored.key,
+    });
+    position += 1;
+    return stored.size;
+  });
+  if (refused.length > 0) throw new AttachmentsRefusedError(refused);
+}
+
+/**
+ * Judges a form's files without storing any: for a form refused for its other fields, so the
+ * page can name the bad files as well (the browser does not keep the chosen files).
+ */
+export function checkIncomingAttachments(
+  files: IncomingFiles,
+  limits: AttachmentLimits,
+): Promise<RefusedFile[]> {
+  return receive(files, limits, undefined);
+}
+
+/** The files of a ticket's opening message. */
+export async function attachToFirstMessage(
+  trx: Trx,
+  input: { workspaceId: string; ticketId: string; files: IncomingFiles; limits: AttachmentLimits },
+): Promise<void> {
+  const first = await messages.firstOfTicket(trx, input.workspaceId, input.ticketId);
+  if (!first) throw new Error('attachToFirstMessage: the ticket has no message');
+  await saveIncomingAttachments(trx, { ...input, messageId: first.id });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A file of the ticket to download, if this scope may see it (row-level security decides), and
+ * its bytes as a stream to be read within the same transaction. 404 for anything else.
+ */
+export async function openAttachment(
+  trx: Trx,
+  input: { workspaceId: string; ticketId: string; id: string },
+): Promise<{ file: attachments.Attachment; content: Readable }> {
+  const file = UUID.test(input.id) ? await attachments.findOnTicket(trx, input) : undefined;
+  if (!file) throw new NotFoundError();
+  return { file, content: attachmentStore.get(trx, input.workspaceId, file.storageKey) };
+}
+
+/** What a thread shows of a file: its name (a link), type and size. */
+export interface AttachmentView {
+  name: string;
+  href: string;
+  type: string;
+  size: number;
+}
+
+export function attachmentView(file: attachments.Attachment, href: string): AttachmentView {
+  return { name: file.name, href, type: typeLabel(file.contentType), size: file.size };
 }

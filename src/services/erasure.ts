@@ -1,5 +1,6 @@
 import type { Trx } from '../db/knex';
 import { NotFoundError } from '../errors';
+import * as attachments from '../models/attachments';
 import * as auditEvents from '../models/audit-events';
 import * as loginTokens from '../models/login-tokens';
 import * as messages from '../models/messages';
@@ -49,10 +50,10 @@ export function listErasureRequests(trx: Trx, workspaceId: string) {
 
 /**
  * An admin carries out a pending request (agent scope): the requester's name and address and
- * every text of their tickets become placeholders, their sessions end and their sign-in tokens
- * and reply addresses go, and the audit trail names the placeholder instead of the address. Ticket numbers,
- * statuses, dates and star ratings stay for statistics. Anything but a pending request of this
- * workspace is 404.
+ * every text of their tickets become placeholders, every file of their tickets is deleted, their
+ * sessions end and their sign-in tokens and reply addresses go, and the audit trail names the
+ * placeholder instead of the address. Ticket numbers, statuses, dates and star ratings stay for
+ * statistics. Anything but a pending request of this workspace is 404.
  */
 export async function eraseRequester(
   trx: Trx,
@@ -69,6 +70,8 @@ export async function eraseRequester(
     placeholder: ERASED,
   });
   await messages.eraseThreadsOfRequester(trx, { workspaceId, requesterId, placeholder: ERASED });
+  // Files can be neither placeholders nor kept: every file of their tickets goes, bytes and all.
+  await attachments.deleteOfRequester(trx, { workspaceId, requesterId });
   await ticketEvents.eraseActorNamesOfRequester(trx, {
     workspaceId,
     requesterId,

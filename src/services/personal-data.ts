@@ -1,4 +1,5 @@
 import type { Trx } from '../db/knex';
+import * as attachments from '../models/attachments';
 import * as messages from '../models/messages';
 import * as requesters from '../models/requesters';
 import * as tickets from '../models/tickets';
@@ -11,7 +12,8 @@ import { formatReference } from './references';
  * Everything a workspace holds about one requester, as the "Your data" export gives it (JSON and
  * the printable page alike). Times are ISO 8601 in UTC. Internal notes are never part of it: they
  * are left out by the query and, in the requester scope it runs in, by row-level security.
- * The README documents this shape; change both together.
+ * The README documents this shape; change both together. Files are listed, not included: the
+ * thread's download links serve them.
  */
 export interface PersonalData {
   format: 'tickets-portal/your-data/1';
@@ -31,7 +33,14 @@ export interface PersonalData {
     openedAt: string;
     lastActivityAt: string;
     rating: { stars: number; comment: string | null; ratedAt: string | null } | null;
-    messages: { from: 'you' | 'support'; name: string; sentAt: string; text: string }[];
+    messages: {
+      from: 'you' | 'support';
+      name: string;
+      sentAt: string;
+      text: string;
+      /** The message's files, described (the files themselves are a download away on the ticket). */
+      files: { name: string; type: string; size: number }[];
+    }[];
   }[];
 }
 
@@ -49,6 +58,16 @@ export async function collectPersonalData(
     workspace.id,
     theirs.map((t) => t.id),
   );
+  const files = new Map<string, attachments.Attachment[]>();
+  for (const file of await attachments.listOfTickets(
+    trx,
+    workspace.id,
+    theirs.map((t) => t.id),
+  )) {
+    const list = files.get(file.messageId) ?? [];
+    list.push(file);
+    files.set(file.messageId, list);
+  }
   const byTicket = new Map<string, messages.Message[]>();
   for (const m of thread) {
     if (m.internal) continue;
@@ -85,6 +104,11 @@ export async function collectPersonalData(
         name: m.authorName,
         sentAt: m.createdAt.toISOString(),
         text: m.body,
+        files: (files.get(m.id) ?? []).map((file) => ({
+          name: file.name,
+          type: file.contentType,
+          size: file.size,
+        })),
       })),
     })),
   };

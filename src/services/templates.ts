@@ -1,6 +1,8 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
+import { typeLabel } from './attachment-types';
+import { humanSize } from './file-sizes';
 
 export const viewsDirectory = path.join(projectRoot, 'views');
 
@@ -24,5 +26,7 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
   env.addFilter('isoTime', (value: Date) => value.toISOString());
   // Also an ISO string: the "Your data" page shows the export's own values, as the JSON has them.
   env.addFilter('humanTime', (value: Date | string) => `${humanTime.format(new Date(value))} UTC`);
+  env.addFilter('fileSize', (bytes: number) => humanSize(bytes));
+  env.addFilter('fileTypeLabel', (type: string) => typeLabel(type));
   return env;
 }

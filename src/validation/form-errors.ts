@@ -35,3 +35,22 @@ export function parseForm<S extends z.ZodObject>(
   if (result.success) return { ok: true, data: result.data };
   return { ok: false, errors: fromZodError(result.error, Object.keys(schema.shape)) };
 }
+
+/** Refused files: one summary line each, all linking to the file input, which shows them all. */
+export function fileErrors(field: string, messages: readonly string[]): FormErrors | undefined {
+  if (messages.length === 0) return undefined;
+  return {
+    summary: messages.map((text) => ({ text, href: `#${field}` })),
+    fields: { [field]: messages.join('. ') },
+  };
+}
+
+/** Several sets of errors as one, in the order given (the form's order). */
+export function mergeErrors(...sets: (FormErrors | undefined)[]): FormErrors | undefined {
+  const present = sets.filter((set): set is FormErrors => set !== undefined);
+  if (present.length === 0) return undefined;
+  return {
+    summary: present.flatMap((set) => set.summary),
+    fields: Object.assign({}, ...present.map((set) => set.fields)) as Record<string, string>,
+  };
+}

@@ -14,6 +14,7 @@ import {
   aTicket,
   anAgent,
   anAgentMessage,
+  anAttachment,
   aWorkspace,
   rows,
   type TicketFixture,
@@ -33,6 +34,7 @@ const PERSONAL = {
   note: 'INTERNAL: Joanna complained last year too',
   replyFromHer: 'Thanks, my neighbour Pat will take it.',
   comment: 'Lovely courier, Pat says hi.',
+  fileName: 'Quibblesworth passport scan.txt',
 };
 
 /**
@@ -169,7 +171,11 @@ describe('agent app: erasure requests', () => {
     assert.ok(!res.text.includes('never.asked@example.com'));
   });
 
-  it('erases every personal text from the database and keeps numbers, statuses, dates and stars', async () => {
+  it('erases every personal text and file from the database and keeps numbers, statuses, dates and stars', async () => {
+    await anAttachment(delivery, {
+      name: PERSONAL.fileName,
+      content: Buffer.from('Passport 123456789\n'),
+    });
     const joannaBrowser = await joannaAsks();
     const before = await rows<Record<string, unknown>>(
       'select number, status, created_at, last_activity_at, rating, rated_at from tickets where requester_id = ? order by number',
@@ -198,6 +204,9 @@ describe('agent app: erasure requests', () => {
     for (const needle of ['Joanna', 'Quibble', 'joanna.q']) {
       assert.deepEqual(await whereFound(needle), [], `not even "${needle}"`);
     }
+    // Bytes are not text: looked for by their own table.
+    assert.deepEqual(await rows('select id from attachments'), [], 'her files are gone');
+    assert.deepEqual(await rows('select seq from attachment_chunks'), [], 'and their bytes');
 
     assert.deepEqual(
       await rows(

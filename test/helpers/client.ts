@@ -33,6 +33,45 @@ export class Browser {
   }
 
   /**
+   * POSTs a multipart form as a browser sends one whose file input comes last: the fields (the
+   * CSRF token among them, first if given) and then each file, under the input's name. The
+   * browser's claimed type is always application/octet-stream: the server must not care.
+   */
+  postFiles(
+    path: string,
+    fields: Record<string, string>,
+    files: readonly { name: string; content: Buffer }[],
+    input = 'attachments',
+  ): Promise<Response> {
+    let req = this.agent.post(path).set('Host', this.host);
+    for (const [name, value] of Object.entries(fields)) req = req.field(name, value);
+    if (files.length === 0) {
+      req = req.attach(input, Buffer.alloc(0), {
+        filename: '',
+        contentType: 'application/octet-stream',
+      });
+    }
+    for (const file of files) {
+      req = req.attach(input, file.content, {
+        filename: file.name,
+        contentType: 'application/octet-stream',
+      });
+    }
+    return req.redirects(0);
+  }
+
+  /** Loads the page holding a file form, takes its CSRF token and submits fields and files. */
+  async submitFiles(
+    pagePath: string,
+    action: string,
+    fields: Record<string, string>,
+    files: readonly { name: string; content: Buffer }[],
+  ): Promise<Response> {
+    const page = await this.get(pagePath);
+    return this.postFiles(action, { _csrf: csrfTokenOf(page.text), ...fields }, files);
+  }
+
+  /**
    * This browser, with its cookies, talking to another instance: as after a restart, or behind
    * a load balancer.
    */
@@ -58,7 +97,11 @@ export class Browser {
   async signIn(email: string): Promise<Response> {
     await this.submit('/tickets/login', '/tickets/login', { email });
     const mails = await this.testApp.deliverMail();
-    const mail = mails.find((m) => m.to === email.trim().toLowerCase());
+    // The address may get other mail in the same delivery (a ticket's acknowledgement, queued at
+    // the same instant): the sign-in mail is the one with the link.
+    const mail = mails.find(
+      (m) => m.to === email.trim().toLowerCase() && /\/tickets\/login\/[A-Za-z0-9_-]+/.test(m.text),
+    );
     if (!mail) throw new Error(`no sign-in mail for ${email}`);
     const link = new URL(signInLinkOf(mail.text));
     return this.submit(link.pathname, link.pathname);

@@ -1,5 +1,6 @@
 import { withScope } from '../../src/db/scopes';
 import * as messages from '../../src/models/messages';
+import { saveBufferedAttachments } from '../../src/services/attachments';
 import * as requesters from '../../src/models/requesters';
 import type { Requester } from '../../src/models/requesters';
 import * as tickets from '../../src/models/tickets';
@@ -12,7 +13,7 @@ import { hashPassword } from '../../src/services/passwords';
 import { formatReference } from '../../src/services/references';
 import { openTicket, openTicketForAddress } from '../../src/services/tickets';
 import { createWorkspace } from '../../src/services/workspaces';
-import { makeTestApp, type TestApp } from './app';
+import { makeTestApp, testConfig, type TestApp } from './app';
 import { Browser } from './client';
 import { testDatabase } from './database';
 
@@ -136,6 +137,25 @@ export function anAgentMessage(
       at,
       isPublic: !options.internal,
     });
+  });
+}
+
+/** A file on a ticket's first message (the requester's), stored as the app stores it; its id. */
+export function anAttachment(
+  ticket: Ticket,
+  file: { name: string; content: Buffer },
+): Promise<string> {
+  return system(async (trx) => {
+    const first = await messages.firstOfTicket(trx, ticket.workspaceId, ticket.id);
+    const { saved } = await saveBufferedAttachments(trx, {
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.id,
+      messageId: first!.id,
+      files: [file],
+      limits: testConfig().attachments,
+    });
+    if (saved.length !== 1) throw new Error(`the file ${file.name} was refused`);
+    return saved[0]!.id;
   });
 }
 

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
 import { Browser, signInLinkOf } from '../helpers/client';
-import { aRequester, aTicket, aWorkspace, anAgentWithPassword, rows } from '../helpers/fixtures';
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  anAgentWithPassword,
+  anAttachment,
+  rows,
+} from '../helpers/fixtures';
 import type { TicketFixture } from '../helpers/fixtures';
 import { testDatabase } from '../helpers/database';
 import type { Workspace } from '../../src/models/workspaces';
@@ -231,6 +238,28 @@ describe('a read writes nothing', () => {
     t.clock.advance(MINUTE);
     assert.equal(await writesDuring(browse), 1);
     assert.equal(await writesDuring(browse), 0);
+  });
+
+  it('downloading a file writes nothing, in the portal or the agent app', async () => {
+    const fileId = await anAttachment(ticket, { name: 'notes.txt', content: Buffer.from('hi\n') });
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    const alex = new Browser(t);
+    assert.equal((await alex.signInAgent('alex@acme.test', PASSWORD)).status, 303);
+    const downloads = async () => {
+      for (let round = 0; round < 3; round += 1) {
+        const mine = await jo.get(`/tickets/${ticket.reference}/attachments/${fileId}`);
+        assert.equal(mine.status, 200);
+        const agents = await alex.get(`/admin/tickets/${ticket.reference}/attachments/${fileId}`);
+        assert.equal(agents.status, 200);
+        const stranger = await request(t.app)
+          .get(`/tickets/${ticket.reference}/attachments/${fileId}`)
+          .set('Host', 'acme.localhost')
+          .redirects(0);
+        assert.equal(stranger.status, 303);
+      }
+    };
+    assert.equal(await writesDuring(downloads), 0);
   });
 
   it('an admin’s erasure requests page writes nothing, also with a request pending', async () => {

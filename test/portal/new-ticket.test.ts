@@ -60,7 +60,7 @@ describe('portal new ticket', () => {
       await t.deliverMail();
     });
 
-    it('shows a form with subject and description only', async () => {
+    it('shows a form with subject, description and files only', async () => {
       const res = await browser.get('/tickets/new');
       assert.equal(res.status, 200);
       const form = $(res.text)('main form[action="/tickets/new"]');
@@ -70,7 +70,7 @@ describe('portal new ticket', () => {
         .map((_i, el) => $(res.text)(el).attr('name'))
         .get()
         .filter((n) => n !== '_csrf');
-      assert.deepEqual(names, ['subject', 'description']);
+      assert.deepEqual(names, ['subject', 'description', 'attachments']);
       assert.equal(form.find('label[for=subject]').length, 1);
       assert.equal(form.find('label[for=description]').length, 1);
     });
@@ -161,7 +161,7 @@ describe('portal new ticket', () => {
   });
 
   describe('signed out', () => {
-    it('shows name, email, subject, description and a hidden "website" honeypot', async () => {
+    it('shows name, email, subject, description, files and a hidden "website" honeypot', async () => {
       const res = await browser.get('/tickets/new');
       assert.equal(res.status, 200);
       const page = $(res.text);
@@ -171,7 +171,14 @@ describe('portal new ticket', () => {
         .map((_i, el) => page(el).attr('name'))
         .get()
         .filter((n) => n !== '_csrf');
-      assert.deepEqual(names, ['name', 'email', 'website', 'subject', 'description']);
+      assert.deepEqual(names, [
+        'name',
+        'email',
+        'website',
+        'subject',
+        'description',
+        'attachments',
+      ]);
       for (const id of ['name', 'email', 'subject', 'description']) {
         assert.equal(form.find(`label[for=${id}]`).length, 1, `${id} is labelled`);
       }

@@ -10,6 +10,7 @@ import {
   aTicket,
   anAgent,
   anAgentMessage,
+  anAttachment,
   aWorkspace,
   rows,
   type TicketFixture,
@@ -124,7 +125,8 @@ describe('portal: your data', () => {
     assert.equal(page(`a[href="${ERASURE}"]`).text().trim(), 'Ask us to erase your data');
   });
 
-  it('downloads exactly the requester’s data as a JSON attachment: record, tickets, public messages and ratings', async () => {
+  it('downloads exactly the requester’s data as a JSON attachment: record, tickets, public messages, files and ratings', async () => {
+    await anAttachment(printer, { name: 'smoke.txt', content: Buffer.from('Lots of smoke.\n') });
     await browser.signIn('jo@example.com');
     const res = await browser.get(JSON_FILE);
     assert.equal(res.status, 200);
@@ -162,12 +164,14 @@ describe('portal: your data', () => {
               name: 'Jo Bloggs',
               sentAt: '2026-11-20T09:00:00.000Z',
               text: 'It started this morning.',
+              files: [{ name: 'smoke.txt', type: 'text/plain', size: 15 }],
             },
             {
               from: 'support',
               name: 'Alex Agent',
               sentAt: '2026-11-20T09:30:00.000Z',
               text: 'We are sending someone.',
+              files: [],
             },
           ],
         },
@@ -184,6 +188,7 @@ describe('portal: your data', () => {
               name: 'Jo Bloggs',
               sentAt: '2026-11-21T09:00:00.000Z',
               text: 'Where is November’s invoice?',
+              files: [],
             },
           ],
         },

@@ -398,7 +398,7 @@ describe('bad input', () => {
       assert.deepEqual(await tenantRows(), before);
     });
 
-    it('bodies that are not forms (JSON, plain text, multipart) get a 4xx page and change nothing', async () => {
+    it('bodies that are not forms (JSON, plain text) or a multipart reply without its field get a 4xx page and change nothing', async () => {
       const before = await tenantRows();
       const token = decodeURIComponent(await tokenFor(jo, ticketPage()));
       const reply = `${ticketPage()}/replies`;
@@ -412,7 +412,8 @@ describe('bad input', () => {
         await postRaw(jo, reply, 'body=plain', 'text/plain', { 'X-CSRF-Token': token }),
         422,
       );
-      const multipart = `--b\r\nContent-Disposition: form-data; name="body"\r\n\r\nhi\r\n--b--\r\n`;
+      // Multipart is the reply form's own encoding (it takes files): without a reply, it is 422.
+      const multipart = `--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n`;
       assertReadable(
         await postRaw(jo, reply, multipart, 'multipart/form-data; boundary=b', {
           'X-CSRF-Token': token,

@@ -8,7 +8,13 @@ import { paths } from '../../routes/paths';
 import { openTicketForCustomer } from '../../services/agent-tickets';
 import { formatReference } from '../../services/references';
 import { emailField, textField } from '../../validation/fields';
-import { parseForm, type FormErrors } from '../../validation/form-errors';
+import { fileErrors, mergeErrors, parseForm, type FormErrors } from '../../validation/form-errors';
+import { uploadsOf } from '../../middleware/multipart-form';
+import {
+  AttachmentsRefusedError,
+  attachToFirstMessage,
+  checkIncomingAttachments,
+} from '../../services/attachments';
 import { setFlash } from '../../middleware/flash';
 
 function newTicketForm(limits: FieldLimits) {
@@ -40,19 +46,46 @@ export function get(_req: Request, res: Response): void {
 }
 
 /**
- * Opens a ticket on behalf of a requester (found or created by address), mails them that it is
- * open, and shows it.
+ * Opens a ticket on behalf of a requester (found or created by address), with files, mails them
+ * that it is open, and shows it.
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
+  const limits = config.attachments;
   const form = parseForm(newTicketForm(config.limits), req.body);
-  if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  if (!form.ok) {
+    const refused = await checkIncomingAttachments(uploadsOf(res), limits);
+    const files = fileErrors(
+      'attachments',
+      refused.map((r) => r.reason),
+    );
+    return render(res, { status: 422, values: req.body, errors: mergeErrors(form.errors, files) });
+  }
   const now = clock.now();
   const mail = { templates, secret: config.sessionSecret, config, now };
-  const ticket = await withPage(req, res, agentScope(res), (trx) =>
-    openTicketForCustomer(trx, mail, { workspace, ...form.data, at: now }),
-  );
+  let ticket;
+  try {
+    ticket = await withPage(req, res, agentScope(res), async (trx) => {
+      const opened = await openTicketForCustomer(trx, mail, { workspace, ...form.data, at: now });
+      // The scope is now the requester's, in whose name the first message and its files are.
+      const files = uploadsOf(res);
+      await attachToFirstMessage(trx, {
+        workspaceId: workspace.id,
+        ticketId: opened.id,
+        files,
+        limits,
+      });
+      return opened;
+    });
+  } catch (error) {
+    if (!(error instanceof AttachmentsRefusedError)) throw error;
+    const errors = fileErrors(
+      'attachments',
+      error.refused.map((r) => r.reason),
+    );
+    return render(res, { status: 422, values: req.body, errors });
+  }
   setFlash(req, res, 'created');
   res.redirect(303, paths.admin.ticket(formatReference(workspace.slug, ticket.number)));
 }

@@ -6,7 +6,13 @@ import { agentOf } from '../../middleware/admin-viewer';
 import { ticketStatuses } from '../../models/tickets';
 import { addInternalNote, replyAsAgent } from '../../services/agent-tickets';
 import { textField } from '../../validation/fields';
-import { fieldError, parseForm } from '../../validation/form-errors';
+import { fieldError, fileErrors, mergeErrors, parseForm } from '../../validation/form-errors';
+import { uploadsOf } from '../../middleware/multipart-form';
+import {
+  AttachmentsRefusedError,
+  checkIncomingAttachments,
+  saveIncomingAttachments,
+} from '../../services/attachments';
 import { renderTicketPage, ticketPath, withAgentTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
@@ -24,34 +30,61 @@ function replyForm(max: number) {
   });
 }
 
-/** A public reply (mailed to the requester) or an internal note, by the radio in the same form. */
+/**
+ * A public reply (mailed to the requester) or an internal note, by the radio in the same form,
+ * with its files (refused ones roll the message back and show the page again, naming them).
+ */
 export async function post(req: Request, res: Response): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const values = req.body as unknown;
+  const limits = config.attachments;
   const form = parseForm(replyForm(config.limits.body), req.body);
-  if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
+  if (!form.ok) {
+    await withAgentTicket(req, res, () => Promise.resolve());
+    const refused = await checkIncomingAttachments(uploadsOf(res), limits);
+    const files = fileErrors(
+      'attachments',
+      refused.map((r) => r.reason),
+    );
+    const errors = mergeErrors(form.errors, files);
+    return renderTicketPage(req, res, { status: 422, errors, values });
+  }
   const agent = agentOf(res);
   const workspace = res.locals.workspace;
   const { visibility, body, replyStatus: status } = form.data;
   const at = clock.now();
   try {
     const ticket = await withAgentTicket(req, res, async (trx, ticket) => {
-      if (visibility === 'public') {
-        const mail = { templates, secret: config.sessionSecret, config };
-        await replyAsAgent(trx, mail, { workspace, ticket, agent, body, status, at });
-      } else {
-        await addInternalNote(trx, { ticket, agent, body, status, at });
-      }
+      const message =
+        visibility === 'public'
+          ? await replyAsAgent(
+              trx,
+              { templates, secret: config.sessionSecret, config },
+              { workspace, ticket, agent, body, status, at },
+            )
+          : await addInternalNote(trx, { ticket, agent, body, status, at });
+      const files = uploadsOf(res);
+      await saveIncomingAttachments(trx, {
+        workspaceId: workspace.id,
+        messageId: message.id,
+        files,
+        limits,
+      });
       return ticket;
     });
     setFlash(req, res, visibility === 'public' ? 'replied' : 'noted');
     res.redirect(303, ticketPath(res, ticket));
   } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    await renderTicketPage(req, res, {
-      status: 422,
-      errors: fieldError(error.field, error.message),
-      values,
-    });
+    const errors =
+      error instanceof ValidationError
+        ? fieldError(error.field, error.message)
+        : error instanceof AttachmentsRefusedError
+          ? fileErrors(
+              'attachments',
+              error.refused.map((r) => r.reason),
+            )
+          : undefined;
+    if (!errors) throw error;
+    await renderTicketPage(req, res, { status: 422, errors, values });
   }
 }

@@ -12,6 +12,7 @@ import { ticketRequester } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
 import { takeFlash } from '../../middleware/flash';
 import { decodeCursor, threadLinks } from '../../services/cursors';
+import { attachmentView } from '../../services/attachments';
 import { depsOf } from '../../deps';
 
 export const statusOptions = ticketStatuses.map((value) => ({
@@ -41,8 +42,8 @@ export function withAgentTicket<T>(
   });
 }
 
-/** A message, or a status change with who made it (a requester or an agent, by name). */
-function entryView(entry: ThreadEntry) {
+/** A message with its files, or a status change with who made it (a requester or an agent). */
+function entryView(entry: ThreadEntry, reference: string) {
   if (entry.kind === 'event') {
     const { event } = entry;
     return {
@@ -62,6 +63,9 @@ function entryView(entry: ThreadEntry) {
     body: message.body,
     internal: message.internal,
     createdAt: message.createdAt,
+    files: entry.files.map((file) =>
+      attachmentView(file, paths.admin.attachment(reference, file.id)),
+    ),
   };
 }
 
@@ -91,7 +95,7 @@ export async function renderTicketPage(
       ratingComment: ticket.ratingComment,
     },
     requester: { name: requester.name, email: requester.email },
-    thread: thread.entries.map(entryView),
+    thread: thread.entries.map((entry) => entryView(entry, reference)),
     ...threadLinks(href, before, thread.earlier),
     statusOptions,
     replyAction: paths.admin.reply(reference),

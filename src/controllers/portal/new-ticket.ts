@@ -8,7 +8,19 @@ import { formatReference, parseReference } from '../../services/references';
 import { followUpSubject } from '../../services/ticket-resolution';
 import { openAnonymousTicket, openTicketAsRequester } from '../../services/tickets';
 import { emailField, textField } from '../../validation/fields';
-import { fieldError, parseForm } from '../../validation/form-errors';
+import {
+  fieldError,
+  fileErrors,
+  mergeErrors,
+  parseForm,
+  type FormErrors,
+} from '../../validation/form-errors';
+import { uploadsOf } from '../../middleware/multipart-form';
+import {
+  AttachmentsRefusedError,
+  attachToFirstMessage,
+  checkIncomingAttachments,
+} from '../../services/attachments';
 import { regenerateSession, saveSession } from '../../middleware/sessions';
 import { setFlash } from '../../middleware/flash';
 
@@ -37,7 +49,7 @@ function anonymousForm(limits: FieldLimits) {
 
 function render(
   res: Response,
-  form: { status?: number; values?: unknown; errors?: unknown } = {},
+  form: { status?: number; values?: unknown; errors?: FormErrors } = {},
 ): void {
   res.status(form.status ?? 200).render('portal/new-ticket.njk', {
     signedIn: res.locals.viewer?.kind === 'requester',
@@ -66,26 +78,70 @@ export async function post(req: Request, res: Response): Promise<void> {
   return postAnonymous(req, res);
 }
 
+/**
+ * The form again with its errors (422), the refused files named too: their bytes are judged on
+ * the way past, never stored, since the browser does not keep the files for a second try.
+ */
+async function refuse(req: Request, res: Response, errors: FormErrors): Promise<void> {
+  const refused = await checkIncomingAttachments(uploadsOf(res), depsOf(req).config.attachments);
+  const files = fileErrors(
+    'attachments',
+    refused.map((r) => r.reason),
+  );
+  render(res, { status: 422, values: req.body, errors: mergeErrors(errors, files) });
+}
+
+/** Runs the work that opens a ticket; refused files roll it back and show the form again. */
+async function withFiles<T>(
+  req: Request,
+  res: Response,
+  open: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await open();
+  } catch (error) {
+    if (!(error instanceof AttachmentsRefusedError)) throw error;
+    const files = fileErrors(
+      'attachments',
+      error.refused.map((r) => r.reason),
+    );
+    render(res, { status: 422, values: req.body, errors: files });
+    return undefined;
+  }
+}
+
 async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
   const form = parseForm(signedInForm(config.limits), req.body);
-  if (!form.ok) return render(res, { status: 422, values: req.body, errors: form.errors });
+  if (!form.ok) return refuse(req, res, form.errors);
   const now = clock.now();
   const mail = { templates, secret: config.sessionSecret, config, now };
-  const ticket = await withPage(
-    req,
-    res,
-    { kind: 'requester', workspaceId: workspace.id, requesterId },
-    (trx) =>
-      openTicketAsRequester(trx, mail, {
-        workspace,
-        requesterId,
-        subject: form.data.subject,
-        body: form.data.description,
-        at: now,
-      }),
+  const ticket = await withFiles(req, res, () =>
+    withPage(
+      req,
+      res,
+      { kind: 'requester', workspaceId: workspace.id, requesterId },
+      async (trx) => {
+        const opened = await openTicketAsRequester(trx, mail, {
+          workspace,
+          requesterId,
+          subject: form.data.subject,
+          body: form.data.description,
+          at: now,
+        });
+        const files = uploadsOf(res);
+        await attachToFirstMessage(trx, {
+          workspaceId: workspace.id,
+          ticketId: opened.id,
+          files,
+          limits: config.attachments,
+        });
+        return opened;
+      },
+    ),
   );
+  if (!ticket) return;
   setFlash(req, res, 'created');
   res.redirect(303, paths.portal.ticket(formatReference(workspace.slug, ticket.number)));
 }
@@ -100,35 +156,47 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.website === 'string' && body.website !== '') {
-    return render(res, {
-      status: 422,
-      values: body,
-      errors: fieldError(
+    return refuse(
+      req,
+      res,
+      fieldError(
         'subject',
         'We could not accept this form. Leave the hidden "website" field empty and try again.',
       ),
-    });
+    );
   }
   const form = parseForm(anonymousForm(config.limits), body);
-  if (!form.ok) return render(res, { status: 422, values: body, errors: form.errors });
+  if (!form.ok) return refuse(req, res, form.errors);
   await rateLimits.newTicket(req.ip ?? '');
 
   const now = clock.now();
-  const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    openAnonymousTicket(
-      trx,
-      { templates, secret: config.sessionSecret, config, now },
-      {
-        workspace,
-        email: form.data.email,
-        name: form.data.name,
-        subject: form.data.subject,
-        body: form.data.description,
-        at: now,
-        ip: req.ip,
-      },
-    ),
+  const ticket = await withFiles(req, res, () =>
+    withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, async (trx) => {
+      const opened = await openAnonymousTicket(
+        trx,
+        { templates, secret: config.sessionSecret, config, now },
+        {
+          workspace,
+          email: form.data.email,
+          name: form.data.name,
+          subject: form.data.subject,
+          body: form.data.description,
+          at: now,
+          ip: req.ip,
+        },
+      );
+      // The scope is now the new ticket's requester (or visitor), who adds the files.
+      const files = uploadsOf(res);
+      await attachToFirstMessage(trx, {
+        workspaceId: workspace.id,
+        ticketId: opened.id,
+        files,
+        limits: config.attachments,
+      });
+      return opened;
+    }),
   );
+  if (!ticket) return;
 
   const sameVisitor = req.session.workspaceId === workspace.id && !req.session.requesterId;
   const earlier = sameVisitor ? (req.session.visitorTicketIds ?? []) : [];

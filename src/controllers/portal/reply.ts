@@ -6,7 +6,13 @@ import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { replyAsRequester, ticketRequester } from '../../services/tickets';
 import { textField } from '../../validation/fields';
-import { fieldError, parseForm } from '../../validation/form-errors';
+import { fieldError, fileErrors, mergeErrors, parseForm } from '../../validation/form-errors';
+import { uploadsOf } from '../../middleware/multipart-form';
+import {
+  AttachmentsRefusedError,
+  checkIncomingAttachments,
+  saveIncomingAttachments,
+} from '../../services/attachments';
 import { renderTicketPage, withViewerTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
@@ -16,26 +22,46 @@ function replyForm(max: number) {
   });
 }
 
+/**
+ * A reply, with its files. The ticket is found (404 for one the viewer cannot see) before any
+ * file byte is read; refused files roll the reply back and show the page again, naming them.
+ */
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
+  const limits = deps.config.attachments;
+  const values = req.body as Record<string, unknown>;
   const form = parseForm(replyForm(deps.config.limits.body), req.body);
   if (!form.ok) {
+    // Only for a ticket the viewer may see: anyone else's files stay unread.
+    await withViewerTicket(req, res, () => Promise.resolve());
+    const refused = await checkIncomingAttachments(uploadsOf(res), limits);
+    const files = fileErrors(
+      'attachments',
+      refused.map((r) => r.reason),
+    );
     return renderTicketPage(req, res, {
       status: 422,
-      errors: form.errors,
-      values: req.body as Record<string, unknown>,
+      errors: mergeErrors(form.errors, files),
+      values,
     });
   }
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
       // The ticket's requester: the signed-in one, or the one a visitor writes for.
       const requester = await ticketRequester(trx, ticket);
-      await replyAsRequester(trx, {
+      const message = await replyAsRequester(trx, {
         ticket,
         requester,
         body: form.data.body,
         at: deps.clock.now(),
         reopenWindowMs: deps.config.reopenWindowMs,
+      });
+      const files = uploadsOf(res);
+      await saveIncomingAttachments(trx, {
+        workspaceId: ticket.workspaceId,
+        messageId: message.id,
+        files,
+        limits,
       });
       return ticket;
     });
@@ -45,11 +71,16 @@ export async function post(req: Request, res: Response): Promise<void> {
       paths.portal.ticket(formatReference(res.locals.workspace.slug, ticket.number)),
     );
   } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    await renderTicketPage(req, res, {
-      status: 422,
-      errors: fieldError(error.field, error.message),
-      values: req.body as Record<string, unknown>,
-    });
+    const errors =
+      error instanceof ValidationError
+        ? fieldError(error.field, error.message)
+        : error instanceof AttachmentsRefusedError
+          ? fileErrors(
+              'attachments',
+              error.refused.map((r) => r.reason),
+            )
+          : undefined;
+    if (!errors) throw error;
+    await renderTicketPage(req, res, { status: 422, errors, values });
   }
 }

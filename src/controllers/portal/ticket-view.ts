@@ -4,6 +4,7 @@ import { threadLinks, type KeysetCursor } from '../../services/cursors';
 import type { Ticket } from '../../models/tickets';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
+import { attachmentView, type AttachmentView } from '../../services/attachments';
 
 /** What templates see of a ticket: plain values, its reference and link. */
 export interface TicketView {
@@ -38,6 +39,7 @@ export interface MessageView {
   authorName: string;
   body: string;
   createdAt: Date;
+  files: AttachmentView[];
 }
 
 /** A status change as the customer reads it: by "you" (the ticket's requester) or the team. */
@@ -50,7 +52,7 @@ export interface EventView {
   createdAt: Date;
 }
 
-function entryView(entry: ThreadEntry): MessageView | EventView {
+function entryView(entry: ThreadEntry, reference: string): MessageView | EventView {
   if (entry.kind === 'message') {
     const { message } = entry;
     return {
@@ -59,6 +61,9 @@ function entryView(entry: ThreadEntry): MessageView | EventView {
       authorName: message.authorName,
       body: message.body,
       createdAt: message.createdAt,
+      files: entry.files.map((file) =>
+        attachmentView(file, paths.portal.attachment(reference, file.id)),
+      ),
     };
   }
   const { event } = entry;
@@ -72,10 +77,11 @@ function entryView(entry: ThreadEntry): MessageView | EventView {
   };
 }
 
-/** One page of a thread, with the links to earlier entries and back to the latest. */
-export function threadView(ticketHref: string, before: KeysetCursor | undefined, page: ThreadPage) {
+/** One page of a thread, with its files, and the links to earlier entries and back to the latest. */
+export function threadView(ticket: TicketView, before: KeysetCursor | undefined, page: ThreadPage) {
+  const ticketHref = ticket.href;
   return {
-    thread: page.entries.map(entryView),
+    thread: page.entries.map((entry) => entryView(entry, ticket.reference)),
     ...threadLinks(ticketHref, before, page.earlier),
   };
 }

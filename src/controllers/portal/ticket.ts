@@ -68,7 +68,7 @@ export async function renderTicketPage(
   const now = clock.now();
   res.status(form.status ?? 200).render('portal/ticket.njk', {
     ticket: view,
-    ...threadView(view.href, before, thread),
+    ...threadView(view, before, thread),
     canRate: canBeRated(ticket),
     canSolve: canMarkSolved(ticket),
     reopenUntil: canReopen(ticket, now, config.reopenWindowMs)

@@ -1,0 +1,13 @@
+/** Sizes as people read them, for limits, hints and file lists. */
+
+/** "10 MB", "25 MB": limits as the forms and refusals state them. */
+export function megabytes(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MB`;
+}
+
+/** "340 bytes", "12 KB", "1.5 MB": a file's size as the thread shows it. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import type { Workspace } from '../../src/models/workspaces';
+import { MINUTE, makeTestApp, type TestApp } from '../helpers/app';
+import { $, Browser } from '../helpers/client';
+import {
+  aRequester,
+  aTicket,
+  aWorkspace,
+  anAgentWithPassword,
+  rows,
+  tenantRows,
+  type TicketFixture,
+} from '../helpers/fixtures';
+import { pdf, png } from '../helpers/sample-files';
+
+const PASSWORD = 'correct horse battery staple';
+
+function fileLinks(html: string): { name: string; href: string }[] {
+  const page = $(html);
+  return page('.thread .attachments a')
+    .map((_i, a) => ({ name: page(a).text(), href: page(a).attr('href') ?? '' }))
+    .get();
+}
+
+describe('attachments in the agent app', () => {
+  let t: TestApp;
+  let acme: Workspace;
+  let ticket: TicketFixture;
+  let agent: Browser;
+  let customer: Browser;
+
+  beforeEach(async () => {
+    t = makeTestApp();
+    acme = await aWorkspace('acme');
+    const jo = await aRequester(acme, 'jo@example.com', 'Jo');
+    ticket = await aTicket(acme, jo, { subject: 'Printer' });
+    await anAgentWithPassword(acme, { email: 'alex@acme.test', password: PASSWORD });
+    agent = new Browser(t);
+    assert.equal((await agent.signInAgent('alex@acme.test', PASSWORD)).status, 303);
+    customer = new Browser(t);
+    await customer.signIn('jo@example.com');
+  });
+
+  const adminTicket = () => `/admin/tickets/${ticket.reference}`;
+  const adminReply = () => `/admin/tickets/${ticket.reference}/replies`;
+  const portalTicket = () => `/tickets/${ticket.reference}`;
+
+  it('a public reply’s files reach the customer; an internal note’s never do', async () => {
+    const reply = await agent.submitFiles(
+      adminTicket(),
+      adminReply(),
+      { visibility: 'public', body: 'Manual attached', replyStatus: '' },
+      [{ name: 'manual.pdf', content: pdf() }],
+    );
+    assert.equal(reply.status, 303, reply.text);
+    t.clock.advance(MINUTE);
+    const note = await agent.submitFiles(
+      adminTicket(),
+      adminReply(),
+      { visibility: 'internal', body: 'Their contract', replyStatus: '' },
+      [{ name: 'contract.png', content: await png() }],
+    );
+    assert.equal(note.status, 303, note.text);
+
+    const agentFiles = fileLinks((await agent.get(adminTicket())).text);
+    assert.deepEqual(
+      agentFiles.map((f) => f.name),
+      ['manual.pdf', 'contract.png'],
+    );
+    for (const file of agentFiles) assert.equal((await agent.get(file.href)).status, 200);
+
+    const customerFiles = fileLinks((await customer.get(portalTicket())).text);
+    assert.deepEqual(
+      customerFiles.map((f) => f.name),
+      ['manual.pdf'],
+    );
+    const noteId = agentFiles[1]!.href.split('/').at(-1)!;
+    const direct = await customer.get(`${portalTicket()}/attachments/${noteId}`);
+    assert.equal(direct.status, 404);
+    const publicId = agentFiles[0]!.href.split('/').at(-1)!;
+    assert.equal((await customer.get(`${portalTicket()}/attachments/${publicId}`)).status, 200);
+  });
+
+  it('opens a ticket for a customer with files in the customer’s first message', async () => {
+    const res = await agent.submitFiles(
+      '/admin/tickets/new',
+      '/admin/tickets/new',
+      { email: 'jo@example.com', name: 'Jo', subject: 'Phoned in', body: 'Photo of the label' },
+      [{ name: 'label.png', content: await png() }],
+    );
+    assert.equal(res.status, 303, res.text);
+    const ref = res.headers.location!.split('/').at(-1)!;
+    const files = fileLinks((await customer.get(`/tickets/${ref}`)).text);
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['label.png'],
+    );
+    const [message] = await rows<{ author_kind: string }>(
+      'select m.author_kind from attachments a join messages m on m.id = a.message_id',
+    );
+    assert.equal(message!.author_kind, 'requester');
+  });
+
+  it('refuses a disguised file on a reply, keeping the message and choices, storing nothing', async () => {
+    const before = await tenantRows();
+    const res = await agent.submitFiles(
+      adminTicket(),
+      adminReply(),
+      { visibility: 'internal', body: 'Keep me', replyStatus: 'pending' },
+      [{ name: 'report.pdf', content: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') }],
+    );
+    assert.equal(res.status, 422);
+    const page = $(res.text);
+    assert.match(page('.error-summary').text(), /“report.pdf” must be a PNG, JPEG/);
+    assert.equal(page('textarea#body').text(), 'Keep me');
+    assert.equal(page('#visibility-internal').attr('checked'), 'checked');
+    assert.equal(page('#replyStatus option[selected]').val(), 'pending');
+    assert.deepEqual(await tenantRows(), before);
+  });
+
+  it('takes no multipart body from someone who is not signed in', async () => {
+    const before = await tenantRows();
+    const stranger = new Browser(t);
+    const res = await stranger.postFiles(adminReply(), { visibility: 'public', body: 'x' }, [
+      { name: 'a.pdf', content: pdf() },
+    ]);
+    assert.ok([303, 403, 404].includes(res.status), String(res.status));
+    assert.equal(res.headers.connection, 'close');
+    assert.deepEqual(await tenantRows(), before);
+  });
+});
