@@ -60,7 +60,7 @@ export class SessionStore extends PgStore {
     this.#prefetched.set(sid, data);
   }
 
-  /** A prefetched row nobody took (the request ended first) is not kept. */
+  /** A prefetched row the session middleware did not take is not kept. */
   discard(sid: string): void {
     this.#prefetched.delete(sid);
   }
@@ -146,6 +146,13 @@ export function sessions(config: Config, store: SessionStore): RequestHandler[] 
         maxAge: config.sessions.idleMs,
       },
     }),
+    // The session middleware has taken the prefetched row, or had no use for it (a cookie it
+    // would not read): either way, none is kept past this point.
+    (req, _res, next) => {
+      const sid = (req.signedCookies as Record<string, unknown>)[options.name];
+      if (typeof sid === 'string') store.discard(sid);
+      next();
+    },
   ];
 }
 

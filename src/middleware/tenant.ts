@@ -56,10 +56,7 @@ export function enterWorkspace(store?: SessionStore): RequestHandler {
         // The store's own read judges a row's expiry by the real clock; so does this one.
         now: Date.now(),
       });
-      if (found) {
-        store.prefetch(signed, found.session);
-        res.once('close', () => store.discard(signed));
-      }
+      if (found) store.prefetch(signed, found.session);
       workspace = found?.workspace;
     } else {
       // No session: no scope to set, so no transaction to hold. The workspace row (no tenant
