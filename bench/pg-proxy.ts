@@ -66,10 +66,11 @@ class FrontendParser {
   private buffer: Buffer = Buffer.alloc(0);
   private startup = true;
   /**
-   * The statements parsed since the last Sync, joined: one round trip may carry several (a held
-   * back BEGIN and scope ahead of the statement: src/db/deferred-statements.ts).
+   * The statements parsed since the last Sync: one round trip may carry several (a held back
+   * BEGIN and scope ahead of the statement, a read-only transaction's COMMIT ahead of the next
+   * one: src/db/deferred-statements.ts).
    */
-  private pendingSql: string | undefined;
+  private pending: string[] = [];
   private unit: Entry[] | undefined;
 
   constructor(
@@ -107,38 +108,41 @@ class FrontendParser {
   private onMessage(type: string, payload: Buffer): void {
     switch (type) {
       case 'Q':
-        this.roundTrip(cString(payload, 0));
+        this.roundTrip([cString(payload, 0)]);
         break;
       case 'P': {
         const nameEnd = payload.indexOf(0);
         const sql = cString(payload, nameEnd + 1);
-        this.pendingSql = this.pendingSql === undefined ? sql : `${this.pendingSql}; ${sql}`;
+        this.pending.push(sql);
         break;
       }
       case 'S':
-        this.roundTrip(this.pendingSql ?? '');
-        this.pendingSql = undefined;
+        this.roundTrip(this.pending);
+        this.pending = [];
         break;
       case 'F':
-        this.roundTrip('');
+        this.roundTrip([]);
         break;
       default:
         break;
     }
   }
 
-  private roundTrip(sql: string): void {
+  private roundTrip(statements: readonly string[]): void {
     const entry: Entry = {
       epoch: this.tally.epoch,
-      background: this.rules.some((rule) => rule.test(sql)),
-      sql,
+      background: this.rules.some((rule) => statements.some((sql) => rule.test(sql))),
+      sql: statements.join('; '),
     };
-    if (BEGIN.test(sql)) {
+    const begins = statements.findIndex((sql) => BEGIN.test(sql));
+    if (begins >= 0) {
+      // Whatever came before the BEGIN (a carried COMMIT) ended the previous unit of work.
       this.end();
       this.unit = [entry];
+      if (statements.slice(begins + 1).some((sql) => END.test(sql))) this.end();
     } else if (this.unit) {
       this.unit.push(entry);
-      if (END.test(sql)) this.end();
+      if (statements.some((sql) => END.test(sql))) this.end();
     } else {
       this.tally.add([entry]);
     }
