@@ -10,6 +10,8 @@ import type { Ticket, TicketStatus } from '../models/tickets';
 import type { EventActor } from '../models/ticket-events';
 import type { User } from '../models/users';
 import type { Workspace } from '../models/workspaces';
+import type { SavedFile } from './attachments';
+import { humanSize } from './file-sizes';
 import { queueMail, type MailContext } from './mail';
 import { formatReference, parseReference } from './references';
 import { issueReplyAddress } from './reply-addresses';
@@ -78,6 +80,8 @@ export async function replyAsAgent(
     body: string;
     status?: TicketStatus;
     at: Date;
+    /** Keeps the reply's files once the message exists; the mail names what it kept. */
+    attach?: (message: Message) => Promise<readonly SavedFile[]>;
   },
 ): Promise<Message> {
   const { ticket } = input;
@@ -100,6 +104,7 @@ export async function replyAsAgent(
     internal: false,
     at: input.at,
   });
+  const files = (await input.attach?.(message)) ?? [];
   await tickets.recordReply(trx, {
     workspaceId: ticket.workspaceId,
     id: ticket.id,
@@ -128,6 +133,8 @@ export async function replyAsAgent(
       ticketSubject: ticket.subject,
       agentName: input.agent.name,
       body: input.body,
+      // Named, not attached: the files stay behind the portal's access checks.
+      files: files.map((f) => ({ name: f.name, size: humanSize(f.size) })),
       link,
       canReply: replyTo !== undefined,
     },

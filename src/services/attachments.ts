@@ -224,8 +224,9 @@ async function receive(
 export async function saveIncomingAttachments(
   trx: Trx,
   input: { workspaceId: string; messageId: string; files: IncomingFiles; limits: AttachmentLimits },
-): Promise<void> {
+): Promise<SavedFile[]> {
   let position = await attachments.nextPosition(trx, input.workspaceId, input.messageId);
+  const saved: SavedFile[] = [];
   const refused = await receive(input.files, input.limits, async (file) => {
     const stored = await attachmentStore.put(trx, input.workspaceId, file.content, file.maxBytes);
     await attachments.insert(trx, {
@@ -238,9 +239,17 @@ export async function saveIncomingAttachments(
       storageKey: stored.key,
     });
     position += 1;
+    saved.push({ name: file.name, size: stored.size });
     return stored.size;
   });
   if (refused.length > 0) throw new AttachmentsRefusedError(refused);
+  return saved;
+}
+
+/** A file kept with a message: what a mail about that message says of it. */
+export interface SavedFile {
+  name: string;
+  size: number;
 }
 
 /**

@@ -81,6 +81,36 @@ describe('attachments in the agent app', () => {
     assert.equal((await customer.get(`${portalTicket()}/attachments/${publicId}`)).status, 200);
   });
 
+  it('the reply mail names the files kept with the reply, with their sizes; a note mails nothing', async () => {
+    await t.deliverMail(); // the customer's sign-in mail
+    const file = pdf();
+    const reply = await agent.submitFiles(
+      adminTicket(),
+      adminReply(),
+      { visibility: 'public', body: 'Manual attached', replyStatus: '' },
+      [{ name: 'manual.pdf', content: file }],
+    );
+    assert.equal(reply.status, 303, reply.text);
+    const note = await agent.submitFiles(
+      adminTicket(),
+      adminReply(),
+      { visibility: 'internal', body: 'Their contract', replyStatus: '' },
+      [{ name: 'contract.png', content: await png() }],
+    );
+    assert.equal(note.status, 303, note.text);
+    const mails = await t.deliverMail();
+    assert.equal(mails.length, 1);
+    const size =
+      file.length < 1024 ? `${file.length} bytes` : `${Math.round(file.length / 1024)} KB`;
+    assert.match(
+      mails[0]!.text,
+      new RegExp(`A file with this reply:\\s+- manual\\.pdf \\(${size}\\)`),
+    );
+    assert.match(mails[0]!.text, /Open the conversation below to download them/);
+    assert.match(mails[0]!.html ?? '', /<li>manual\.pdf \(/);
+    assert.doesNotMatch(mails[0]!.text, /contract\.png/);
+  });
+
   it('opens a ticket for a customer with files in the customer’s first message', async () => {
     const res = await agent.submitFiles(
       '/admin/tickets/new',

@@ -55,21 +55,22 @@ export async function post(req: Request, res: Response): Promise<void> {
   const at = clock.now();
   try {
     const ticket = await withAgentTicket(req, res, async (trx, ticket) => {
-      const message =
-        visibility === 'public'
-          ? await replyAsAgent(
-              trx,
-              { templates, secret: config.sessionSecret, config },
-              { workspace, ticket, agent, body, status, at },
-            )
-          : await addInternalNote(trx, { ticket, agent, body, status, at });
-      const files = uploadsOf(res);
-      await saveIncomingAttachments(trx, {
-        workspaceId: workspace.id,
-        messageId: message.id,
-        files,
-        limits,
-      });
+      const attach = (message: { id: string }) =>
+        saveIncomingAttachments(trx, {
+          workspaceId: workspace.id,
+          messageId: message.id,
+          files: uploadsOf(res),
+          limits,
+        });
+      if (visibility === 'public') {
+        await replyAsAgent(
+          trx,
+          { templates, secret: config.sessionSecret, config },
+          { workspace, ticket, agent, body, status, at, attach },
+        );
+      } else {
+        await attach(await addInternalNote(trx, { ticket, agent, body, status, at }));
+      }
       return ticket;
     });
     setFlash(req, res, visibility === 'public' ? 'replied' : 'noted');
