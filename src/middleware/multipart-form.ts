@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { AttachmentLimits } from '../config';
 import { HttpError, PayloadTooLargeError } from '../errors';
 
@@ -161,7 +161,15 @@ export function multipartForm(limits: AttachmentLimits, fieldBytes: number): Req
       // A field after a file comes too late to be read before the controller runs: not kept.
       if (!handedOn && !(name in fields)) fields[name] = value;
     });
-    parser.on('file', (_field, content, info) => {
+    parser.on('file', (_field, raw, info) => {
+      // A body that ends inside a file (no closing boundary) fails that file's stream too: for
+      // the controller reading it, a malformed form (400), not a fault of ours. A controller
+      // that refused the form never reads it, and an 'error' nobody listens for would end the
+      // whole process, so the failure is also kept on the form.
+      const content = new PassThrough();
+      raw.on('error', () => content.destroy(new HttpError(400, 'the form ended inside a file')));
+      content.on('error', (error) => uploads.fail(error));
+      raw.pipe(content);
       uploads.add({ name: info.filename ?? '', content });
       handOn();
     });

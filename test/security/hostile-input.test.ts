@@ -1062,7 +1062,7 @@ describe('hostile input, generated (fast-check)', function () {
     );
   });
 
-  it('the logo upload, the one multipart form, given any parts answers a page or a 4xx and a refusal changes nothing', async () => {
+  it('the logo upload, given any parts answers a page or a 4xx and a refusal changes nothing', async () => {
     const arbitrary = fc.record({
       parts: hostileParts('logo', world.who.admin.token),
       boundary: fc.constantFrom('b', 'x'.repeat(70), '----WebKitFormBoundary7MA4YWxkTrZu0gW'),
@@ -1092,6 +1092,43 @@ describe('hostile input, generated (fast-check)', function () {
         );
       }),
       params(100),
+    );
+  });
+
+  it('the ticket forms that take files, given any parts, answer a page or a 4xx and a refusal changes nothing', async () => {
+    const withFiles = FORMS.filter((f) =>
+      /^(portal new ticket|portal reply|agent new ticket|agent reply)/.test(f.name),
+    );
+    assert.equal(withFiles.length, 6);
+    const arbitrary = fc.constantFrom(...withFiles).chain((form) =>
+      fc.record({
+        form: fc.constant(form),
+        parts: hostileParts('attachments', world.who[form.who].token),
+        // The form's own fields, valid, ahead of the rest: some submissions then succeed.
+        valid: fc.boolean(),
+        close: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(arbitrary, async ({ form, parts, valid, close }) => {
+        const fields = valid
+          ? Object.entries(form.valid).map(([name, value]) => ({
+              name,
+              content: Buffer.from(value),
+            }))
+          : [];
+        const boundary = '----hostile';
+        await sendChecked(
+          world,
+          formRequest(
+            world,
+            form,
+            multipartBody(boundary, [...fields, ...parts], close),
+            `multipart/form-data; boundary=${boundary}`,
+          ),
+        );
+      }),
+      params(120),
     );
   });
 
