@@ -15,7 +15,6 @@ import { migrateLatest } from './db/migrate';
 import { withScope } from './db/scopes';
 import { systemClock } from './deps';
 import { startHousekeeper } from './services/housekeeping';
-import { startInboundSmtp } from './services/inbound-smtp';
 import { startOutboxWorker } from './services/mail';
 import { fileTransport, smtpTransport } from './services/mail-transport';
 import { createRateLimits } from './services/rate-limits';
@@ -79,7 +78,11 @@ async function main(): Promise<void> {
     config.mailWorker.pollMs,
   );
   const housekeeper = startHousekeeper(deps);
-  const inboundSmtp = config.inbound.smtpPort ? await startInboundSmtp(deps) : undefined;
+  // Loaded only where mail is received here: its parsers hold about 20 MB that a server without
+  // the listener never needs (#8's memory target).
+  const inboundSmtp = config.inbound.smtpPort
+    ? await (await import('./services/inbound-smtp.js')).startInboundSmtp(deps)
+    : undefined;
   if (inboundSmtp) {
     logger.info(
       { port: inboundSmtp.port, domain: config.inbound.domain },

@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type';
 
 /**
  * The allow-list, judged by content only: a file's name and the browser's claim are never asked.
@@ -87,6 +86,8 @@ export async function detectType(
   complete: boolean,
 ): Promise<AllowedType | undefined> {
   if (sample.length === 0) return undefined;
+  // Loaded at the first file, not at start: about 11 MB a server that never takes one keeps.
+  const { fileTypeFromBuffer } = await import('file-type');
   let detected;
   try {
     detected = await fileTypeFromBuffer(sample);
