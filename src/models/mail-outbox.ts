@@ -42,25 +42,36 @@ interface QueuedRow {
 }
 
 /**
- * Claims due messages. SKIP LOCKED lets several workers share the queue; pushing
- * next_attempt_at forward while sending means a crashed worker's claim simply expires.
+ * Claims due messages, mail with an expiry (a sign-in link, dead within the hour) first: a burst
+ * of other mail (acknowledgements of many new tickets) must not hold such a link back. SKIP
+ * LOCKED lets several workers share the queue; pushing next_attempt_at forward while sending
+ * means a crashed worker's claim simply expires.
  */
 export async function claimDue(
   trx: Trx,
   input: { now: Date; limit: number; leaseUntil: Date },
 ): Promise<QueuedMail[]> {
+  const expiring = await claim(trx, input, input.limit, true);
+  const rest =
+    expiring.length < input.limit
+      ? await claim(trx, input, input.limit - expiring.length, false)
+      : [];
+  return [...expiring, ...rest];
+}
+
+async function claim(
+  trx: Trx,
+  input: { now: Date; leaseUntil: Date },
+  limit: number,
+  expiring: boolean,
+): Promise<QueuedMail[]> {
+  const due = trx('mail_outbox')
+    .select('id')
+    .where('status', 'queued')
+    .where('next_attempt_at', '<=', input.now);
+  if (expiring) due.whereNotNull('expires_at');
   const rows = await trx('mail_outbox')
-    .whereIn(
-      'id',
-      trx('mail_outbox')
-        .select('id')
-        .where('status', 'queued')
-        .where('next_attempt_at', '<=', input.now)
-        .orderBy('next_attempt_at')
-        .limit(input.limit)
-        .forUpdate()
-        .skipLocked(),
-    )
+    .whereIn('id', due.orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked())
     .update({ next_attempt_at: input.leaseUntil })
     .returning<QueuedRow[]>(['id', 'sealed', 'attempts', 'queued_at', 'expires_at']);
   return rows.map((row) => ({
