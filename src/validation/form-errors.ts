@@ -37,11 +37,12 @@ export function parseForm<S extends z.ZodObject>(
 }
 
 /** Refused files: one summary line each, all linking to the file input, which shows them all. */
-export function fileErrors(field: string, messages: readonly string[]): FormErrors | undefined {
-  if (messages.length === 0) return undefined;
+export function fileErrors(refused: readonly { reason: string }[]): FormErrors | undefined {
+  if (refused.length === 0) return undefined;
+  // Every form that takes files has one file input, named attachments.
   return {
-    summary: messages.map((text) => ({ text, href: `#${field}` })),
-    fields: { [field]: messages.join('. ') },
+    summary: refused.map((r) => ({ text: r.reason, href: '#attachments' })),
+    fields: { attachments: refused.map((r) => r.reason).join('. ') },
   };
 }
 

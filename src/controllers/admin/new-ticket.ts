@@ -56,10 +56,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(newTicketForm(config.limits), req.body);
   if (!form.ok) {
     const refused = await checkIncomingAttachments(uploadsOf(res), limits);
-    const files = fileErrors(
-      'attachments',
-      refused.map((r) => r.reason),
-    );
+    const files = fileErrors(refused);
     return render(res, { status: 422, values: req.body, errors: mergeErrors(form.errors, files) });
   }
   const now = clock.now();
@@ -80,10 +77,7 @@ export async function post(req: Request, res: Response): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof AttachmentsRefusedError)) throw error;
-    const errors = fileErrors(
-      'attachments',
-      error.refused.map((r) => r.reason),
-    );
+    const errors = fileErrors(error.refused);
     return render(res, { status: 422, values: req.body, errors });
   }
   setFlash(req, res, 'created');

@@ -42,10 +42,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   if (!form.ok) {
     await withAgentTicket(req, res, () => Promise.resolve());
     const refused = await checkIncomingAttachments(uploadsOf(res), limits);
-    const files = fileErrors(
-      'attachments',
-      refused.map((r) => r.reason),
-    );
+    const files = fileErrors(refused);
     const errors = mergeErrors(form.errors, files);
     return renderTicketPage(req, res, { status: 422, errors, values });
   }
@@ -80,10 +77,7 @@ export async function post(req: Request, res: Response): Promise<void> {
       error instanceof ValidationError
         ? fieldError(error.field, error.message)
         : error instanceof AttachmentsRefusedError
-          ? fileErrors(
-              'attachments',
-              error.refused.map((r) => r.reason),
-            )
+          ? fileErrors(error.refused)
           : undefined;
     if (!errors) throw error;
     await renderTicketPage(req, res, { status: 422, errors, values });

@@ -84,10 +84,7 @@ export async function post(req: Request, res: Response): Promise<void> {
  */
 async function refuse(req: Request, res: Response, errors: FormErrors): Promise<void> {
   const refused = await checkIncomingAttachments(uploadsOf(res), depsOf(req).config.attachments);
-  const files = fileErrors(
-    'attachments',
-    refused.map((r) => r.reason),
-  );
+  const files = fileErrors(refused);
   render(res, { status: 422, values: req.body, errors: mergeErrors(errors, files) });
 }
 
@@ -101,10 +98,7 @@ async function withFiles<T>(
     return await open();
   } catch (error) {
     if (!(error instanceof AttachmentsRefusedError)) throw error;
-    const files = fileErrors(
-      'attachments',
-      error.refused.map((r) => r.reason),
-    );
+    const files = fileErrors(error.refused);
     render(res, { status: 422, values: req.body, errors: files });
     return undefined;
   }

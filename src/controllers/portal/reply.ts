@@ -35,10 +35,7 @@ export async function post(req: Request, res: Response): Promise<void> {
     // Only for a ticket the viewer may see: anyone else's files stay unread.
     await withViewerTicket(req, res, () => Promise.resolve());
     const refused = await checkIncomingAttachments(uploadsOf(res), limits);
-    const files = fileErrors(
-      'attachments',
-      refused.map((r) => r.reason),
-    );
+    const files = fileErrors(refused);
     return renderTicketPage(req, res, {
       status: 422,
       errors: mergeErrors(form.errors, files),
@@ -75,10 +72,7 @@ export async function post(req: Request, res: Response): Promise<void> {
       error instanceof ValidationError
         ? fieldError(error.field, error.message)
         : error instanceof AttachmentsRefusedError
-          ? fileErrors(
-              'attachments',
-              error.refused.map((r) => r.reason),
-            )
+          ? fileErrors(error.refused)
           : undefined;
     if (!errors) throw error;
     await renderTicketPage(req, res, { status: 422, errors, values });
