@@ -5,6 +5,10 @@ export interface Requester {
   workspaceId: string;
   email: string;
   name: string;
+  /** The portal language they last used; null until then (the workspace's default applies). */
+  language: string | null;
+  /** The IANA zone they chose; null means the workspace's. */
+  timeZone: string | null;
 }
 
 interface RequesterRow {
@@ -12,12 +16,21 @@ interface RequesterRow {
   workspace_id: string;
   email: string;
   name: string;
+  language: string | null;
+  time_zone: string | null;
 }
 
-const columns = ['id', 'workspace_id', 'email', 'name'];
+const columns = ['id', 'workspace_id', 'email', 'name', 'language', 'time_zone'];
 
 function toRequester(row: RequesterRow): Requester {
-  return { id: row.id, workspaceId: row.workspace_id, email: row.email, name: row.name };
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    email: row.email,
+    name: row.name,
+    language: row.language,
+    timeZone: row.time_zone,
+  };
 }
 
 export async function findById(

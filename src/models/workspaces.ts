@@ -16,6 +16,10 @@ export interface Workspace {
   portalSessionsAfter: Date | null;
   /** Tickets opened without signing in wait until their address is confirmed by a mailed link. */
   confirmAnonymousEmail: boolean;
+  /** The portal's language for a visitor whose browser asks for none we have. */
+  defaultLanguage: string;
+  /** The IANA zone every time is shown in, unless a signed-in customer chose their own. */
+  timeZone: string;
 }
 
 export interface WorkspaceLogo {
@@ -36,6 +40,8 @@ interface WorkspaceRow {
   updated_at: Date;
   portal_sessions_after: Date | null;
   confirm_anonymous_email: boolean;
+  default_language: string;
+  time_zone: string;
 }
 
 // The logo's bytes are read only where they are served, never with every request.
@@ -51,6 +57,8 @@ const columns = [
   'updated_at',
   'portal_sessions_after',
   'confirm_anonymous_email',
+  'default_language',
+  'time_zone',
 ];
 
 function toWorkspace(row: WorkspaceRow): Workspace {
@@ -66,6 +74,8 @@ function toWorkspace(row: WorkspaceRow): Workspace {
     updatedAt: row.updated_at,
     portalSessionsAfter: row.portal_sessions_after,
     confirmAnonymousEmail: row.confirm_anonymous_email,
+    defaultLanguage: row.default_language,
+    timeZone: row.time_zone,
   };
 }
 
@@ -134,6 +144,8 @@ export async function update(
     contactEmail: string | null;
     portalSessionsAfter: Date;
     confirmAnonymousEmail: boolean;
+    defaultLanguage: string;
+    timeZone: string;
   }>,
 ): Promise<Workspace | undefined> {
   const [row] = await trx('workspaces')
@@ -145,6 +157,8 @@ export async function update(
       contact_email: changes.contactEmail,
       portal_sessions_after: changes.portalSessionsAfter,
       confirm_anonymous_email: changes.confirmAnonymousEmail,
+      default_language: changes.defaultLanguage,
+      time_zone: changes.timeZone,
       updated_at: trx.fn.now(),
     })
     .returning<WorkspaceRow[]>(columns);
