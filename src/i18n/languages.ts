@@ -1,3 +1,5 @@
+import { readCatalogues, type Catalogue } from './catalogues';
+
 /** A language the portal speaks: its code and its name in itself ("Español"), as the switcher shows it. */
 export interface Language {
   code: string;
@@ -5,19 +7,25 @@ export interface Language {
   dir: 'ltr' | 'rtl';
 }
 
-// Placeholder until the catalogues land: the list will be read from the catalogue files, so
-// adding a language is adding a file. Keep this signature.
-const placeholder: readonly Language[] = [
-  { code: 'en', name: 'English', dir: 'ltr' },
-  { code: 'es', name: 'Español', dir: 'ltr' },
-  { code: 'de', name: 'Deutsch', dir: 'ltr' },
-  { code: 'ar', name: 'العربية', dir: 'rtl' },
-];
+export const defaultLanguageCode = 'en';
+
+// Read once: the catalogues ship with the code, so a change to them is a deploy.
+const catalogues = readCatalogues();
+
+const languages: readonly Language[] = [...catalogues].map(([code, catalogue]) => ({
+  code,
+  name: catalogue.get('language.name') ?? code,
+  dir: catalogue.get('language.dir') === 'rtl' ? 'rtl' : 'ltr',
+}));
 
 export function supportedLanguages(): readonly Language[] {
-  return placeholder;
+  return languages;
 }
 
 export function isSupportedLanguage(code: string): boolean {
-  return supportedLanguages().some((language) => language.code === code);
+  return catalogues.has(code);
+}
+
+export function catalogueOf(code: string): Catalogue | undefined {
+  return catalogues.get(code);
 }

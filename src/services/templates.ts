@@ -1,6 +1,7 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
+import { translate, translateHtml, type MessageValues } from '../i18n/translate';
 import { typeLabel } from './attachment-types';
 import { humanSize } from './file-sizes';
 
@@ -28,5 +29,21 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
   env.addFilter('humanTime', (value: Date | string) => `${humanTime.format(new Date(value))} UTC`);
   env.addFilter('fileSize', (bytes: number) => humanSize(bytes));
   env.addFilter('fileTypeLabel', (type: string) => typeLabel(type));
+  // `t('key', { name: value })` in any template: the language is the render's `lang` (a page's
+  // from the request, a mail's from its recipient). Nunjucks calls a global with the template's
+  // context as `this`; a macro imported without `with context` has none, so it falls back to
+  // English: import components `with context`.
+  env.addGlobal(
+    't',
+    function (this: { ctx: { lang?: string } }, key: string, values?: MessageValues) {
+      return translate(this.ctx.lang ?? 'en', key, values);
+    },
+  );
+  env.addGlobal(
+    'tHtml',
+    function (this: { ctx: { lang?: string } }, key: string, values?: MessageValues) {
+      return new nunjucks.runtime.SafeString(translateHtml(this.ctx.lang ?? 'en', key, values));
+    },
+  );
   return env;
 }

@@ -1,0 +1,98 @@
+import { IntlMessageFormat, type PrimitiveType } from 'intl-messageformat';
+import {
+  isPluralElement,
+  isSelectElement,
+  isTagElement,
+  type MessageFormatElement,
+} from '@formatjs/icu-messageformat-parser';
+import { catalogueOf, defaultLanguageCode, isSupportedLanguage } from './languages';
+
+export type MessageValues = Record<string, PrimitiveType>;
+
+/** Formats one catalogue message in one language; the page's `t(key, values)`. */
+export type Translate = (key: string, values?: MessageValues) => string;
+
+// Compiled on first use and kept: parsing ICU is the expensive part, formatting is cheap, and the
+// set of keys × languages is fixed by the catalogues, so this cannot grow without bound.
+const compiled = new Map<string, IntlMessageFormat>();
+
+function compile(language: string, key: string): IntlMessageFormat {
+  const id = `${language}\u0000${key}`;
+  let format = compiled.get(id);
+  if (!format) {
+    // A key the language lacks falls back to English (the catalogue test keeps that from
+    // happening); a key English lacks is a programming error.
+    const message = catalogueOf(language)?.get(key) ?? catalogueOf(defaultLanguageCode)?.get(key);
+    if (message === undefined) throw new Error(`no message "${key}" in the catalogues`);
+    format = new IntlMessageFormat(message, language);
+    compiled.set(id, format);
+  }
+  return format;
+}
+
+export function translate(language: string, key: string, values?: MessageValues): string {
+  const code = isSupportedLanguage(language) ? language : defaultLanguageCode;
+  return String(compile(code, key).format(values));
+}
+
+export function translatorFor(language: string): Translate {
+  return (key, values) => translate(language, key, values);
+}
+
+const htmlEscapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => htmlEscapes[c] as string);
+}
+
+// Elements a message may wrap words in as they are; any other tag must be given an address in
+// the values and becomes a link to it.
+const plainTags = new Set(['strong', 'em', 'code', 'b']);
+
+/**
+ * A message with markup in it, for a sentence with a link or emphasis inside
+ * ("Read our <link>accessibility statement</link>"): every value is escaped, `<strong>` and
+ * friends stay what they are, and a tag named in `values` becomes `<a href="value">`. The
+ * result is HTML: mark it safe where it is put in a page.
+ */
+export function translateHtml(language: string, key: string, values: MessageValues = {}): string {
+  const code = isSupportedLanguage(language) ? language : defaultLanguageCode;
+  const escaped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    escaped[name] = typeof value === 'string' ? escapeHtml(value) : value;
+  }
+  const tag = (name: string) => (chunks: unknown[]) => {
+    const inner = chunks.join('');
+    if (plainTags.has(name)) return `<${name}>${inner}</${name}>`;
+    const href = values[name];
+    if (typeof href !== 'string') throw new Error(`message "${key}": no address for <${name}>`);
+    return `<a href="${escapeHtml(href)}">${inner}</a>`;
+  };
+  const format = compile(code, key);
+  for (const name of tagsOf(format)) escaped[name] = tag(name);
+  const parts = format.format(escaped as never);
+  return Array.isArray(parts) ? parts.join('') : String(parts);
+}
+
+// The tag names in a compiled message, wherever they sit (inside a plural's branch too).
+function tagsOf(format: IntlMessageFormat): Set<string> {
+  const names = new Set<string>();
+  const walk = (elements: MessageFormatElement[]): void => {
+    for (const element of elements) {
+      if (isTagElement(element)) {
+        names.add(element.value);
+        walk(element.children);
+      } else if (isPluralElement(element) || isSelectElement(element)) {
+        for (const option of Object.values(element.options)) walk(option.value);
+      }
+    }
+  };
+  walk(format.getAst());
+  return names;
+}
