@@ -21,6 +21,7 @@ import * as ticketStatus from '../controllers/portal/ticket-status';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { guardMultipartBody, multipartForm } from '../middleware/multipart-form';
+import { pageLanguage } from '../middleware/page-language';
 import { portalLocals } from '../middleware/portal-locals';
 import {
   loadViewer,
@@ -55,6 +56,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
     enterWorkspace(store),
     sessions(config, store),
     claimScope(portalClaim),
+    pageLanguage,
     requirePortalEnabled,
     portalLocals,
     formBody(config.limits.requestBytes),

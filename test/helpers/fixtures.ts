@@ -24,7 +24,13 @@ function system<T>(work: Parameters<typeof withScope<T>>[2]): Promise<T> {
 
 export function aWorkspace(
   slug = 'acme',
-  options: { portal?: boolean; name?: string; color?: string } = {},
+  options: {
+    portal?: boolean;
+    name?: string;
+    color?: string;
+    defaultLanguage?: string;
+    timeZone?: string;
+  } = {},
 ): Promise<Workspace> {
   return system(async (trx) => {
     const workspace = await createWorkspace(trx, {
@@ -32,8 +38,13 @@ export function aWorkspace(
       name: options.name ?? `${slug[0]!.toUpperCase()}${slug.slice(1)} Inc`,
       portalEnabled: options.portal ?? true,
     });
-    if (!options.color) return workspace;
-    return (await workspaces.update(trx, workspace.id, { primaryColor: options.color }))!;
+    const { color, defaultLanguage, timeZone } = options;
+    if (!color && !defaultLanguage && !timeZone) return workspace;
+    return (await workspaces.update(trx, workspace.id, {
+      primaryColor: color,
+      defaultLanguage,
+      timeZone,
+    }))!;
   });
 }
 

@@ -1,0 +1,26 @@
+import type { NextFunction, Request, Response } from 'express';
+import { supportedLanguages } from '../i18n/languages';
+import { negotiateLanguage } from '../i18n/negotiation';
+
+/**
+ * The portal page's language, for its templates (`lang`, `dir`, the switcher's `languages`) and
+ * for anything the request queues in the customer's name. Reads only the request and the
+ * workspace already loaded: choosing a language writes nothing.
+ */
+export function pageLanguage(req: Request, res: Response, next: NextFunction): void {
+  const lang = negotiateLanguage(req, res.locals.workspace.defaultLanguage);
+  const languages = supportedLanguages();
+  res.locals.lang = lang;
+  res.locals.dir = languages.find((language) => language.code === lang)?.dir ?? 'ltr';
+  res.locals.languages = languages;
+  res.setHeader('Content-Language', lang);
+  res.vary('Accept-Language');
+  next();
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** The page's language code (portal pages; see pageLanguage). */
+    lang?: string;
+  }
+}
