@@ -1,5 +1,6 @@
 import http from 'node:http';
 import autocannon from 'autocannon';
+import { cpuMsOf } from './processes';
 
 /** One request, repeated: the same method, path, headers and body every time. */
 export interface Call {
@@ -27,6 +28,8 @@ export interface LoadResult {
   p99: number;
   max: number;
   requests: number;
+  /** The server process's CPU time during the measured run (not the warm-up), if its pid was given. */
+  cpuMs?: number;
   /** Connection errors and timeouts. */
   errors: number;
   timeouts: number;
@@ -49,9 +52,16 @@ function run(port: number, call: Call, connections: number, duration: number) {
 }
 
 /** Warm-up, then the measured run: autocannon with `connections` keep-alive connections. */
-export async function load(port: number, call: Call, options: LoadOptions): Promise<LoadResult> {
+export async function load(
+  port: number,
+  call: Call,
+  options: LoadOptions,
+  pid?: number,
+): Promise<LoadResult> {
   if (options.warmup > 0) await run(port, call, options.connections, options.warmup);
+  const cpuBefore = pid === undefined ? undefined : cpuMsOf(pid);
   const result = await run(port, call, options.connections, options.duration);
+  const cpuAfter = pid === undefined ? undefined : cpuMsOf(pid);
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statusCodes[code] = stat.count ?? 0;
@@ -69,6 +79,7 @@ export async function load(port: number, call: Call, options: LoadOptions): Prom
     non2xx: result.non2xx,
     unexpected: answered - (statusCodes[String(call.expect)] ?? 0),
     statusCodes,
+    cpuMs: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined,
   };
 }
 

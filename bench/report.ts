@@ -28,6 +28,8 @@ export interface ScenarioResult {
   /** Why the scenario did not run, or what went wrong around it. */
   error?: string;
   roundTrips?: RoundTripCount;
+  /** The server process's CPU time per answered request during the load, in milliseconds. */
+  cpuMsPerRequest?: number;
 }
 
 export interface ExportRun extends ExportResult {
@@ -213,6 +215,7 @@ export function formatReport(report: BenchReport): string {
     pad('errors', 7, true),
     pad('non-2xx', 8, true),
     pad('DB RT', 6, true),
+    pad('CPU/req', 8, true),
     pad('× base', 7, true),
     '  ',
     pad('target', 44),
@@ -236,6 +239,7 @@ export function formatReport(report: BenchReport): string {
         pad(result.label.slice(0, 52), 52),
         ...cells,
         pad(result.roundTrips ? result.roundTrips.perRequest.toFixed(2) : '—', 6, true),
+        pad(result.cpuMsPerRequest ? `${result.cpuMsPerRequest.toFixed(2)} ms` : '—', 8, true),
         pad(load && base ? (load.requestsPerSec / base.requestsPerSec).toFixed(2) : '—', 7, true),
         '  ',
         pad(describeTarget(result.target), 44),
@@ -248,6 +252,7 @@ export function formatReport(report: BenchReport): string {
     '',
     'errors: connection errors, timeouts and answers other than the expected status (200 for pages and',
     'the sign-in request, 303 for the new ticket and reply POSTs). DB RT: database round trips per request.',
+    "CPU/req: the server process's CPU time (all threads, from /proc) per answered request under load.",
   );
 
   const known = first?.scenarios.find((s) => s.name === 'portal-signin-known')?.load;

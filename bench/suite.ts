@@ -96,7 +96,9 @@ export class Suite {
       return result;
     }
     try {
-      result.load = await load(server.port, call, options);
+      result.load = await load(server.port, call, options, server.pid);
+      const { cpuMs, requests } = result.load;
+      if (cpuMs !== undefined && requests > 0) result.cpuMsPerRequest = cpuMs / requests;
     } catch (error) {
       result.error = `load failed: ${messageOf(error)}`;
       return result;

@@ -2,12 +2,11 @@ import compression from 'compression';
 import express, { type Express } from 'express';
 import path from 'node:path';
 import type pg from 'pg';
-import { pinoHttp } from 'pino-http';
 import { healthOf, probe } from './db/availability';
 import type { Deps } from './deps';
 import { cookies } from './middleware/cookies';
 import { errorHandler, notFound } from './middleware/errors';
-import { requestLogSerializers } from './middleware/request-log';
+import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { projectRoot } from './project-root';
 import { paths } from './routes/paths';
@@ -36,9 +35,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'njk');
   deps.templates.express(app);
 
-  app.use(
-    pinoHttp({ logger: deps.logger, serializers: requestLogSerializers, quietReqLogger: true }),
-  );
+  app.use(requestLog(deps.logger));
   app.use(securityHeaders(deps.config.env === 'production'));
   app.use(compression());
   app.use(

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 
 /**
  * Sign-in tokens travel in the URL path; logs get the path with the token cut out, in any letter
@@ -9,13 +10,31 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * What a request log line may hold: method, redacted URL, status. Never headers (cookies,
- * CSRF tokens) or bodies.
+ * One line a request, when its answer is sent (or the client leaves first): method, redacted URL,
+ * status and time taken. Never headers (cookies, CSRF tokens) or bodies.
+ *
+ * Hand-written rather than pino-http: that builds a child logger, an id and serializer calls for
+ * every request whether or not anything uses them, which cost a third of the CPU of a bare
+ * Express request under the bench (0.046 ms a request against Express's own 0.064 ms).
  */
-export const requestLogSerializers = {
-  req: (req: IncomingMessage & { originalUrl?: string }) => ({
-    method: req.method,
-    url: redactUrl(req.originalUrl ?? req.url ?? ''),
-  }),
-  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-};
+export function requestLog(logger: Logger) {
+  return function logRequest(req: Request, res: Response, next: NextFunction): void {
+    const started = performance.now();
+    let done = false;
+    const log = (finished: boolean) => {
+      if (done) return;
+      done = true;
+      const line = {
+        req: { method: req.method, url: redactUrl(req.originalUrl) },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      };
+      if (!finished) logger.warn(line, 'request aborted');
+      else if (res.statusCode >= 500) logger.error(line, 'request errored');
+      else logger.info(line, 'request completed');
+    };
+    res.once('finish', () => log(true));
+    res.once('close', () => log(res.writableFinished));
+    next();
+  };
+}
