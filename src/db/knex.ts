@@ -2,12 +2,14 @@ import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { databaseTimeouts } from '../config';
 import { deferStatementsOn } from './deferred-statements';
+import { useFastTimestamps } from './timestamps';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
 
 // Return bigint counts and numeric columns as JS numbers; our counters stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+useFastTimestamps();
 
 export function createDb(connectionString: string, poolMax = 10): Db {
   return knex({
