@@ -12,6 +12,8 @@ declare module 'express-session' {
     requesterId: string;
     /** The signed-in requester's address (it never changes), shown on every page. */
     requesterEmail: string;
+    /** The requester's chosen time zone, kept here so pages need not look it up; absent: the workspace's. */
+    requesterTimeZone: string;
     /** Agent app only: the signed-in user. */
     userId: string;
     /** Tickets an anonymous visitor opened in this session: all it may ever see. */
@@ -220,12 +222,17 @@ export function destroySession(req: Request): Promise<void> {
  */
 export async function startRequesterSession(
   req: Request,
-  input: { workspaceId: string; requester: { id: string; email: string }; now: Date },
+  input: {
+    workspaceId: string;
+    requester: { id: string; email: string; timeZone: string | null };
+    now: Date;
+  },
 ): Promise<void> {
   await regenerateSession(req);
   req.session.workspaceId = input.workspaceId;
   req.session.requesterId = input.requester.id;
   req.session.requesterEmail = input.requester.email;
+  if (input.requester.timeZone) req.session.requesterTimeZone = input.requester.timeZone;
   req.session.signedInAt = input.now.getTime();
   req.session.lastSeenAt = input.now.getTime();
   await saveSession(req);

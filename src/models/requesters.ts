@@ -77,6 +77,16 @@ export async function setNameIfBlank(
   await trx('requesters').where({ workspace_id: workspaceId, id, name: '' }).update({ name });
 }
 
+/** The requester's own time zone; null goes back to the workspace's. */
+export async function setTimeZone(
+  trx: Trx,
+  workspaceId: string,
+  id: string,
+  timeZone: string | null,
+): Promise<void> {
+  await trx('requesters').where({ workspace_id: workspaceId, id }).update({ time_zone: timeZone });
+}
+
 /** What the workspace holds on the requester record itself, for "Your data". */
 export interface RequesterRecord extends Requester {
   createdAt: Date;

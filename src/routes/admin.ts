@@ -12,11 +12,13 @@ import * as login from '../controllers/admin/login';
 import * as logo from '../controllers/admin/logo';
 import * as modules from '../controllers/admin/modules';
 import * as newTicket from '../controllers/admin/new-ticket';
+import * as regional from '../controllers/admin/regional';
 import * as reply from '../controllers/admin/reply';
 import * as status from '../controllers/admin/status';
 import * as ticket from '../controllers/admin/ticket';
 import * as users from '../controllers/admin/users';
 import { adminLocals } from '../middleware/admin-locals';
+import { workspaceTimeZone } from '../middleware/page-time-zone';
 import { agentClaim, loadAgent, requireAdmin, requireAgent } from '../middleware/admin-viewer';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
@@ -44,6 +46,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
     sessions(config, store),
     claimScope(agentClaim),
     adminLocals,
+    workspaceTimeZone,
     formBody(config.limits.requestBytes),
     loadAgent,
   );
@@ -78,6 +81,8 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.admin.logo, requireAdmin, logo.get);
   router.post(paths.admin.logo, requireAdmin, logo.post);
   router.post(paths.admin.logoRemove, requireAdmin, logo.remove);
+  router.get(paths.admin.regional, requireAdmin, regional.get);
+  router.post(paths.admin.regional, requireAdmin, regional.post);
   router.get(paths.admin.audit, requireAdmin, audit.get);
   router.get(paths.admin.erasureRequests, requireAdmin, erasureRequests.get);
   router.post(paths.admin.erase(':requesterId'), requireAdmin, erasureRequests.post);

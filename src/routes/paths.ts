@@ -30,6 +30,7 @@ export const paths = {
     brandCss: (version: string) => `${portalRoot}/brand/${version}.css`,
     logo: (version: number | string) => `${portalRoot}/brand/logo-${version}`,
     accessibility: `${portalRoot}/accessibility`,
+    preferences: `${portalRoot}/preferences`,
   },
   admin: {
     root: adminRoot,
@@ -48,6 +49,7 @@ export const paths = {
     logoRemove: `${adminRoot}/settings/branding/logo/remove`,
     contact: `${adminRoot}/settings/branding/contact`,
     brandPreview: (version: string) => `${adminRoot}/settings/branding/preview-${version}.css`,
+    regional: `${adminRoot}/settings/regional`,
     audit: `${adminRoot}/settings/audit`,
     erasureRequests: `${adminRoot}/settings/erasure-requests`,
     erase: (requesterId: string) => `${adminRoot}/settings/erasure-requests/${requesterId}`,

@@ -11,6 +11,7 @@ import * as home from '../controllers/portal/home';
 import * as login from '../controllers/portal/login';
 import * as logout from '../controllers/portal/logout';
 import * as newTicket from '../controllers/portal/new-ticket';
+import * as preferences from '../controllers/portal/preferences';
 import * as rating from '../controllers/portal/rating';
 import * as reply from '../controllers/portal/reply';
 import * as signInCode from '../controllers/portal/sign-in-code';
@@ -22,6 +23,7 @@ import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { guardMultipartBody, multipartForm } from '../middleware/multipart-form';
 import { pageLanguage } from '../middleware/page-language';
+import { portalTimeZone } from '../middleware/page-time-zone';
 import { portalLocals } from '../middleware/portal-locals';
 import {
   loadViewer,
@@ -66,7 +68,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   const fileForm = multipartForm(config.attachments, config.limits.requestBytes);
   router.post(paths.portal.newTicket, fileForm);
   router.post(paths.portal.reply(':ref'), fileForm);
-  router.use(root, csrfProtection(config, portalSession), loadViewer);
+  router.use(root, csrfProtection(config, portalSession), loadViewer, portalTimeZone);
 
   router.get(paths.portal.home, home.get);
   // Before /tickets/:ref, which would take "accessibility" for a reference.
@@ -89,6 +91,9 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.portal.yourDataJson, requireRequester, yourData.json);
   router.get(paths.portal.erasure, requireRequester, erasure.get);
   router.post(paths.portal.erasure, requireRequester, erasure.post);
+  // Before /tickets/:ref too; a visitor has no requester to keep a preference on.
+  router.get(paths.portal.preferences, requireRequester, preferences.get);
+  router.post(paths.portal.preferences, requireRequester, preferences.post);
   router.get(paths.portal.ticket(':ref'), requireViewer, ticket.get);
   router.post(paths.portal.reply(':ref'), requireViewer, reply.post);
   router.get(paths.portal.attachment(':ref', ':id'), requireViewer, attachment.get);

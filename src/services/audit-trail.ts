@@ -72,7 +72,7 @@ const what: Record<AuditAction, string> = {
   'agent.locked_out': 'Agent app sign-in locked for 15 minutes',
   'agent.signed_out': 'Signed out of the agent app',
   'module.changed': 'Module switched',
-  'branding.changed': 'Branding changed',
+  'branding.changed': 'Workspace settings changed',
   'logo.changed': 'Logo uploaded',
   'logo.removed': 'Logo removed',
   'user.created': 'User added',
@@ -133,6 +133,8 @@ function detailsOf(event: AuditEvent): string {
         change(d, 'name', 'Name'),
         change(d, 'colour', 'Colour'),
         change(d, 'contact', 'Contact address'),
+        change(d, 'language', 'Portal default language'),
+        change(d, 'timeZone', 'Time zone'),
       ]
         .filter((part) => part !== undefined)
         .join('; ');

@@ -1,19 +1,12 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
+import { humanTime } from '../i18n/time-format';
 import { translate, translateHtml, type MessageValues } from '../i18n/translate';
 import { typeLabel } from './attachment-types';
 import { humanSize } from './file-sizes';
 
 export const viewsDirectory = path.join(projectRoot, 'views');
-
-// Made once: building an Intl.DateTimeFormat costs far more than formatting with it, and a
-// list page formats dozens of times.
-const humanTime = new Intl.DateTimeFormat('en-GB', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
 
 /** One template environment for pages and mail; autoescape is what keeps user text inert. */
 export function createTemplates(reloadOnChange = false): nunjucks.Environment {
@@ -25,8 +18,15 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
     lstripBlocks: true,
   });
   env.addFilter('isoTime', (value: Date) => value.toISOString());
+  // In the render's language and zone (`lang`, `timeZone`: a portal page's from its reader, an
+  // agent page's from the workspace, a mail's from its recipient); English and UTC without them.
   // Also an ISO string: the "Your data" page shows the export's own values, as the JSON has them.
-  env.addFilter('humanTime', (value: Date | string) => `${humanTime.format(new Date(value))} UTC`);
+  env.addFilter(
+    'humanTime',
+    function (this: { ctx: { lang?: string; timeZone?: string } }, value: Date | string) {
+      return humanTime(value, this.ctx.lang ?? 'en', this.ctx.timeZone ?? 'UTC');
+    },
+  );
   env.addFilter('fileSize', (bytes: number) => humanSize(bytes));
   env.addFilter('fileTypeLabel', (type: string) => typeLabel(type));
   // `t('key', { name: value })` in any template: the language is the render's `lang` (a page's

@@ -43,6 +43,31 @@ export async function changeContact(
   });
 }
 
+/**
+ * The portal's default language and the workspace's time zone. The trail files them under
+ * branding.changed, the action for how the workspace presents itself to customers.
+ */
+export async function changeRegionalSettings(
+  trx: Trx,
+  ctx: AuditContext,
+  workspace: Workspace,
+  changes: { defaultLanguage: string; timeZone: string },
+): Promise<void> {
+  const details = {
+    ...(workspace.defaultLanguage !== changes.defaultLanguage && {
+      languageFrom: workspace.defaultLanguage,
+      languageTo: changes.defaultLanguage,
+    }),
+    ...(workspace.timeZone !== changes.timeZone && {
+      timeZoneFrom: workspace.timeZone,
+      timeZoneTo: changes.timeZone,
+    }),
+  };
+  if (Object.keys(details).length === 0) return;
+  await workspaces.update(trx, workspace.id, changes);
+  await recordEvent(trx, ctx, { action: 'branding.changed', details });
+}
+
 export async function setLogo(
   trx: Trx,
   ctx: AuditContext,

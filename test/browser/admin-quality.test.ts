@@ -191,6 +191,7 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
     for (const path of [
       '/admin/settings/modules',
       '/admin/settings/branding',
+      '/admin/settings/regional',
       '/admin/settings/audit',
       '/admin/users',
     ]) {
@@ -312,6 +313,36 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
     await page.getByRole('button', { name: 'Upload logo' }).click();
     assert.match(await page.getByRole('status').innerText(), /logo was uploaded/);
     await audit.check('branding', 'contact address and logo saved');
+  });
+
+  it('language and time zone: the page, a refused zone, then both saved', async () => {
+    const { acme } = await aTeam();
+    await signIn(acme);
+    await agentNav(page).getByRole('link', { name: 'Settings' }).click();
+    await page
+      .getByRole('navigation', { name: 'Settings' })
+      .getByRole('link', { name: 'Language and time zone' })
+      .click();
+    assert.equal(await h1(page), 'Language and time zone');
+    await audit.check('language and time zone');
+
+    // A zone the list does not hold, as a tampered form sends it.
+    await page.evaluate(() => {
+      const select = document.querySelector<HTMLSelectElement>('#timeZone')!;
+      select.add(new Option('Atlantis', 'Atlantis', true, true));
+    });
+    await page.getByRole('button', { name: 'Save language and time zone' }).click();
+    assert.match(await errorSummary(page), /Choose a time zone from the list/);
+    assert.equal((await audit.check('language and time zone', 'refused zone')).status, 422);
+
+    await page.getByLabel('Default language of the Tickets Portal').selectOption('es');
+    await page.getByLabel('Time zone').selectOption({ label: 'Madrid' });
+    await page.getByRole('button', { name: 'Save language and time zone' }).click();
+    assert.match(await page.getByRole('status').innerText(), /settings were saved/);
+    await audit.check('language and time zone', 'saved');
+    assert.deepEqual(await rows('select default_language, time_zone from workspaces'), [
+      { default_language: 'es', time_zone: 'Europe/Madrid' },
+    ]);
   });
 
   describe('keyboard only', () => {

@@ -105,12 +105,14 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/your-data/all', 303],
       ['acme.localhost', '/tickets/your-data/all.json', 303],
       ['acme.localhost', '/tickets/your-data/erasure', 303],
+      ['acme.localhost', '/tickets/preferences', 303],
       ['acme.localhost', '/tickets/brand/logo-7', 200],
       ['acme.localhost', '/tickets/no/such/page', 404],
       ['acme.localhost', '/admin/login', 200],
       ['acme.localhost', '/admin', 303],
       ['acme.localhost', `/admin/tickets/${ticket.reference}`, 303],
       ['acme.localhost', '/admin/settings/erasure-requests', 303],
+      ['acme.localhost', '/admin/settings/regional', 303],
       ['globex.localhost', '/tickets/login', 404],
       ['nobody.localhost', '/tickets', 404],
     ];
@@ -177,6 +179,7 @@ describe('a read writes nothing', () => {
         '/tickets/your-data/all.json',
         '/tickets/your-data/erasure',
         '/tickets/accessibility',
+        '/tickets/preferences',
         `/tickets/new?followUp=${ticket.reference}`,
       ]) {
         assert.equal((await jo.get(path)).status, 200, path);
@@ -279,6 +282,37 @@ describe('a read writes nothing', () => {
       assert.match(res.text, /jo@example\.com/);
     };
     assert.equal(await writesDuring(page), 0);
+  });
+
+  it('an admin’s language and time zone page writes nothing, nor does a customer’s own zone', async () => {
+    await anAgentWithPassword(acme, {
+      email: 'ada@acme.test',
+      password: PASSWORD,
+      role: 'admin',
+    });
+    const ada = new Browser(t);
+    assert.equal((await ada.signInAgent('ada@acme.test', PASSWORD)).status, 303);
+    const saved = await ada.submit('/admin/settings/regional', '/admin/settings/regional', {
+      defaultLanguage: 'es',
+      timeZone: 'Europe/Madrid',
+    });
+    assert.equal(saved.status, 303);
+    const jo = new Browser(t);
+    await jo.signIn('jo@example.com');
+    const chosen = await jo.submit('/tickets/preferences', '/tickets/preferences', {
+      timeZone: 'Asia/Tokyo',
+    });
+    assert.equal(chosen.status, 303);
+    // The notice after each save is spent by its first view, which clears a cookie only.
+    const pages = async () => {
+      assert.equal((await ada.get('/admin/settings/regional')).status, 200);
+      assert.equal((await ada.get(`/admin/tickets/${ticket.reference}`)).status, 200);
+      assert.equal((await jo.get('/tickets/preferences')).status, 200);
+      const thread = await jo.get(`/tickets/${ticket.reference}`);
+      assert.match(thread.text, /GMT\+9/, 'in the customer’s own zone');
+    };
+    assert.equal(await writesDuring(pages), 0);
+    assert.equal(await writesDuring(pages), 0);
   });
 
   it('idle expiry still holds to the minute', async () => {

@@ -475,6 +475,25 @@ const FORMS: FormSpec[] = [
     valid: { name: 'Acme Inc', colourPicker: '#1d70b8', colour: '' },
   },
   {
+    name: 'portal preferences',
+    who: 'requester',
+    path: () => '/tickets/preferences',
+    // A zone is sent as the option's place ("Tokyo") or, for UTC, its IANA name; '' follows the
+    // workspace's.
+    fields: [choice('timeZone', ['', 'UTC', 'Tokyo', 'Europe/Madrid'])],
+    valid: { timeZone: 'Tokyo' },
+  },
+  {
+    name: 'admin language and time zone',
+    who: 'admin',
+    path: () => '/admin/settings/regional',
+    fields: [
+      choice('defaultLanguage', ['en', 'es', 'de', 'ar']),
+      choice('timeZone', ['UTC', 'Madrid', 'America/New_York']),
+    ],
+    valid: { defaultLanguage: 'es', timeZone: 'Madrid' },
+  },
+  {
     name: 'admin users',
     who: 'admin',
     path: () => '/admin/users',
@@ -677,6 +696,7 @@ const ROUTES: string[] = [
   '/tickets/your-data/all',
   '/tickets/your-data/all.json',
   '/tickets/your-data/erasure',
+  '/tickets/preferences',
   '/tickets/{visitorRef}/confirmation-link',
   '/tickets/confirm/{token}',
   '/tickets/confirm/done',
@@ -697,6 +717,7 @@ const ROUTES: string[] = [
   '/admin/settings/branding/logo/remove',
   '/admin/settings/branding/contact',
   '/admin/settings/branding/preview-{brand}.css',
+  '/admin/settings/regional',
   '/admin/users',
   '/admin/settings/erasure-requests',
   '/admin/settings/erasure-requests/{requester}',
