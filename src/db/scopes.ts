@@ -1,5 +1,6 @@
 import type { Db, Trx } from './knex';
 import { DEFER } from './deferred-statements';
+import { inTransaction } from './transactions';
 
 /**
  * Who a unit of work runs as. PostgreSQL row-level security policies read these
@@ -58,7 +59,7 @@ export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
 
 /** The only way code gets a transaction: one unit of work, one scope. */
 export function withScope<T>(db: Db, scope: Scope, work: (trx: Trx) => Promise<T>): Promise<T> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await applyScope(trx, scope);
     return work(trx);
   });

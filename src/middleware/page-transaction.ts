@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { depsOf } from '../deps';
 import type { Trx } from '../db/knex';
 import { applyScope, sameScope, withScope, type Scope } from '../db/scopes';
+import { beginTransaction } from '../db/transactions';
 import { HttpError } from '../errors';
 
 /**
@@ -35,7 +36,7 @@ export async function beginPage(req: Request, res: Response): Promise<Trx> {
   // A read writes nothing (#8): PostgreSQL holds every GET to that, and a read-only transaction's
   // end can travel with the connection's next statement (db/deferred-statements.ts).
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
-  const trx = await depsOf(req).db.transaction({ readOnly });
+  const trx = await beginTransaction(depsOf(req).db, { readOnly });
   const page: PageTransaction = { trx, scope: undefined, open: true };
   state.page = page;
   res.locals.pageTransaction = page;
@@ -105,6 +106,8 @@ export async function withPage<T>(
     if (page.open) await finish(req, page, false);
     throw error;
   }
-  await finish(req, page, true);
+  // The response closed while the work ran (the client left, or the work itself streamed the
+  // whole answer, as the CSV export does): closing ended the transaction already.
+  if (page.open) await finish(req, page, true);
   return result;
 }

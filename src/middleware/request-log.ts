@@ -29,9 +29,9 @@ export function requestLog(logger: Logger) {
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - started),
       };
-      if (!finished) logger.warn(line, 'request aborted');
-      else if (res.statusCode >= 500) logger.error(line, 'request errored');
-      else logger.info(line, 'request completed');
+      // Info either way: a fault is logged where it happens (the error handler, the outage
+      // watch), once, not again for every answer it causes; a client leaving is no fault.
+      logger.info(line, finished ? 'request completed' : 'request aborted');
     };
     res.once('finish', () => log(true));
     res.once('close', () => log(res.writableFinished));
