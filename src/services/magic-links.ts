@@ -56,7 +56,11 @@ export async function sendSignInLink(
     email: input.email,
     language: input.language,
   });
-  const locale = mailLocale(input.workspace, { ...known, language: null }, input.language);
+  const locale = mailLocale(
+    input.workspace,
+    { language: input.language, timeZone: known.timeZone },
+    input.language,
+  );
   await queueMail(trx, ctx, {
     workspaceId: input.workspace.id,
     to: input.email,
