@@ -155,14 +155,21 @@ export async function setNameIfBlank(
   await trx('requesters').where({ workspace_id: workspaceId, id, name: '' }).update({ name });
 }
 
-/** The requester's own time zone; null goes back to the workspace's. */
+/**
+ * The requester's own time zone; null goes back to the workspace's. The preferences form is a
+ * portal action like any other, so the same UPDATE remembers the page's language (see
+ * rememberLanguage).
+ */
 export async function setTimeZone(
   trx: Trx,
   workspaceId: string,
   id: string,
   timeZone: string | null,
+  language: string,
 ): Promise<void> {
-  await trx('requesters').where({ workspace_id: workspaceId, id }).update({ time_zone: timeZone });
+  await trx('requesters')
+    .where({ workspace_id: workspaceId, id })
+    .update({ time_zone: timeZone, language });
 }
 
 /** What the workspace holds on the requester record itself, for "Your data". */

@@ -1,4 +1,5 @@
 import { defaultLanguageCode, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
+import { defaultTimeZone, readerTimeZone } from '../i18n/time-zones';
 import type { Requester } from '../models/requesters';
 import type { Workspace } from '../models/workspaces';
 
@@ -9,13 +10,16 @@ export interface MailLocale {
 }
 
 /** For an answer to mail that names no workspace: nobody's preferences are known. */
-export const noWorkspaceLocale: MailLocale = { lang: defaultLanguageCode, timeZone: 'UTC' };
+export const noWorkspaceLocale: MailLocale = {
+  lang: defaultLanguageCode,
+  timeZone: defaultTimeZone,
+};
 
 /**
  * A customer's mail: in the language of the page that caused it when there is one (they are
  * reading it now), else the one they last used the portal in, else the workspace's; times in
  * the zone they chose, else the workspace's. A code no catalogue has any more (a language
- * removed since) is passed over rather than sent as English by accident.
+ * removed since) is passed over, as is a zone the runtime no longer knows.
  */
 export function mailLocale(
   workspace: Pick<Workspace, 'defaultLanguage' | 'timeZone'>,
@@ -26,7 +30,7 @@ export function mailLocale(
     [pageLanguage, requester?.language, workspace.defaultLanguage].find(
       (code): code is string => typeof code === 'string' && isSupportedLanguage(code),
     ) ?? defaultLanguageCode;
-  return { lang, timeZone: requester?.timeZone ?? workspace.timeZone };
+  return { lang, timeZone: readerTimeZone(requester?.timeZone, workspace.timeZone) };
 }
 
 /** The text direction a mail's HTML declares for its language. */

@@ -234,9 +234,10 @@ describe('mail in the customer’s language', () => {
       assert.deepEqual(htmlLanguage(mail!), { lang: 'de', dir: 'ltr' });
     });
 
-    it('is remembered by every POST a signed-in requester makes: a new ticket, a reply, solving, reopening and rating', async () => {
+    it('is remembered by every POST a signed-in requester makes: a new ticket, a reply, solving, rating, reopening, preferences', async () => {
       await signIn('en');
       const ticketPage = `/tickets/${ticket.reference}`;
+      const prefs = '/tickets/preferences';
       const steps: [string, () => Promise<{ status: number }>][] = [
         [
           'es',
@@ -259,6 +260,7 @@ describe('mail in the customer’s language', () => {
           () => browser.submit(ticketPage, `${ticketPage}/rating`, { rating: '5' }, speaking('en')),
         ],
         ['es', () => browser.submit(ticketPage, `${ticketPage}/reopen`, {}, speaking('es'))],
+        ['ar', () => browser.submit(prefs, prefs, { timeZone: 'Africa/Cairo' }, speaking('ar'))],
       ];
       for (const [language, post] of steps) {
         assert.equal((await post()).status, 303, `${language} POST`);
@@ -279,6 +281,7 @@ describe('mail in the customer’s language', () => {
         `/tickets/${ticket.reference}`,
         '/tickets/new',
         '/tickets/your-data',
+        '/tickets/preferences',
       ]) {
         const res = await browser.agent
           .get(path)
