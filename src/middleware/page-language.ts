@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { supportedLanguages } from '../i18n/languages';
+import { defaultLanguageCode, supportedLanguages } from '../i18n/languages';
 import { negotiateLanguage } from '../i18n/negotiation';
 
 /**
@@ -16,6 +16,14 @@ export function pageLanguage(req: Request, res: Response, next: NextFunction): v
   res.setHeader('Content-Language', lang);
   res.vary('Accept-Language');
   next();
+}
+
+/**
+ * The page's language, for what a request does in the customer's name: the mail it queues, the
+ * language remembered on the requester.
+ */
+export function languageOf(res: Response): string {
+  return res.locals.lang ?? defaultLanguageCode;
 }
 
 declare module 'express-serve-static-core' {

@@ -47,17 +47,27 @@ export async function findById(
 
 /**
  * Finds the requester for an address or creates one. An existing requester keeps its name:
- * an anonymous form must not rename somebody else's account.
+ * an anonymous form must not rename somebody else's account. A `language` (the portal page's)
+ * is remembered in the same statement, written only where it changes.
  */
 export async function findOrCreate(
   trx: Trx,
-  input: { workspaceId: string; email: string; name: string },
+  input: { workspaceId: string; email: string; name: string; language?: string },
 ): Promise<Requester> {
-  const inserted = await trx('requesters')
-    .insert({ workspace_id: input.workspaceId, email: input.email, name: input.name })
-    .onConflict(['workspace_id', 'email'])
-    .ignore()
-    .returning<RequesterRow[]>(columns);
+  const insert = trx('requesters')
+    .insert({
+      workspace_id: input.workspaceId,
+      email: input.email,
+      name: input.name,
+      language: input.language ?? null,
+    })
+    .onConflict(['workspace_id', 'email']);
+  const upsert = input.language
+    ? insert
+        .merge({ language: input.language })
+        .where(trx.raw('requesters.language is distinct from ?', [input.language]))
+    : insert.ignore();
+  const inserted = await upsert.returning<RequesterRow[]>(columns);
   if (inserted[0]) return toRequester(inserted[0]);
   const row = await trx('requesters')
     .select<RequesterRow[]>(columns)
@@ -65,6 +75,74 @@ export async function findOrCreate(
     .first<RequesterRow | undefined>();
   if (!row) throw new Error('requester vanished between insert and select');
   return toRequester(row);
+}
+
+/**
+ * Remembers the language of the portal page a requester acted on (a POST: never a read), so
+ * mail reaches them in it; a row already holding it is left unwritten.
+ */
+export async function rememberLanguage(
+  trx: Trx,
+  input: { workspaceId: string; id: string; language: string },
+): Promise<void> {
+  await trx('requesters')
+    .where({ workspace_id: input.workspaceId, id: input.id })
+    .whereRaw('language is distinct from ?', [input.language])
+    .update({ language: input.language });
+}
+
+/**
+ * The requester, with the page's language remembered, in one round trip: the statement the
+ * action already made to read them carries the write. The read sees the row as it was before
+ * the write (one snapshot), so the language answered is the one just remembered.
+ */
+export async function findRememberingLanguage(
+  trx: Trx,
+  input: { workspaceId: string; id: string; language: string },
+): Promise<Requester | undefined> {
+  const result = await trx.raw<{ rows: RequesterRow[] }>(
+    `with remembered as (
+       update requesters set language = :language
+        where workspace_id = :workspaceId and id = :id and language is distinct from :language
+     )
+     select ${columns.join(', ')} from requesters where workspace_id = :workspaceId and id = :id`,
+    input,
+  );
+  const row = result.rows[0];
+  return row ? { ...toRequester(row), language: input.language } : undefined;
+}
+
+/**
+ * The sign-in request's version, by address: remembers the page's language on a requester the
+ * address may have and answers their chosen zone (null: none chosen, or no such requester). One
+ * statement either way, so whether the address is known takes no longer to find out.
+ */
+export async function rememberLanguageByEmail(
+  trx: Trx,
+  input: { workspaceId: string; email: string; language: string },
+): Promise<{ timeZone: string | null }> {
+  const result = await trx.raw<{ rows: { time_zone: string | null }[] }>(
+    `with remembered as (
+       update requesters set language = :language
+        where workspace_id = :workspaceId and email = :email and language is distinct from :language
+     )
+     select time_zone from requesters where workspace_id = :workspaceId and email = :email`,
+    input,
+  );
+  return { timeZone: result.rows[0]?.time_zone ?? null };
+}
+
+/** The requester with this address, if the workspace has one. */
+export async function findByEmail(
+  trx: Trx,
+  workspaceId: string,
+  email: string,
+): Promise<Requester | undefined> {
+  const row = await trx('requesters')
+    .select<RequesterRow[]>(columns)
+    .where({ workspace_id: workspaceId, email })
+    .first<RequesterRow | undefined>();
+  return row ? toRequester(row) : undefined;
 }
 
 /** Fills in a name only where none was known yet (a magic-link sign-up has no name). */
@@ -77,14 +155,21 @@ export async function setNameIfBlank(
   await trx('requesters').where({ workspace_id: workspaceId, id, name: '' }).update({ name });
 }
 
-/** The requester's own time zone; null goes back to the workspace's. */
+/**
+ * The requester's own time zone; null goes back to the workspace's. The preferences form is a
+ * portal action like any other, so the same UPDATE remembers the page's language (see
+ * rememberLanguage).
+ */
 export async function setTimeZone(
   trx: Trx,
   workspaceId: string,
   id: string,
   timeZone: string | null,
+  language: string,
 ): Promise<void> {
-  await trx('requesters').where({ workspace_id: workspaceId, id }).update({ time_zone: timeZone });
+  await trx('requesters')
+    .where({ workspace_id: workspaceId, id })
+    .update({ time_zone: timeZone, language });
 }
 
 /** What the workspace holds on the requester record itself, for "Your data". */

@@ -8,8 +8,11 @@ import * as tickets from '../models/tickets';
 import type { Ticket } from '../models/tickets';
 import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
+import { translate } from '../i18n/translate';
+import type { Requester } from '../models/requesters';
 import { hashLinkToken, newLinkToken } from './link-tokens';
 import { queueMail, type MailContext } from './mail';
+import type { MailLocale } from './mail-locale';
 import { formatReference } from './references';
 import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgements';
 
@@ -21,15 +24,20 @@ import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgem
  */
 
 export type ConfirmationMailContext = MailContext & {
-  config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs' | 'inbound'>;
+  config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs' | 'inbound' | 'housekeeping'>;
   now: Date;
 };
 
-/** Issues a link for the held ticket and queues the mail carrying it, to the ticket's address. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Issues a link for the held ticket and queues the mail carrying it, to the ticket's address, in
+ * the language of the form that asked for it (see mailLocale).
+ */
 export async function sendConfirmationLink(
   trx: Trx,
   ctx: ConfirmationMailContext,
-  input: { workspace: Workspace; ticket: Ticket; email: string },
+  input: { workspace: Workspace; ticket: Ticket; email: string; locale: MailLocale },
 ): Promise<void> {
   const { token, hash } = newLinkToken();
   const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
@@ -43,7 +51,8 @@ export async function sendConfirmationLink(
   await queueMail(trx, ctx, {
     workspaceId: input.workspace.id,
     to: input.email,
-    subject: `Confirm your email address for ticket ${reference}`,
+    locale: input.locale,
+    subject: translate(input.locale.lang, 'mail.confirmAddress.subject', { reference }),
     template: 'confirm-address',
     data: {
       workspaceName: input.workspace.name,
@@ -51,6 +60,7 @@ export async function sendConfirmationLink(
       ticketSubject: input.ticket.subject,
       link: `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.confirmAddress(token)}`,
       validMinutes: ctx.config.magicLinkTtlMs / 60_000,
+      heldDays: Math.round(ctx.config.housekeeping.heldTicketRetentionMs / DAY_MS),
     },
     at: ctx.now,
     // Like a sign-in mail: once the link is dead the mail would only disappoint.
@@ -58,11 +68,11 @@ export async function sendConfirmationLink(
   });
 }
 
-/** The address a held ticket's links go to: the one typed when it was opened. */
-export async function heldTicketAddress(trx: Trx, ticket: Ticket): Promise<string> {
+/** Whom a held ticket's links go to: the requester of the address typed when it was opened. */
+export async function heldTicketRequester(trx: Trx, ticket: Ticket): Promise<Requester> {
   const requester = await requesters.findById(trx, ticket.workspaceId, ticket.requesterId);
   if (!requester) throw new NotFoundError();
-  return requester.email;
+  return requester;
 }
 
 export async function isConfirmationLinkUsable(
@@ -79,12 +89,14 @@ export async function isConfirmationLinkUsable(
  * simultaneous uses wins, and the loser finds nothing to spend. The rest of the transaction is
  * narrowed to a visitor holding just that ticket (a held ticket is invisible to every other
  * scope). Returns the released ticket, or undefined for a link that is unknown, used or expired.
- * Runs in a `signin` scope: the person confirming may be on another device.
+ * Runs in a `signin` scope: the person confirming may be on another device. Following the link
+ * proves the address is theirs, so the transaction then acts as that requester, who keeps the
+ * confirming page's language; the acknowledgement goes out in it.
  */
 export async function confirmAddress(
   trx: Trx,
   ctx: TicketMailContext,
-  input: { workspace: Workspace; token: string; now: Date },
+  input: { workspace: Workspace; token: string; now: Date; language: string },
 ): Promise<Ticket | undefined> {
   const workspaceId = input.workspace.id;
   const tokenHash = hashLinkToken(input.token);
@@ -96,7 +108,13 @@ export async function confirmAddress(
   await confirmations.deleteForTicket(trx, { workspaceId, ticketId });
   // The acknowledgement held back when the ticket was opened goes out now that it is real.
   if (released) {
-    const requester = await requesters.findById(trx, workspaceId, released.requesterId);
+    const requesterId = released.requesterId;
+    await applyScope(trx, { kind: 'requester', workspaceId, requesterId });
+    const requester = await requesters.findRememberingLanguage(trx, {
+      workspaceId,
+      id: requesterId,
+      language: input.language,
+    });
     if (requester) {
       await acknowledgeTicket(trx, ctx, {
         workspace: input.workspace,

@@ -11,8 +11,10 @@ import type { EventActor } from '../models/ticket-events';
 import type { User } from '../models/users';
 import type { Workspace } from '../models/workspaces';
 import type { SavedFile } from './attachments';
-import { humanSize } from './file-sizes';
+import { translate } from '../i18n/translate';
+import { sizeInUnits } from './file-sizes';
 import { queueMail, type MailContext } from './mail';
+import { mailLocale } from './mail-locale';
 import { formatReference, parseReference } from './references';
 import { issueReplyAddress } from './reply-addresses';
 import {
@@ -68,7 +70,8 @@ export const closedTicketReplyMessage =
  * A public reply: the ticket becomes Pending (waiting for the customer) unless the agent chose
  * another status in the same form. A Closed ticket takes a reply only together with a status
  * that reopens it, because its customer can no longer answer. The requester gets the reply by
- * mail, queued in this transaction; the link to the portal only when the portal is on.
+ * mail, queued in this transaction, in their language and zone (the agent's are not theirs); the
+ * link to the portal only when the portal is on.
  */
 export async function replyAsAgent(
   trx: Trx,
@@ -122,10 +125,15 @@ export async function replyAsAgent(
     requesterId: requester.id,
     at: input.at,
   });
+  const locale = mailLocale(input.workspace, requester);
   await queueMail(trx, ctx, {
     workspaceId: ticket.workspaceId,
     to: requester.email,
-    subject: `Re: ${ticket.subject} [${reference}]`,
+    locale,
+    subject: translate(locale.lang, 'mail.agentReply.subject', {
+      ticketSubject: ticket.subject,
+      reference,
+    }),
     template: 'agent-reply',
     data: {
       workspaceName: input.workspace.name,
@@ -134,7 +142,7 @@ export async function replyAsAgent(
       agentName: input.agent.name,
       body: input.body,
       // Named, not attached: the files stay behind the portal's access checks.
-      files: files.map((f) => ({ name: f.name, size: humanSize(f.size) })),
+      files: files.map((f) => ({ name: f.name, size: sizeInUnits(f.size) })),
       link,
       canReply: replyTo !== undefined,
     },
@@ -201,7 +209,7 @@ export async function changeStatus(
 export async function openTicketForCustomer(
   trx: Trx,
   ctx: TicketMailContext,
-  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'>,
+  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held' | 'language'>,
 ): Promise<Ticket> {
   const ticket = await openTicketForAddress(trx, input);
   const requester = await ticketRequester(trx, ticket);

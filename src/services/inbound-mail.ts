@@ -14,7 +14,9 @@ import { paths } from '../routes/paths';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
 import { filesOf, keepInboundAttachments } from './inbound-attachments';
 import { messageBody, plainText, ticketSubject } from './inbound-text';
+import { translate } from '../i18n/translate';
 import { queueMail } from './mail';
+import { mailLocale, noWorkspaceLocale } from './mail-locale';
 import { dropReason } from './mail-loops';
 import { addressOf } from './mail-transport';
 import type { RateLimits } from './rate-limits';
@@ -35,7 +37,7 @@ import { openAnonymousTicket, openTicket, replyAsRequester } from './tickets';
 
 export interface InboundDeps {
   config: Pick<Config, 'inbound' | 'mailFrom' | 'limits' | 'sessionSecret' | 'baseUrl'> &
-    Pick<Config, 'reopenWindowMs' | 'magicLinkTtlMs' | 'attachments'>;
+    Pick<Config, 'reopenWindowMs' | 'magicLinkTtlMs' | 'attachments' | 'housekeeping'>;
   db: Db;
   clock: Clock;
   logger: Logger;
@@ -152,6 +154,8 @@ function mailContext(deps: InboundDeps, now: Date): TicketMailContext {
  * One answer to a refused mail, unless this address had one within the hour: the limit is what
  * keeps two auto-responders from mailing each other forever (they are dropped above, but not
  * every auto-responder says what it is). Queued in the system scope, so also for no workspace.
+ * In the language the workspace knows the address by (its requester's, else the workspace's);
+ * English where the mail names no workspace.
  */
 async function refuse(
   trx: Trx,
@@ -163,10 +167,15 @@ async function refuse(
     const portalLink = input.workspace?.portalEnabled
       ? `${workspaceOrigin(deps.config, input.workspace.slug)}${paths.portal.home}`
       : undefined;
+    const { workspace } = input;
+    const locale = workspace
+      ? mailLocale(workspace, await requesters.findByEmail(trx, workspace.id, input.to))
+      : noWorkspaceLocale;
     await queueMail(trx, mailContext(deps, input.now), {
-      workspaceId: input.workspace?.id ?? null,
+      workspaceId: workspace?.id ?? null,
       to: input.to,
-      subject: 'We could not add your email to a ticket',
+      locale,
+      subject: translate(locale.lang, 'mail.mailRefused.subject'),
       template: 'mail-refused',
       data: { reason: input.reason, portalLink },
       at: input.now,

@@ -4,10 +4,12 @@ import * as loginTokens from '../models/login-tokens';
 import * as requesters from '../models/requesters';
 import type { Requester } from '../models/requesters';
 import type { Workspace } from '../models/workspaces';
+import { translate } from '../i18n/translate';
 import { paths } from '../routes/paths';
 import { clientIp, recordEvent, requesterActor, visitorActor } from './audit-trail';
 import { hashLinkToken, newLinkToken } from './link-tokens';
 import { queueMail, type MailContext } from './mail';
+import { mailLocale } from './mail-locale';
 import {
   browserHash,
   codeHash,
@@ -22,6 +24,8 @@ import {
  * `signin` scope. Answers the key the asking browser must keep for the code to work there.
  * The audit trail records the request the same way whether or not the address is a customer's,
  * without looking: like the answer and its timing, the trail must not tell the two apart.
+ * The mail is in the language of the page that asked for it, which a known address's requester
+ * also keeps from now on (in the statement that reads their zone: one either way).
  */
 export async function sendSignInLink(
   trx: Trx,
@@ -29,7 +33,7 @@ export async function sendSignInLink(
     config: Pick<Config, 'baseUrl' | 'magicLinkTtlMs' | 'signInCode'>;
     now: Date;
   },
-  input: { workspace: Workspace; email: string; ip: string | undefined },
+  input: { workspace: Workspace; email: string; ip: string | undefined; language: string },
 ): Promise<string> {
   const { token, hash: tokenHash } = newLinkToken();
   const expiresAt = new Date(ctx.now.getTime() + ctx.config.magicLinkTtlMs);
@@ -47,10 +51,23 @@ export async function sendSignInLink(
     },
   });
   const link = `${workspaceOrigin(ctx.config, input.workspace.slug)}${paths.portal.signInLink(token)}`;
+  const known = await requesters.rememberLanguageByEmail(trx, {
+    workspaceId: input.workspace.id,
+    email: input.email,
+    language: input.language,
+  });
+  const locale = mailLocale(
+    input.workspace,
+    { language: input.language, timeZone: known.timeZone },
+    input.language,
+  );
   await queueMail(trx, ctx, {
     workspaceId: input.workspace.id,
     to: input.email,
-    subject: `Your sign-in link for ${input.workspace.name}`,
+    locale,
+    subject: translate(locale.lang, 'mail.signIn.subject', {
+      workspaceName: input.workspace.name,
+    }),
     template: 'sign-in',
     data: {
       workspaceName: input.workspace.name,
@@ -91,7 +108,13 @@ export async function isSignInLinkUsable(
  */
 export async function redeemSignInLink(
   trx: Trx,
-  input: { workspaceId: string; token: string; now: Date; ip: string | undefined },
+  input: {
+    workspaceId: string;
+    token: string;
+    now: Date;
+    ip: string | undefined;
+    language: string;
+  },
 ): Promise<Requester | undefined> {
   const tokenHash = hashLinkToken(input.token);
   if (!tokenHash) return undefined;
@@ -101,7 +124,8 @@ export async function redeemSignInLink(
     now: input.now,
   });
   if (!email) return undefined;
-  return signInAs(trx, { workspaceId: input.workspaceId, email, now: input.now, ip: input.ip });
+  const { workspaceId, now, ip, language } = input;
+  return signInAs(trx, { workspaceId, email, now, ip, language });
 }
 
 export type CodeResult =
@@ -123,6 +147,7 @@ export async function redeemSignInCode(
     now: Date;
     ip: string | undefined;
     maxAttempts: number;
+    language: string;
   },
 ): Promise<CodeResult> {
   const code = normaliseCode(input.code);
@@ -140,9 +165,10 @@ export async function redeemSignInCode(
     case 'wrong':
       return { outcome: 'wrong', triesLeft: input.maxAttempts - attempt.attempts };
     case 'signed-in': {
+      const { workspaceId, now, ip, language } = input;
       const requester = await signInAs(
         trx,
-        { workspaceId: input.workspaceId, email: attempt.email, now: input.now, ip: input.ip },
+        { workspaceId, email: attempt.email, now, ip, language },
         'code',
       );
       return { outcome: 'signed-in', requester };
@@ -150,16 +176,26 @@ export async function redeemSignInCode(
   }
 }
 
-/** The requester a spent sign-in is for (created for a first-time address), on the trail. */
+/**
+ * The requester a spent sign-in is for (created for a first-time address), on the trail, with
+ * the language of the page they signed in on remembered.
+ */
 async function signInAs(
   trx: Trx,
-  input: { workspaceId: string; email: string; now: Date; ip: string | undefined },
+  input: {
+    workspaceId: string;
+    email: string;
+    now: Date;
+    ip: string | undefined;
+    language: string;
+  },
   method: 'link' | 'code' = 'link',
 ): Promise<Requester> {
   const requester = await requesters.findOrCreate(trx, {
     workspaceId: input.workspaceId,
     email: input.email,
     name: '',
+    language: input.language,
   });
   await recordEvent(
     trx,

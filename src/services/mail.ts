@@ -9,6 +9,7 @@ import type { Clock } from '../deps';
 import * as outbox from '../models/mail-outbox';
 import * as workspaces from '../models/workspaces';
 import { brandMail } from './mail-branding';
+import { directionOf, type MailLocale } from './mail-locale';
 import type { MailTransport, OutgoingMail } from './mail-transport';
 
 /**
@@ -57,7 +58,9 @@ export function domainOf(address: string): string {
 /**
  * Renders `views/emails/<template>.txt.njk` and `.html.njk` and queues the result. Every mail
  * looks like its workspace: it comes from the workspace's name, and the HTML layout carries its
- * colour and logo (`brand` in the templates' data); the plain text needs neither.
+ * colour and logo (`brand` in the templates' data); the plain text needs neither. Every mail is
+ * in its reader's language and zone (`lang`, `dir` and `timeZone` in the data, which `t()` and
+ * the time filters read); the subject comes translated, since the caller knows its words.
  */
 export async function queueMail(
   trx: Trx,
@@ -66,6 +69,9 @@ export async function queueMail(
     /** null only for an answer to mail that names no workspace (the system scope queues it). */
     workspaceId: string | null;
     to: string;
+    /** The recipient's language and zone: see mailLocale. Required, so no mail is English by default. */
+    locale: MailLocale;
+    /** Already in the recipient's language (translate(locale.lang, …)). */
     subject: string;
     template: string;
     data: Record<string, unknown>;
@@ -81,7 +87,15 @@ export async function queueMail(
     ? await workspaces.findMailBrand(trx, input.workspaceId)
     : undefined;
   const brand = found && brandMail(found);
-  const data = { ...input.data, subject: input.subject, brand: brand?.view };
+  const { lang, timeZone } = input.locale;
+  const data = {
+    ...input.data,
+    subject: input.subject,
+    brand: brand?.view,
+    lang,
+    dir: directionOf(lang),
+    timeZone,
+  };
   const mail: OutgoingMail = {
     to: input.to,
     subject: input.subject,

@@ -4,7 +4,9 @@ import type { Requester } from '../models/requesters';
 import type { Ticket } from '../models/tickets';
 import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
+import { translate } from '../i18n/translate';
 import { queueMail, type MailContext } from './mail';
+import { mailLocale } from './mail-locale';
 import { formatReference } from './references';
 import { issueReplyAddress } from './reply-addresses';
 
@@ -29,7 +31,8 @@ export function portalTicketLink(
  * "We have your ticket": the reference to quote, the portal's page when the portal is on, and a
  * Reply-To that adds the customer's answer to the thread. Queued in the transaction that opens
  * the ticket (for a held ticket: the one that releases it), so it goes out exactly when the
- * ticket exists for the agents.
+ * ticket exists for the agents. It is in the requester's language: whatever the portal action
+ * that opened it remembered on them (see requesters.rememberLanguage), else the workspace's.
  */
 export async function acknowledgeTicket(
   trx: Trx,
@@ -44,10 +47,15 @@ export async function acknowledgeTicket(
     requesterId: requester.id,
     at: ctx.now,
   });
+  const locale = mailLocale(workspace, requester);
   await queueMail(trx, ctx, {
     workspaceId: workspace.id,
     to: requester.email,
-    subject: `We have your ticket ${reference}: ${ticket.subject}`,
+    locale,
+    subject: translate(locale.lang, 'mail.ticketOpened.subject', {
+      reference,
+      ticketSubject: ticket.subject,
+    }),
     template: 'ticket-opened',
     data: {
       workspaceName: workspace.name,

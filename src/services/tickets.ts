@@ -15,6 +15,7 @@ import * as workspaces from '../models/workspaces';
 import type { Workspace } from '../models/workspaces';
 import { sendConfirmationLink, type ConfirmationMailContext } from './address-confirmations';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
+import { mailLocale } from './mail-locale';
 import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgements';
 import { formatReference, parseReference } from './references';
 import { canReopen, customerActor, expiredMessage, recordStatusChange } from './ticket-resolution';
@@ -131,20 +132,43 @@ export async function openTicket(
 }
 
 /**
- * A signed-in requester's new ticket (the requester is read here: the session holds only the id),
- * acknowledged by mail.
+ * A signed-in requester's new ticket (the requester is read here: the session holds only the id,
+ * and the read remembers the page's language), acknowledged by mail in that language.
  */
 export async function openTicketAsRequester(
   trx: Trx,
   ctx: TicketMailContext,
-  input: { workspace: Workspace; requesterId: string; subject: string; body: string; at: Date },
+  input: {
+    workspace: Workspace;
+    requesterId: string;
+    subject: string;
+    body: string;
+    at: Date;
+    language: string;
+  },
 ): Promise<Ticket> {
-  const requester = await requesters.findById(trx, input.workspace.id, input.requesterId);
+  const requester = await requesters.findRememberingLanguage(trx, {
+    workspaceId: input.workspace.id,
+    id: input.requesterId,
+    language: input.language,
+  });
   if (!requester) throw new NotFoundError();
   const ticket = await openTicket(trx, { ...input, requester });
   await acknowledgeTicket(trx, ctx, { workspace: input.workspace, ticket, requester });
   return ticket;
 }
+
+type AddressTicketInput = {
+  workspace: Workspace;
+  email: string;
+  name: string;
+  subject: string;
+  body: string;
+  at: Date;
+  held?: boolean;
+  /** The portal form's language, remembered on the requester; none for mail or an agent. */
+  language?: string;
+};
 
 /**
  * A ticket for an email address rather than a signed-in requester: an anonymous visitor's, or one
@@ -158,58 +182,60 @@ export async function openTicketAsRequester(
  */
 export async function openTicketForAddress(
   trx: Trx,
-  input: {
-    workspace: Workspace;
-    email: string;
-    name: string;
-    subject: string;
-    body: string;
-    at: Date;
-    held?: boolean;
-  },
+  input: AddressTicketInput,
 ): Promise<OpenedTicket> {
+  return (await openForAddress(trx, input)).ticket;
+}
+
+async function openForAddress(
+  trx: Trx,
+  input: AddressTicketInput,
+): Promise<{ ticket: OpenedTicket; requester: Requester }> {
   const workspaceId = input.workspace.id;
   const found = await requesters.findOrCreate(trx, {
     workspaceId,
     email: input.email,
     name: input.name,
+    language: input.language,
   });
   if (!found.name) await requesters.setNameIfBlank(trx, workspaceId, found.id, input.name);
   const requester = found.name ? found : { ...found, name: input.name };
   if (input.held) {
     const id = randomUUID();
     await applyScope(trx, { kind: 'visitor', workspaceId, ticketIds: [id] });
-    return openTicket(trx, { ...input, requester, id });
+    return { ticket: await openTicket(trx, { ...input, requester, id }), requester };
   }
   await applyScope(trx, { kind: 'requester', workspaceId, requesterId: requester.id });
-  return openTicket(trx, { ...input, requester });
+  return { ticket: await openTicket(trx, { ...input, requester }), requester };
 }
 
 /**
  * The portal's form for visitors who are not signed in (and mail to a workspace's address): the
  * ticket, and in the audit trail the address it was opened for, as given (nobody proved it is
  * theirs). Where the workspace asks for it, the ticket is held and a link to confirm the address
- * is mailed (see address-confirmations); otherwise the acknowledgement goes out at once.
+ * is mailed (see address-confirmations); otherwise the acknowledgement goes out at once. Either
+ * mail is in the form's language, which the address's requester keeps (mail that opens a ticket
+ * has none: the requester's remembered language applies, else the workspace's).
  */
 export async function openAnonymousTicket(
   trx: Trx,
   ctx: ConfirmationMailContext & TicketMailContext,
-  input: Omit<Parameters<typeof openTicketForAddress>[1], 'held'> & {
+  input: Omit<AddressTicketInput, 'held'> & {
     ip: string | undefined;
     /** Which audit action records it: the portal's form or a mail to the workspace. */
     via?: 'portal' | 'mail';
   },
 ): Promise<OpenedTicket> {
   const held = input.workspace.confirmAnonymousEmail;
-  const ticket = await openTicketForAddress(trx, { ...input, held });
+  const { ticket, requester } = await openForAddress(trx, { ...input, held });
   if (held) {
     await sendConfirmationLink(trx, ctx, {
       workspace: input.workspace,
       ticket,
       email: input.email,
+      locale: mailLocale(input.workspace, requester),
     });
   } else {
-    const requester = await ticketRequester(trx, ticket);
     await acknowledgeTicket(trx, ctx, { workspace: input.workspace, ticket, requester });
   }
   await recordEvent(
@@ -295,6 +321,40 @@ export async function rateTicket(
   });
   if (!rated) throw new NotFoundError();
   return rated;
+}
+
+/**
+ * The requester a portal action on the ticket is done for, read with the page's language
+ * remembered when the viewer is that requester, signed in. A visitor (the session that opened an
+ * anonymous ticket) proved no address, and may only read the requester: its form's language was
+ * remembered when it opened the ticket, and its later actions change nothing.
+ */
+export async function actingRequester(
+  trx: Trx,
+  input: { ticket: Ticket; viewer: PortalViewer; language: string },
+): Promise<Requester> {
+  const { ticket, viewer } = input;
+  if (viewer.kind !== 'requester') return ticketRequester(trx, ticket);
+  const requester = await requesters.findRememberingLanguage(trx, {
+    workspaceId: ticket.workspaceId,
+    id: viewer.requesterId,
+    language: input.language,
+  });
+  if (!requester) throw new NotFoundError();
+  return requester;
+}
+
+/** For an action that does not read the requester otherwise (a rating): see actingRequester. */
+export async function rememberViewerLanguage(
+  trx: Trx,
+  input: { workspaceId: string; viewer: PortalViewer; language: string },
+): Promise<void> {
+  if (input.viewer.kind !== 'requester') return;
+  await requesters.rememberLanguage(trx, {
+    workspaceId: input.workspaceId,
+    id: input.viewer.requesterId,
+    language: input.language,
+  });
 }
 
 /** The requester a ticket belongs to (a visitor's replies are written in that requester's name). */

@@ -98,7 +98,7 @@ describe('attachments in the agent app', () => {
       mails[0]!.text,
       new RegExp(`A file with this reply:\\s+- manual\\.pdf \\(${size}\\)`),
     );
-    assert.match(mails[0]!.text, /Open the conversation below to download them/);
+    assert.match(mails[0]!.text, /Open the conversation below to download it\./);
     assert.match(mails[0]!.html ?? '', /<li>manual\.pdf \(/);
     assert.doesNotMatch(mails[0]!.text, /contract\.png/);
   });

@@ -31,6 +31,7 @@ describe('the acknowledgement of a new ticket', () => {
           subject: 'Printer on fire',
           body: 'Help',
           at: t.clock.now(),
+          language: 'en',
         }),
     );
     const [mail] = await t.deliverMail();

@@ -53,6 +53,7 @@ describe('two instances sharing one outbox', () => {
             {
               workspaceId: acme.id,
               to: `customer-${i}@example.com`,
+              locale: { lang: 'en', timeZone: 'UTC' },
               subject: `Message ${i}`,
               template: 'agent-reply',
               data: { workspaceName: 'Acme', reference: `ACME-${i}`, body: `Body ${i}` },

@@ -28,6 +28,7 @@ describe('stopping the mail worker', () => {
           {
             workspaceId: acme.id,
             to: `customer-${i}@example.com`,
+            locale: { lang: 'en', timeZone: 'UTC' },
             subject: `Message ${i}`,
             template: 'agent-reply',
             data: { workspaceName: 'Acme', reference: `ACME-${i}`, body: `Body ${i}` },

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
 import { setFlash } from '../../middleware/flash';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { confirmAddress, isConfirmationLinkUsable } from '../../services/address-confirmations';
@@ -37,7 +38,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const now = clock.now();
   const mail = { templates, secret: config.sessionSecret, config, now };
   const ticket = await withPage(req, res, { kind: 'signin', workspaceId: workspace.id }, (trx) =>
-    confirmAddress(trx, mail, { workspace, token: tokenOf(req), now }),
+    confirmAddress(trx, mail, { workspace, token: tokenOf(req), now, language: languageOf(res) }),
   );
   if (!ticket) return renderInvalid(res);
   const viewer = res.locals.viewer;

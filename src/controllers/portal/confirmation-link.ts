@@ -2,20 +2,24 @@ import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
 import { setFlash } from '../../middleware/flash';
 import { paths } from '../../routes/paths';
-import { heldTicketAddress, sendConfirmationLink } from '../../services/address-confirmations';
+import { languageOf } from '../../middleware/page-language';
+import { heldTicketRequester, sendConfirmationLink } from '../../services/address-confirmations';
+import { mailLocale } from '../../services/mail-locale';
 import { referenceOf, withViewerTicket } from './ticket';
 
 /**
  * "Email me a new link" on a held ticket's page: the first link lasts an hour, the held ticket a
  * week. Limited like sign-in links, per address and per IP; a request inside the same minute is
- * answered as usual but sends nothing, as sign-in does.
+ * answered as usual but sends nothing, as sign-in does. The mail is in this page's language: a
+ * visitor proved no address, so it is not remembered on the requester.
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const workspace = res.locals.workspace;
   await withViewerTicket(req, res, async (trx, ticket) => {
     if (ticket.heldSince === null) return;
-    const email = await heldTicketAddress(trx, ticket);
+    const requester = await heldTicketRequester(trx, ticket);
+    const { email } = requester;
     const send = await deps.rateLimits.signinRequest({
       workspaceId: workspace.id,
       email,
@@ -30,7 +34,7 @@ export async function post(req: Request, res: Response): Promise<void> {
         config: deps.config,
         now: deps.clock.now(),
       },
-      { workspace, ticket, email },
+      { workspace, ticket, email, locale: mailLocale(workspace, requester, languageOf(res)) },
     );
   });
   setFlash(req, res, 'confirmation-sent');

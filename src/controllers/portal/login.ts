@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { setSignInCodeKey } from '../../middleware/sign-in-code-cookie';
 import { sendSignInLink } from '../../services/magic-links';
@@ -51,7 +52,7 @@ export async function post(req: Request, res: Response): Promise<void> {
             config: deps.config,
             now: deps.clock.now(),
           },
-          { workspace, email, ip: req.ip },
+          { workspace, email, ip: req.ip, language: languageOf(res) },
         ),
     );
     setSignInCodeKey(req, res, browserKey);

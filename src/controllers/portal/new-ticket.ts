@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { formatReference, parseReference } from '../../services/references';
@@ -123,6 +124,7 @@ async function postSignedIn(req: Request, res: Response, requesterId: string): P
           subject: form.data.subject,
           body: form.data.description,
           at: now,
+          language: languageOf(res),
         });
         const files = uploadsOf(res);
         await attachToFirstMessage(trx, {
@@ -177,6 +179,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
           body: form.data.description,
           at: now,
           ip: req.ip,
+          language: languageOf(res),
         },
       );
       // The scope is now the new ticket's requester (or visitor), who adds the files.

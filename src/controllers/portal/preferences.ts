@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { readerTimeZone, zoneFromChoice, zoneGroupsIn } from '../../i18n/time-zones';
 import { translate } from '../../i18n/translate';
 import { setFlash, takeFlash } from '../../middleware/flash';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { saveSession } from '../../middleware/sessions';
 import * as requesters from '../../models/requesters';
@@ -42,7 +43,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
   const viewer = requesterOf(res);
   await withPage(req, res, portalScope(workspaceId, { kind: 'requester', ...viewer }), (trx) =>
-    requesters.setTimeZone(trx, workspaceId, viewer.requesterId, zone ?? null),
+    requesters.setTimeZone(trx, workspaceId, viewer.requesterId, zone ?? null, languageOf(res)),
   );
   if (zone) req.session.requesterTimeZone = zone;
   else delete req.session.requesterTimeZone;

@@ -4,10 +4,11 @@ import { depsOf } from '../../deps';
 import { ValidationError } from '../../errors';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
-import { rateTicket } from '../../services/tickets';
+import { rateTicket, rememberViewerLanguage } from '../../services/tickets';
+import { languageOf } from '../../middleware/page-language';
 import { optionalTextField } from '../../validation/fields';
 import { fieldError, parseForm } from '../../validation/form-errors';
-import { renderTicketPage, withViewerTicket } from './ticket';
+import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
 const chooseRating = 'Choose a rating from 1 to 5 stars';
@@ -28,14 +29,20 @@ export async function post(req: Request, res: Response): Promise<void> {
   const form = parseForm(ratingForm(deps.config.limits.comment), req.body);
   if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
   try {
-    const ticket = await withViewerTicket(req, res, (trx, ticket) =>
-      rateTicket(trx, {
+    const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
+      const rated = await rateTicket(trx, {
         ticket,
         rating: form.data.rating,
         comment: form.data.comment,
         at: deps.clock.now(),
-      }),
-    );
+      });
+      await rememberViewerLanguage(trx, {
+        workspaceId: ticket.workspaceId,
+        viewer: viewerOf(res),
+        language: languageOf(res),
+      });
+      return rated;
+    });
     setFlash(req, res, 'rated');
     res.redirect(
       303,

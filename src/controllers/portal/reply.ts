@@ -4,7 +4,7 @@ import { depsOf } from '../../deps';
 import { ValidationError } from '../../errors';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
-import { replyAsRequester, ticketRequester } from '../../services/tickets';
+import { actingRequester, replyAsRequester } from '../../services/tickets';
 import { textField } from '../../validation/fields';
 import { fieldError, fileErrors, mergeErrors, parseForm } from '../../validation/form-errors';
 import { uploadsOf } from '../../middleware/multipart-form';
@@ -13,7 +13,8 @@ import {
   checkIncomingAttachments,
   saveIncomingAttachments,
 } from '../../services/attachments';
-import { renderTicketPage, withViewerTicket } from './ticket';
+import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
+import { languageOf } from '../../middleware/page-language';
 import { setFlash } from '../../middleware/flash';
 
 function replyForm(max: number) {
@@ -45,7 +46,11 @@ export async function post(req: Request, res: Response): Promise<void> {
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
       // The ticket's requester: the signed-in one, or the one a visitor writes for.
-      const requester = await ticketRequester(trx, ticket);
+      const requester = await actingRequester(trx, {
+        ticket,
+        viewer: viewerOf(res),
+        language: languageOf(res),
+      });
       const message = await replyAsRequester(trx, {
         ticket,
         requester,

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { startRequesterSession } from '../../middleware/sessions';
 import { clearSignInCodeKey, signInCodeKeyOf } from '../../middleware/sign-in-code-cookie';
@@ -66,6 +67,7 @@ export async function post(req: Request, res: Response): Promise<void> {
       now,
       ip: req.ip,
       maxAttempts: config.signInCode.maxAttempts,
+      language: languageOf(res),
     }),
   );
   switch (result.outcome) {

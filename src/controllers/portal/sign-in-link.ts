@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { isSignInLinkUsable, redeemSignInLink } from '../../services/magic-links';
@@ -34,7 +35,13 @@ export async function post(req: Request, res: Response): Promise<void> {
   const workspaceId = res.locals.workspace.id;
   const now = clock.now();
   const requester = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
-    redeemSignInLink(trx, { workspaceId, token: tokenOf(req), now, ip: req.ip }),
+    redeemSignInLink(trx, {
+      workspaceId,
+      token: tokenOf(req),
+      now,
+      ip: req.ip,
+      language: languageOf(res),
+    }),
   );
   if (!requester) return renderInvalid(res);
   await startRequesterSession(req, { workspaceId, requester, now });

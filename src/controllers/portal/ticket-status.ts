@@ -8,9 +8,10 @@ import type { Ticket } from '../../models/tickets';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { markSolvedByCustomer, reopenByCustomer } from '../../services/ticket-resolution';
-import { ticketRequester } from '../../services/tickets';
+import { actingRequester } from '../../services/tickets';
+import { languageOf } from '../../middleware/page-language';
 import { fieldError } from '../../validation/form-errors';
-import { renderTicketPage, withViewerTicket } from './ticket';
+import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 
 /**
  * The customer's two status buttons: "My problem is solved" and "Reopen this ticket". Their forms
@@ -25,9 +26,11 @@ async function act(
 ): Promise<void> {
   const at = depsOf(req).clock.now();
   try {
-    const ticket = await withViewerTicket(req, res, async (trx, ticket) =>
-      work(trx, ticket, await ticketRequester(trx, ticket), at),
-    );
+    const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
+      const viewer = viewerOf(res);
+      const requester = await actingRequester(trx, { ticket, viewer, language: languageOf(res) });
+      return work(trx, ticket, requester, at);
+    });
     setFlash(req, res, notice);
     res.redirect(
       303,
