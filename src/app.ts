@@ -7,6 +7,7 @@ import type { Deps } from './deps';
 import { cookies } from './middleware/cookies';
 import { errorHandler, notFound } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
+import { minifiedStylesheet } from './middleware/stylesheets';
 import { securityHeaders } from './middleware/security-headers';
 import { projectRoot } from './project-root';
 import { paths } from './routes/paths';
@@ -38,10 +39,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.logger));
   app.use(securityHeaders(deps.config.env === 'production'));
   app.use(compression());
-  app.use(
-    paths.assets,
-    express.static(path.join(projectRoot, 'public'), { maxAge: '1d', index: false }),
-  );
+  const publicDirectory = path.join(projectRoot, 'public');
+  app.use(paths.assets, minifiedStylesheet(publicDirectory, 'css/app.css', 86400));
+  app.use(paths.assets, express.static(publicDirectory, { maxAge: '1d', index: false }));
   // Signed cookies (CSRF secrets, one-time notices) are signed with the current session secret
   // and checked against every configured one, so a rotation breaks no form in flight.
   app.use(cookies(deps.config.secrets));
