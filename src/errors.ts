@@ -1,3 +1,5 @@
+import { translate, type MessageValues } from './i18n/translate';
+
 /**
  * Typed errors that the one error handler turns into pages. Anything else is a bug and
  * becomes a plain 500 without details.
@@ -29,13 +31,29 @@ export class TooManyRequestsError extends HttpError {
   }
 }
 
-/** A rule of the domain was broken by otherwise well-formed input (e.g. rating an open ticket). */
+/** A catalogue message not yet formatted: its key and values, for the reader's language. */
+export interface LocalText {
+  key: string;
+  values?: MessageValues;
+}
+
+/**
+ * A rule of the domain was broken by otherwise well-formed input (e.g. rating an open ticket).
+ * `message` is English (the agent app and logs); a customer's page formats `text` in its own
+ * language instead, when the rule has one.
+ */
 export class ValidationError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    readonly text?: LocalText,
   ) {
     super(message);
+  }
+
+  /** A rule the portal states to customers: its words come from the catalogues. */
+  static of(field: string, key: string, values?: MessageValues): ValidationError {
+    return new ValidationError(field, translate('en', key, values), { key, values });
   }
 }
 

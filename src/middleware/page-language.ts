@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { defaultLanguageCode, supportedLanguages } from '../i18n/languages';
 import { negotiateLanguage } from '../i18n/negotiation';
+import { translatorFor, type Translate } from '../i18n/translate';
 
 /**
  * The portal page's language, for its templates (`lang`, `dir`, the switcher's `languages`) and
@@ -13,6 +14,9 @@ export function pageLanguage(req: Request, res: Response, next: NextFunction): v
   res.locals.lang = lang;
   res.locals.dir = languages.find((language) => language.code === lang)?.dir ?? 'ltr';
   res.locals.languages = languages;
+  // Where the switcher brings the visitor back: this page, its query too (a list's filters and
+  // page). A page shown for a form's POST names its own GET page instead (renderTicketPage).
+  res.locals.languageBack = req.originalUrl;
   res.setHeader('Content-Language', lang);
   res.vary('Accept-Language');
   next();
@@ -26,9 +30,16 @@ export function languageOf(res: Response): string {
   return res.locals.lang ?? defaultLanguageCode;
 }
 
+/** The page's `t`, for messages a controller puts on it (form errors); English off the portal. */
+export function pageTranslator(res: Response): Translate {
+  return translatorFor(res.locals.lang ?? 'en');
+}
+
 declare module 'express-serve-static-core' {
   interface Locals {
     /** The page's language code (portal pages; see pageLanguage). */
     lang?: string;
+    /** The page the language switcher returns to (see pageLanguage). */
+    languageBack?: string;
   }
 }

@@ -3,6 +3,7 @@ import { depsOf } from '../deps';
 import { paths } from '../routes/paths';
 import { attachmentHint } from '../services/attachments';
 import { brandVersion } from '../services/branding';
+import { pageTranslator } from './page-language';
 
 /** What every portal template may use: the workspace's face, the paths and the input limits. */
 export function portalLocals(req: Request, res: Response, next: NextFunction): void {
@@ -15,6 +16,6 @@ export function portalLocals(req: Request, res: Response, next: NextFunction): v
   };
   res.locals.paths = paths;
   res.locals.limits = depsOf(req).config.limits;
-  res.locals.attachmentHint = attachmentHint(depsOf(req).config.attachments);
+  res.locals.attachmentHint = attachmentHint(depsOf(req).config.attachments, pageTranslator(res));
   next();
 }

@@ -31,6 +31,12 @@ export const paths = {
     logo: (version: number | string) => `${portalRoot}/brand/logo-${version}`,
     accessibility: `${portalRoot}/accessibility`,
     preferences: `${portalRoot}/preferences`,
+    /**
+     * The language switcher: sets the language and goes back to the page `back` names. Slashes
+     * may stay as they are in a query: the link is on every page, every byte counts.
+     */
+    language: (code: string, back?: string) =>
+      `${portalRoot}/language/${code}${back ? `?back=${encodeURIComponent(back).replace(/%2F/g, '/')}` : ''}`,
   },
   admin: {
     root: adminRoot,

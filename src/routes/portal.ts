@@ -8,6 +8,7 @@ import * as erasure from '../controllers/portal/erasure';
 import * as confirmAddress from '../controllers/portal/confirm-address';
 import * as confirmationLink from '../controllers/portal/confirmation-link';
 import * as home from '../controllers/portal/home';
+import * as language from '../controllers/portal/language';
 import * as login from '../controllers/portal/login';
 import * as logout from '../controllers/portal/logout';
 import * as newTicket from '../controllers/portal/new-ticket';
@@ -73,6 +74,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   router.get(paths.portal.home, home.get);
   // Before /tickets/:ref, which would take "accessibility" for a reference.
   router.get(paths.portal.accessibility, accessibility.get);
+  router.get(paths.portal.language(':code'), language.get);
   router.get(paths.portal.login, login.get);
   router.post(paths.portal.login, login.post);
   // Before the link's route, which would take `code` for a (malformed) token.

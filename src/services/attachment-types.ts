@@ -1,3 +1,4 @@
+import { translatorFor, type Translate } from '../i18n/translate';
 
 /**
  * The allow-list, judged by content only: a file's name and the browser's claim are never asked.
@@ -6,24 +7,19 @@
  * would still be a page). The same list is the database's check constraint.
  */
 export const ALLOWED_TYPES = {
-  'image/png': 'PNG image',
-  'image/jpeg': 'JPEG image',
-  'image/gif': 'GIF image',
-  'image/webp': 'WebP image',
-  'application/pdf': 'PDF',
-  'text/plain': 'Text',
-  'text/csv': 'CSV',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word document',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel spreadsheet',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation':
-    'PowerPoint presentation',
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'application/pdf': 'pdf',
+  'text/plain': 'text',
+  'text/csv': 'csv',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'word',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'excel',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'powerpoint',
 } as const;
 
 export type AllowedType = keyof typeof ALLOWED_TYPES;
-
-/** For hints and refusals: the same words on every form and in every mail. */
-export const ALLOWED_TYPES_TEXT =
-  'PNG, JPEG, GIF, WebP, PDF, plain text, CSV, Word (.docx), Excel (.xlsx) or PowerPoint (.pptx)';
 
 /**
  * How much of a file's start decides its type. Office files are ZIP archives recognised by the
@@ -36,8 +32,9 @@ export function isAllowedType(type: string): type is AllowedType {
   return Object.hasOwn(ALLOWED_TYPES, type);
 }
 
-export function typeLabel(type: string): string {
-  return isAllowedType(type) ? ALLOWED_TYPES[type] : type;
+/** "PNG image", "Word document": in the reader's language (the catalogues' `files.types`). */
+export function typeLabel(type: string, t: Translate = translatorFor('en')): string {
+  return isAllowedType(type) ? t(`files.types.${ALLOWED_TYPES[type]}`) : type;
 }
 
 // Text may hold tab, line feed, form feed and carriage return; no other C0 control, nor DEL.

@@ -5,9 +5,13 @@ import { NotFoundError, PayloadTooLargeError } from '../errors';
 import * as attachments from '../models/attachments';
 import * as messages from '../models/messages';
 import { postgresAttachmentStore, type AttachmentStore } from './attachment-store';
-import { ALLOWED_TYPES_TEXT, SAMPLE_BYTES, detectType, typeLabel } from './attachment-types';
+import type { LocalText } from '../errors';
+import { translatorFor, type MessageValues, type Translate } from '../i18n/translate';
+import { SAMPLE_BYTES, detectType } from './attachment-types';
 import { cleanFileName } from './file-names';
 import { megabytes } from './file-sizes';
+
+const english = translatorFor('en');
 
 export interface BufferedFile {
   name: string;
@@ -19,33 +23,42 @@ export interface AttachmentSummary {
   contentType: string;
   size: number;
 }
+/** A refused file: `reason` in English (agents, logs), `text` for a customer's language. */
 export interface RefusedFile {
   name: string;
   reason: string;
+  text: LocalText;
 }
 
 /** The one store in use; swapping it (for an S3-compatible one, say) is a change here alone. */
 export const attachmentStore: AttachmentStore = postgresAttachmentStore;
 
 /** The hint beside every file input: what may be attached (the refusals name every type). */
-export function attachmentHint(limits: AttachmentLimits): string {
-  return (
-    `Up to ${limits.maxFiles} files, each under ${megabytes(limits.maxFileBytes)} ` +
-    `(${megabytes(limits.maxMessageBytes)} in all): PNG, JPEG, GIF, WebP, PDF, text, CSV, ` +
-    'Word, Excel or PowerPoint.'
-  );
+export function attachmentHint(limits: AttachmentLimits, t: Translate = english): string {
+  return t('files.hint', {
+    maxFiles: limits.maxFiles,
+    fileMegabytes: megabytes(limits.maxFileBytes),
+    messageMegabytes: megabytes(limits.maxMessageBytes),
+  });
+}
+
+function refusal(name: string, key: string, values: MessageValues = {}): RefusedFile {
+  const text = { key, values: { name, ...values } };
+  return { name, reason: english(text.key, text.values), text };
 }
 
 /** The sentences a refusal gives: they name the file, and say what would be accepted. */
 export const refusals = {
-  type: (name: string) => `“${name}” must be a ${ALLOWED_TYPES_TEXT} file`,
-  empty: (name: string) => `“${name}” is empty`,
+  type: (name: string) => refusal(name, 'files.refused.type'),
+  empty: (name: string) => refusal(name, 'files.refused.empty'),
   tooLarge: (name: string, limits: AttachmentLimits) =>
-    `“${name}” must be smaller than ${megabytes(limits.maxFileBytes)}`,
+    refusal(name, 'files.refused.tooLarge', { megabytes: megabytes(limits.maxFileBytes) }),
   tooMany: (name: string, limits: AttachmentLimits) =>
-    `“${name}” was not kept: a message can have at most ${limits.maxFiles} files`,
+    refusal(name, 'files.refused.tooMany', { max: limits.maxFiles }),
   overTotal: (name: string, limits: AttachmentLimits) =>
-    `“${name}” was not kept: a message’s files must be smaller than ${megabytes(limits.maxMessageBytes)} together`,
+    refusal(name, 'files.refused.overTotal', { megabytes: megabytes(limits.maxMessageBytes) }),
+  /** More files than a form takes: the extra ones were never read, so none is named. */
+  extra: (limits: AttachmentLimits) => refusal('', 'files.refused.extra', { max: limits.maxFiles }),
 };
 
 function summary(attachment: attachments.Attachment): AttachmentSummary {
@@ -89,7 +102,7 @@ export async function saveBufferedAttachments(
   let total = 0;
   for (const file of input.files) {
     const name = cleanFileName(file.name);
-    const refuse = (reason: string) => refused.push({ name, reason });
+    const refuse = (refusedFile: RefusedFile) => refused.push(refusedFile);
     if (saved.length >= limits.maxFiles) refuse(refusals.tooMany(name, limits));
     else if (file.content.length === 0) refuse(refusals.empty(name));
     else if (file.content.length > limits.maxFileBytes) refuse(refusals.tooLarge(name, limits));
@@ -207,13 +220,13 @@ async function receive(
     const contentType = sample.length === 0 ? undefined : await detectType(sample, complete);
     if (!contentType || !keep || refused.length > 0) {
       total += await discard(whole, maxBytes);
-      if (sample.length === 0) refused.push({ name, reason: refusals.empty(name) });
-      else if (!contentType) refused.push({ name, reason: refusals.type(name) });
+      if (sample.length === 0) refused.push(refusals.empty(name));
+      else if (!contentType) refused.push(refusals.type(name));
       continue;
     }
     total += await keep({ name, contentType, content: whole, maxBytes });
   }
-  if (files.tooMany) refused.push({ name: '', reason: `Select up to ${limits.maxFiles} files` });
+  if (files.tooMany) refused.push(refusals.extra(limits));
   return refused;
 }
 
@@ -292,10 +305,11 @@ export async function openAttachment(
 export interface AttachmentView {
   name: string;
   href: string;
+  /** The content type; the page names it in its own language (the fileTypeLabel filter). */
   type: string;
   size: number;
 }
 
 export function attachmentView(file: attachments.Attachment, href: string): AttachmentView {
-  return { name: file.name, href, type: typeLabel(file.contentType), size: file.size };
+  return { name: file.name, href, type: file.contentType, size: file.size };
 }

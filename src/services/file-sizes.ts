@@ -1,15 +1,20 @@
-/** Sizes as people read them, for limits, hints and file lists. */
+import { translatorFor, type Translate } from '../i18n/translate';
 
-/** "10 MB", "25 MB": limits as the forms and refusals state them. */
-export function megabytes(bytes: number): string {
-  return `${Math.round(bytes / (1024 * 1024))} MB`;
+/** Sizes as people read them, for limits, hints and file lists, in the reader's language. */
+
+const MEGABYTE = 1024 * 1024;
+const english = translatorFor('en');
+
+/** Whole megabytes (10 for 10 MB): limits as the forms and refusals state them. */
+export function megabytes(bytes: number): number {
+  return Math.round(bytes / MEGABYTE);
 }
 
-/** "340 bytes", "12 KB", "1.5 MB": a file's size as the thread shows it. */
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+/** "340 bytes", "12 KB", "1.5 MB" ("1,5 MB" in German): a file's size as the thread shows it. */
+export function humanSize(bytes: number, t: Translate = english): string {
+  if (bytes < 1024) return t('files.size.bytes', { count: bytes });
+  if (bytes < MEGABYTE) return t('files.size.kilobytes', { count: Math.round(bytes / 1024) });
+  return t('files.size.megabytes', { count: Math.round((bytes / MEGABYTE) * 10) / 10 });
 }
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
 import { humanTime } from '../i18n/time-format';
-import { translate, translateHtml, type MessageValues } from '../i18n/translate';
+import { translate, translateHtml, translatorFor, type MessageValues } from '../i18n/translate';
 import { typeLabel } from './attachment-types';
 import { humanSize } from './file-sizes';
 
@@ -27,8 +27,13 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
       return humanTime(value, this.ctx.lang ?? 'en', this.ctx.timeZone ?? 'UTC');
     },
   );
-  env.addFilter('fileSize', (bytes: number) => humanSize(bytes));
-  env.addFilter('fileTypeLabel', (type: string) => typeLabel(type));
+  // Like t(): in the render's language, so a size reads "1,5 MB" on a German page.
+  env.addFilter('fileSize', function (this: { ctx: { lang?: string } }, bytes: number) {
+    return humanSize(bytes, translatorFor(this.ctx.lang ?? 'en'));
+  });
+  env.addFilter('fileTypeLabel', function (this: { ctx: { lang?: string } }, type: string) {
+    return typeLabel(type, translatorFor(this.ctx.lang ?? 'en'));
+  });
   // `t('key', { name: value })` in any template: the language is the render's `lang` (a page's
   // from the request, a mail's from its recipient). Nunjucks calls a global with the template's
   // context as `this`; a macro imported without `with context` has none, so it falls back to
@@ -45,5 +50,24 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
       return new nunjucks.runtime.SafeString(translateHtml(this.ctx.lang ?? 'en', key, values));
     },
   );
+  // A sentence around an element the page builds itself ("Closed by you on <time>…</time>"):
+  // `tParts('key', values, 'time')` gives the text before and after the slot named, each still
+  // to be escaped, so the sentence stays whole in every language's own order.
+  env.addGlobal(
+    'tParts',
+    function (
+      this: { ctx: { lang?: string } },
+      key: string,
+      values: MessageValues,
+      slot: string,
+    ): [string, string] {
+      const text = translate(this.ctx.lang ?? 'en', key, { ...values, [slot]: SLOT });
+      const at = text.indexOf(SLOT);
+      return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + SLOT.length)];
+    },
+  );
   return env;
 }
+
+// Stands for the element while the sentence is formatted; never in a catalogue or user text.
+const SLOT = '\u0000';

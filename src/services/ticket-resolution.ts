@@ -51,36 +51,31 @@ export function customerActor(requester: Requester): EventActor {
   return { kind: 'requester', requesterId: requester.id, name: requester.name || requester.email };
 }
 
-export const closedMessage =
-  'This ticket is closed and cannot be reopened. Open a new ticket if you still need help.';
-
 /** The reopening window in whole days, as the configuration gives it and pages state it. */
 export function windowDays(windowMs: number): number {
   return Math.round(windowMs / 86_400_000);
 }
 
-export function expiredMessage(windowMs: number): string {
-  const days = windowDays(windowMs);
-  return `This ticket was resolved more than ${days} ${days === 1 ? 'day' : 'days'} ago and cannot be reopened. Open a follow-up ticket if you still need help.`;
+/** Why a ticket resolved too long ago takes no reply and cannot be reopened. */
+export function expiredError(field: string, windowMs: number): ValidationError {
+  return ValidationError.of(field, 'forms.rules.expired', { days: windowDays(windowMs) });
 }
 
 /** Why the ticket cannot be marked as solved now; the error points at the page's status line. */
 function notSolvable(ticket: Ticket): ValidationError {
-  return new ValidationError(
+  return ValidationError.of(
     'status',
-    ticket.status === 'closed'
-      ? 'This ticket is already closed'
-      : 'This ticket is already resolved',
+    ticket.status === 'closed' ? 'forms.rules.alreadyClosed' : 'forms.rules.alreadyResolved',
   );
 }
 
 /** Why the ticket cannot be reopened now. */
 function notReopenable(ticket: Ticket, now: Date, windowMs: number): ValidationError {
-  if (ticket.status === 'closed') return new ValidationError('status', closedMessage);
+  if (ticket.status === 'closed') return ValidationError.of('status', 'forms.rules.closedNoReopen');
   if (ticket.status === 'resolved' && !canReopen(ticket, now, windowMs)) {
-    return new ValidationError('status', expiredMessage(windowMs));
+    return expiredError('status', windowMs);
   }
-  return new ValidationError('status', 'This ticket is already open');
+  return ValidationError.of('status', 'forms.rules.alreadyOpen');
 }
 
 async function changed(

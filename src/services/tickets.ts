@@ -18,7 +18,7 @@ import { clientIp, recordEvent, visitorActor } from './audit-trail';
 import { mailLocale } from './mail-locale';
 import { acknowledgeTicket, type TicketMailContext } from './ticket-acknowledgements';
 import { formatReference, parseReference } from './references';
-import { canReopen, customerActor, expiredMessage, recordStatusChange } from './ticket-resolution';
+import { canReopen, customerActor, expiredError, recordStatusChange } from './ticket-resolution';
 
 /**
  * Who is looking at the portal: a signed-in requester (known from the session: id and address),
@@ -259,9 +259,6 @@ export function requesterAuthor(requester: Requester): MessageAuthor {
   return { kind: 'requester', requesterId: requester.id, name: requester.name || requester.email };
 }
 
-export const closedTicketMessage =
-  'This ticket is closed and cannot take replies. Open a new ticket instead.';
-
 /**
  * A customer's reply. It reopens a Resolved (or Pending) ticket; a Closed one takes no replies,
  * nor does a Resolved one past the reopening window (the page offers a follow-up ticket instead).
@@ -273,9 +270,9 @@ export async function replyAsRequester(
 ): Promise<Message> {
   const { ticket, at } = input;
   // The errors point at the page's notices, since such a ticket has no reply field.
-  if (ticket.status === 'closed') throw new ValidationError('closed', closedTicketMessage);
+  if (ticket.status === 'closed') throw ValidationError.of('closed', 'forms.rules.closedNoReply');
   if (ticket.status === 'resolved' && !canReopen(ticket, at, input.reopenWindowMs)) {
-    throw new ValidationError('follow-up', expiredMessage(input.reopenWindowMs));
+    throw expiredError('follow-up', input.reopenWindowMs);
   }
   if (ticket.status === 'resolved') {
     const actor = customerActor(input.requester);
@@ -310,7 +307,7 @@ export async function rateTicket(
 ): Promise<Ticket> {
   if (!canBeRated(input.ticket)) {
     // An unrateable ticket has no rating field: the error points at its status.
-    throw new ValidationError('status', 'You can rate a ticket once it is resolved');
+    throw ValidationError.of('status', 'forms.rules.rateOnceResolved');
   }
   const rated = await tickets.setRating(trx, {
     workspaceId: input.ticket.workspaceId,

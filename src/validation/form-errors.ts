@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { LocalText, ValidationError } from '../errors';
+import type { Translate } from '../i18n/translate';
 
 /** The one shape every form page gets its errors in (GOV.UK error summary + field messages). */
 export interface FormErrors {
@@ -36,14 +38,27 @@ export function parseForm<S extends z.ZodObject>(
   return { ok: false, errors: fromZodError(result.error, Object.keys(schema.shape)) };
 }
 
-/** Refused files: one summary line each, all linking to the file input, which shows them all. */
-export function fileErrors(refused: readonly { reason: string }[]): FormErrors | undefined {
+/**
+ * Refused files: one summary line each, all linking to the file input, which shows them all. With
+ * a translator, in its language (a customer's page); without, in English (the agent app).
+ */
+export function fileErrors(
+  refused: readonly { reason: string; text: LocalText }[],
+  t?: Translate,
+): FormErrors | undefined {
   if (refused.length === 0) return undefined;
+  const reasons = refused.map((r) => (t ? t(r.text.key, r.text.values) : r.reason));
   // Every form that takes files has one file input, named attachments.
   return {
-    summary: refused.map((r) => ({ text: r.reason, href: '#attachments' })),
-    fields: { attachments: refused.map((r) => r.reason).join('. ') },
+    summary: reasons.map((text) => ({ text, href: '#attachments' })),
+    fields: { attachments: reasons.join('. ') },
   };
+}
+
+/** A broken rule of the domain, in `t`'s language where the rule has words in the catalogues. */
+export function ruleError(error: ValidationError, t: Translate): FormErrors {
+  const text = error.text ? t(error.text.key, error.text.values) : error.message;
+  return fieldError(error.field, text);
 }
 
 /** Several sets of errors as one, in the order given (the form's order). */

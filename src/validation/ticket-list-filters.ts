@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { CustomerTicketSearch } from '../models/customer-ticket-search';
 import { ticketStatuses, type TicketStatus } from '../models/tickets';
 import { parseReference } from '../services/references';
-import { optionalTextField } from './fields';
+import type { Translate } from '../i18n/translate';
+import { fieldMessages, optionalTextField } from './fields';
 import { fromZodError, type FormErrors } from './form-errors';
 
 /** Long enough for any sentence worth searching for; the box's maxlength says the same. */
@@ -12,12 +13,12 @@ export const ticketSearchMaxLength = 200;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point here
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
-const chooseStatus = 'Select a status from the list';
-
-const filtersSchema = z.object({
-  q: optionalTextField(ticketSearchMaxLength, 'Search'),
-  status: z.enum(['', ...ticketStatuses], { error: chooseStatus }).optional(),
-});
+function filtersSchema(t: Translate) {
+  return z.object({
+    q: optionalTextField(ticketSearchMaxLength, fieldMessages(t, 'search', ticketSearchMaxLength)),
+    status: z.enum(['', ...ticketStatuses], { error: t('forms.status.choose') }).optional(),
+  });
+}
 
 /** The portal list's search and filter as the form shows them again: `q` trimmed, '' for none. */
 export interface TicketListFilters {
@@ -34,8 +35,11 @@ export type TicketListFiltersResult =
  * as well as a search that is too long or holds control characters, gets the form again with
  * a message: customers edit and share these URLs, and a bare 400 page would tell them nothing.
  */
-export function parseTicketListFilters(query: Record<string, unknown>): TicketListFiltersResult {
-  const result = filtersSchema.safeParse({ q: query.q, status: query.status });
+export function parseTicketListFilters(
+  query: Record<string, unknown>,
+  t: Translate,
+): TicketListFiltersResult {
+  const result = filtersSchema(t).safeParse({ q: query.q, status: query.status });
   if (result.success) {
     return {
       ok: true,

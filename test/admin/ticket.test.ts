@@ -150,7 +150,7 @@ describe('agent ticket page', () => {
 
     it('marks internal notes with a dashed border in the stylesheet, not by colour alone', async () => {
       const css = await browser.get('/assets/css/app.css');
-      assert.match(css.text, /\.message-internal\s*\{[^}]*border-left:[^;}]*dashed/);
+      assert.match(css.text, /\.message-internal\s*\{[^}]*border-inline-start:[^;}]*dashed/);
     });
 
     it('offers a reply form: public reply or internal note (public by default), a message and an optional status', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Requester } from '../../src/models/requesters';
 import type { Workspace } from '../../src/models/workspaces';
-import { ALLOWED_TYPES_TEXT } from '../../src/services/attachment-types';
 import { makeTestApp, type TestApp } from '../helpers/app';
 import { $, Browser } from '../helpers/client';
 import {
@@ -13,6 +12,10 @@ import {
   type TicketFixture,
 } from '../helpers/fixtures';
 import { allowedSamples, pdf, png } from '../helpers/sample-files';
+
+// The allowed types as every refusal names them (files.refused.type in the catalogues).
+const ALLOWED_TYPES_TEXT =
+  'PNG, JPEG, GIF, WebP, PDF, plain text, CSV, Word (.docx), Excel (.xlsx) or PowerPoint (.pptx)';
 
 /** The files the thread lists, as text: "name (type, size)" per link. */
 function listedFiles(html: string): { name: string; href: string; meta: string }[] {

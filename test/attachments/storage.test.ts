@@ -7,7 +7,6 @@ import * as messages from '../../src/models/messages';
 import type { Requester } from '../../src/models/requesters';
 import type { Workspace } from '../../src/models/workspaces';
 import { CHUNK_BYTES } from '../../src/services/attachment-store';
-import { ALLOWED_TYPES_TEXT } from '../../src/services/attachment-types';
 import {
   attachmentStore,
   saveBufferedAttachments,
@@ -23,6 +22,10 @@ import {
   type TicketFixture,
 } from '../helpers/fixtures';
 import { allowedSamples, disguisedSamples, pdf } from '../helpers/sample-files';
+
+// The allowed types as every refusal names them (files.refused.type in the catalogues).
+const ALLOWED_TYPES_TEXT =
+  'PNG, JPEG, GIF, WebP, PDF, plain text, CSV, Word (.docx), Excel (.xlsx) or PowerPoint (.pptx)';
 
 const limits: AttachmentLimits = loadConfig({
   NODE_ENV: 'test',

@@ -56,6 +56,8 @@ export interface AuditOptions {
   axe: boolean;
   /** The 320px reflow and 200% text checks. */
   layout: boolean;
+  /** The language every page is in (`<html lang>`, the title's "Error:"); English by default. */
+  lang?: string;
 }
 
 /**
@@ -90,7 +92,7 @@ export class PageAudit {
       page: `${options.name}: ${id}`,
       bytes: await assertLightAndScriptFree(page, { document, resources }, label),
     });
-    this.titles.add(pageName, await assertStructure(page, label));
+    this.titles.add(pageName, await assertStructure(page, label, options.lang));
     if (options.layout) {
       await assertReflows(page, label);
       await assertUsableAt200Percent(page, label);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
+import { translate } from '../../src/i18n/translate';
 import { contrastRatio } from '../../src/services/branding';
 import { writeOutput, type Transfer } from './harness';
 
@@ -24,10 +25,11 @@ export async function assertNoAxeViolations(page: Page, label: string): Promise<
 }
 
 /**
- * One h1, a title (prefixed "Error: " exactly when an error summary shows), lang on <html>, and
+ * One h1, a title (prefixed "Error: ", in the page's language, exactly when an error summary
+ * shows), lang on <html> (English unless `lang` says otherwise), and
  * one banner (header), one main and one contentinfo (footer) landmark. Returns the title.
  */
-export async function assertStructure(page: Page, label: string): Promise<string> {
+export async function assertStructure(page: Page, label: string, lang = 'en'): Promise<string> {
   const facts = await page.evaluate(() => {
     // header and footer are landmarks only outside sectioning content.
     const [header, footer] = ['header', 'footer'].map(
@@ -48,16 +50,17 @@ export async function assertStructure(page: Page, label: string): Promise<string
   });
   assert.equal(facts.h1, 1, `one h1 on ${label}`);
   assert.ok(facts.title.trim().length > 0, `a title on ${label}`);
-  assert.equal(facts.lang, 'en', `lang on ${label}`);
+  assert.equal(facts.lang, lang, `lang on ${label}`);
   assert.deepEqual(
     { header: facts.header, main: facts.main, footer: facts.footer },
     { header: 1, main: 1, footer: 1 },
     `header, main and footer landmarks on ${label}`,
   );
+  const prefix = `${translate(lang, 'layout.errorPrefix')} `;
   assert.equal(
-    facts.title.startsWith('Error: '),
+    facts.title.startsWith(prefix),
     facts.errorSummary > 0,
-    `"Error: " title prefix on ${label}`,
+    `"${prefix}" title prefix on ${label}`,
   );
   return facts.title;
 }

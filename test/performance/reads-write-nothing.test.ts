@@ -108,6 +108,9 @@ describe('a read writes nothing', () => {
       ['acme.localhost', '/tickets/preferences', 303],
       ['acme.localhost', '/tickets/brand/logo-7', 200],
       ['acme.localhost', '/tickets/no/such/page', 404],
+      // The language switcher: a cookie and a redirect, nothing stored.
+      ['acme.localhost', '/tickets/language/es?back=%2Ftickets%2Flogin', 303],
+      ['acme.localhost', '/tickets/language/xx?back=%2Ftickets', 404],
       ['acme.localhost', '/admin/login', 200],
       ['acme.localhost', '/admin', 303],
       ['acme.localhost', `/admin/tickets/${ticket.reference}`, 303],
@@ -187,6 +190,8 @@ describe('a read writes nothing', () => {
       // The search, its results and its refusal (issue 10) read as the list does.
       assert.equal((await jo.get('/tickets?q=fire&status=open')).status, 200);
       assert.equal((await jo.get('/tickets?status=bogus')).status, 422);
+      // Choosing a language sets a cookie only: the session row stays as it is.
+      assert.equal((await jo.get('/tickets/language/de?back=%2Ftickets')).status, 303);
     };
     assert.equal(await writesDuring(browse), 0, 'within the minute of signing in: no write');
     t.clock.advance(30_000);

@@ -107,7 +107,7 @@ describe('the accessibility statement', () => {
       for (const path of paths) {
         const res = await browser.get(path);
         assert.equal(res.status, 200, path);
-        const link = $(res.text)('footer a', 'body');
+        const link = $(res.text)('footer p a', 'body');
         assert.equal(link.text(), 'Accessibility statement', path);
         assert.equal(link.attr('href'), STATEMENT, path);
       }

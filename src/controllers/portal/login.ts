@@ -1,15 +1,17 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
-import { languageOf } from '../../middleware/page-language';
+import type { Translate } from '../../i18n/translate';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
+import { paths } from '../../routes/paths';
 import { setSignInCodeKey } from '../../middleware/sign-in-code-cookie';
 import { sendSignInLink } from '../../services/magic-links';
 import { emailField } from '../../validation/fields';
 import { parseForm } from '../../validation/form-errors';
 
-function loginForm(max: number) {
-  return z.object({ email: emailField(max) });
+function loginForm(max: number, t: Translate) {
+  return z.object({ email: emailField(max, t) });
 }
 
 export function get(_req: Request, res: Response): void {
@@ -24,7 +26,7 @@ export function get(_req: Request, res: Response): void {
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
-  const form = parseForm(loginForm(deps.config.limits.email), req.body);
+  const form = parseForm(loginForm(deps.config.limits.email, pageTranslator(res)), req.body);
   if (!form.ok) {
     res
       .status(422)
@@ -60,5 +62,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   res.render('portal/check-email.njk', {
     email,
     codeMinutes: deps.config.signInCode.ttlMs / 60_000,
+    // The code's page again, for this browser (the login form would ask for another mail).
+    languageBack: paths.portal.signInCode,
   });
 }

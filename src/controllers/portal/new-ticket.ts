@@ -2,13 +2,13 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
-import { languageOf } from '../../middleware/page-language';
+import type { Translate } from '../../i18n/translate';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { formatReference, parseReference } from '../../services/references';
-import { followUpSubject } from '../../services/ticket-resolution';
 import { openAnonymousTicket, openTicketAsRequester } from '../../services/tickets';
-import { emailField, textField } from '../../validation/fields';
+import { emailField, fieldMessages, textField } from '../../validation/fields';
 import {
   fieldError,
   fileErrors,
@@ -25,26 +25,24 @@ import {
 import { regenerateSession, saveSession } from '../../middleware/sessions';
 import { setFlash } from '../../middleware/flash';
 
-function ticketFields(limits: FieldLimits) {
+function ticketFields(limits: FieldLimits, t: Translate) {
   return {
-    subject: textField(limits.subject, { missing: 'Enter a subject', label: 'Subject' }),
-    description: textField(
-      limits.body,
-      { missing: 'Enter a description of your problem', label: 'Description' },
-      { multiline: true },
-    ),
+    subject: textField(limits.subject, fieldMessages(t, 'subject', limits.subject)),
+    description: textField(limits.body, fieldMessages(t, 'description', limits.body), {
+      multiline: true,
+    }),
   };
 }
 
-function signedInForm(limits: FieldLimits) {
-  return z.object(ticketFields(limits));
+function signedInForm(limits: FieldLimits, t: Translate) {
+  return z.object(ticketFields(limits, t));
 }
 
-function anonymousForm(limits: FieldLimits) {
+function anonymousForm(limits: FieldLimits, t: Translate) {
   return z.object({
-    name: textField(limits.name, { missing: 'Enter your name', label: 'Name' }),
-    email: emailField(limits.email),
-    ...ticketFields(limits),
+    name: textField(limits.name, fieldMessages(t, 'name', limits.name)),
+    email: emailField(limits.email, t),
+    ...ticketFields(limits, t),
   });
 }
 
@@ -69,7 +67,13 @@ export function get(req: Request, res: Response): void {
   const ref = req.query.followUp;
   const number = typeof ref === 'string' ? parseReference(slug, ref) : undefined;
   const values =
-    number === undefined ? {} : { subject: followUpSubject(formatReference(slug, number)) };
+    number === undefined
+      ? {}
+      : {
+          subject: pageTranslator(res)('portal.newTicket.followUpSubject', {
+            reference: formatReference(slug, number),
+          }),
+        };
   render(res, { values });
 }
 
@@ -85,7 +89,7 @@ export async function post(req: Request, res: Response): Promise<void> {
  */
 async function refuse(req: Request, res: Response, errors: FormErrors): Promise<void> {
   const refused = await checkIncomingAttachments(uploadsOf(res), depsOf(req).config.attachments);
-  const files = fileErrors(refused);
+  const files = fileErrors(refused, pageTranslator(res));
   render(res, { status: 422, values: req.body, errors: mergeErrors(errors, files) });
 }
 
@@ -99,7 +103,7 @@ async function withFiles<T>(
     return await open();
   } catch (error) {
     if (!(error instanceof AttachmentsRefusedError)) throw error;
-    const files = fileErrors(error.refused);
+    const files = fileErrors(error.refused, pageTranslator(res));
     render(res, { status: 422, values: req.body, errors: files });
     return undefined;
   }
@@ -108,7 +112,7 @@ async function withFiles<T>(
 async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
-  const form = parseForm(signedInForm(config.limits), req.body);
+  const form = parseForm(signedInForm(config.limits, pageTranslator(res)), req.body);
   if (!form.ok) return refuse(req, res, form.errors);
   const now = clock.now();
   const mail = { templates, secret: config.sessionSecret, config, now };
@@ -152,16 +156,9 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   const workspace = res.locals.workspace;
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.website === 'string' && body.website !== '') {
-    return refuse(
-      req,
-      res,
-      fieldError(
-        'subject',
-        'We could not accept this form. Leave the hidden "website" field empty and try again.',
-      ),
-    );
+    return refuse(req, res, fieldError('subject', pageTranslator(res)('forms.honeypot')));
   }
-  const form = parseForm(anonymousForm(config.limits), body);
+  const form = parseForm(anonymousForm(config.limits, pageTranslator(res)), body);
   if (!form.ok) return refuse(req, res, form.errors);
   await rateLimits.newTicket(req.ip ?? '');
 

@@ -5,28 +5,29 @@ import { ValidationError } from '../../errors';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { rateTicket, rememberViewerLanguage } from '../../services/tickets';
-import { languageOf } from '../../middleware/page-language';
-import { optionalTextField } from '../../validation/fields';
-import { fieldError, parseForm } from '../../validation/form-errors';
+import type { Translate } from '../../i18n/translate';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
+import { fieldMessages, optionalTextField } from '../../validation/fields';
+import { parseForm, ruleError } from '../../validation/form-errors';
 import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
-const chooseRating = 'Choose a rating from 1 to 5 stars';
-
-function ratingForm(max: number) {
+function ratingForm(max: number, t: Translate) {
+  const chooseRating = t('forms.rating.choose');
   return z.object({
     rating: z
       .string({ error: chooseRating })
       .regex(/^[1-5]$/, chooseRating)
       .transform(Number),
-    comment: optionalTextField(max, 'Comment', { multiline: true }),
+    comment: optionalTextField(max, fieldMessages(t, 'comment', max), { multiline: true }),
   });
 }
 
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const values = req.body as Record<string, unknown>;
-  const form = parseForm(ratingForm(deps.config.limits.comment), req.body);
+  const t = pageTranslator(res);
+  const form = parseForm(ratingForm(deps.config.limits.comment, t), req.body);
   if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {
@@ -52,7 +53,7 @@ export async function post(req: Request, res: Response): Promise<void> {
     if (!(error instanceof ValidationError)) throw error;
     await renderTicketPage(req, res, {
       status: 422,
-      errors: fieldError(error.field, error.message),
+      errors: ruleError(error, t),
       values,
     });
   }

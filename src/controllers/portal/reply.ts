@@ -5,8 +5,10 @@ import { ValidationError } from '../../errors';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { actingRequester, replyAsRequester } from '../../services/tickets';
-import { textField } from '../../validation/fields';
-import { fieldError, fileErrors, mergeErrors, parseForm } from '../../validation/form-errors';
+import type { Translate } from '../../i18n/translate';
+import { pageTranslator } from '../../middleware/page-language';
+import { fieldMessages, textField } from '../../validation/fields';
+import { fileErrors, mergeErrors, parseForm, ruleError } from '../../validation/form-errors';
 import { uploadsOf } from '../../middleware/multipart-form';
 import {
   AttachmentsRefusedError,
@@ -17,9 +19,9 @@ import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 import { languageOf } from '../../middleware/page-language';
 import { setFlash } from '../../middleware/flash';
 
-function replyForm(max: number) {
+function replyForm(max: number, t: Translate) {
   return z.object({
-    body: textField(max, { missing: 'Enter your reply', label: 'Reply' }, { multiline: true }),
+    body: textField(max, fieldMessages(t, 'body', max), { multiline: true }),
   });
 }
 
@@ -31,12 +33,13 @@ export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const limits = deps.config.attachments;
   const values = req.body as Record<string, unknown>;
-  const form = parseForm(replyForm(deps.config.limits.body), req.body);
+  const t = pageTranslator(res);
+  const form = parseForm(replyForm(deps.config.limits.body, t), req.body);
   if (!form.ok) {
     // Only for a ticket the viewer may see: anyone else's files stay unread.
     await withViewerTicket(req, res, () => Promise.resolve());
     const refused = await checkIncomingAttachments(uploadsOf(res), limits);
-    const files = fileErrors(refused);
+    const files = fileErrors(refused, t);
     return renderTicketPage(req, res, {
       status: 422,
       errors: mergeErrors(form.errors, files),
@@ -75,9 +78,9 @@ export async function post(req: Request, res: Response): Promise<void> {
   } catch (error) {
     const errors =
       error instanceof ValidationError
-        ? fieldError(error.field, error.message)
+        ? ruleError(error, t)
         : error instanceof AttachmentsRefusedError
-          ? fileErrors(error.refused)
+          ? fileErrors(error.refused, t)
           : undefined;
     if (!errors) throw error;
     await renderTicketPage(req, res, { status: 422, errors, values });

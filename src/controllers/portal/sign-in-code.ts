@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
-import { languageOf } from '../../middleware/page-language';
+import type { Translate } from '../../i18n/translate';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { startRequesterSession } from '../../middleware/sessions';
 import { clearSignInCodeKey, signInCodeKeyOf } from '../../middleware/sign-in-code-cookie';
@@ -10,24 +11,16 @@ import { redeemSignInCode } from '../../services/magic-links';
 import { isBrowserKey, normaliseCode } from '../../services/sign-in-codes';
 import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
 
-const MISSING = 'Enter the sign-in code from the email';
-const codeForm = z.object({
-  code: z
-    .string({ error: MISSING })
-    .trim()
-    .min(1, MISSING)
-    .max(20, 'Enter the code as it is in the email, like ABCD-EFGH')
-    .refine(
-      (typed) => normaliseCode(typed) !== undefined,
-      'Enter the code as it is in the email: 8 letters and numbers, like ABCD-EFGH',
-    ),
-});
-
-const UNUSABLE =
-  'This code has expired or can no longer be used here. Ask for another email and use its code in this browser';
-
-function tries(left: number): string {
-  return left === 1 ? '1 more try' : `${left} more tries`;
+function codeForm(t: Translate) {
+  const missing = t('forms.code.missing');
+  return z.object({
+    code: z
+      .string({ error: missing })
+      .trim()
+      .min(1, missing)
+      .max(20, t('forms.code.tooLong'))
+      .refine((typed) => normaliseCode(typed) !== undefined, t('forms.code.format')),
+  });
 }
 
 function render(req: Request, res: Response, status: number, errors?: FormErrors): void {
@@ -53,10 +46,12 @@ export function get(req: Request, res: Response): void {
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const { clock, config } = depsOf(req);
-  const form = parseForm(codeForm, req.body);
+  const t = pageTranslator(res);
+  const unusable = fieldError('code', t('forms.code.unusable'));
+  const form = parseForm(codeForm(t), req.body);
   if (!form.ok) return render(req, res, 422, form.errors);
   const browserKey = signInCodeKeyOf(req);
-  if (!isBrowserKey(browserKey)) return render(req, res, 422, fieldError('code', UNUSABLE));
+  if (!isBrowserKey(browserKey)) return render(req, res, 422, unusable);
   const workspaceId = res.locals.workspace.id;
   const now = clock.now();
   const result = await withPage(req, res, { kind: 'signin', workspaceId }, (trx) =>
@@ -72,18 +67,15 @@ export async function post(req: Request, res: Response): Promise<void> {
   );
   switch (result.outcome) {
     case 'unusable':
-      return render(req, res, 422, fieldError('code', UNUSABLE));
+      return render(req, res, 422, unusable);
     case 'wrong':
       return render(
         req,
         res,
         422,
-        fieldError(
-          'code',
-          result.triesLeft > 0
-            ? `That code is not right. Check the email and try again: you have ${tries(result.triesLeft)}`
-            : UNUSABLE,
-        ),
+        result.triesLeft > 0
+          ? fieldError('code', t('forms.code.wrong', { triesLeft: result.triesLeft }))
+          : unusable,
       );
     case 'signed-in':
       await startRequesterSession(req, { workspaceId, requester: result.requester, now });

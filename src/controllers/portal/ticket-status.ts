@@ -9,8 +9,8 @@ import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { markSolvedByCustomer, reopenByCustomer } from '../../services/ticket-resolution';
 import { actingRequester } from '../../services/tickets';
-import { languageOf } from '../../middleware/page-language';
-import { fieldError } from '../../validation/form-errors';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
+import { ruleError } from '../../validation/form-errors';
 import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 
 /**
@@ -40,7 +40,7 @@ async function act(
     if (!(error instanceof ValidationError)) throw error;
     await renderTicketPage(req, res, {
       status: 422,
-      errors: fieldError(error.field, error.message),
+      errors: ruleError(error, pageTranslator(res)),
     });
   }
 }

@@ -83,6 +83,8 @@ export async function renderTicketPage(
     reopenAction: paths.portal.reopen(view.reference),
     followUpHref: paths.portal.followUp(view.reference),
     flash: form.errors || before ? undefined : takeFlash(req, res),
+    // Shown for a form's POST (a reply with errors): the switcher goes back to the ticket.
+    languageBack: req.method === 'GET' || req.method === 'HEAD' ? req.originalUrl : view.href,
     values: form.values ?? {},
     errors: form.errors,
   });
