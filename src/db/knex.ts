@@ -23,7 +23,10 @@ export function createDb(connectionString: string, poolMax = 10): Db {
       min: 0,
       max: poolMax,
       // BEGIN and scope settings travel with the statement after them: see deferred-statements.ts.
-      afterCreate(connection: pg.Client, done: (error: Error | null, connection: pg.Client) => void) {
+      afterCreate(
+        connection: pg.Client,
+        done: (error: Error | null, connection: pg.Client) => void,
+      ) {
         deferStatementsOn(connection);
         done(null, connection);
       },
