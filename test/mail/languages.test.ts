@@ -227,7 +227,7 @@ describe('mail in the customer’s language', () => {
       assert.equal(mail!.subject, 'Re: Printer on fire [ACME-1001]');
       assert.equal(
         mail!.text.split('\n')[0],
-        'Alex Agent von Acme Inc hat auf Ihr Ticket ACME-1001 geantwortet: Printer on fire',
+        'Alex Agent von Acme Inc hat auf Ihre Anfrage ACME-1001 geantwortet: Printer on fire',
       );
       assert.match(mail!.text, /Try turning it off\./, 'the agent’s words are not translated');
       assert.match(mail!.text, /Hier können Sie die ganze Unterhaltung ansehen und antworten/);
@@ -269,7 +269,7 @@ describe('mail in the customer’s language', () => {
       // The new ticket's acknowledgement went out in the language of its form.
       const mails = await delivered();
       const acknowledgement = mails.find((m) => m.subject.includes('ACME-1002'));
-      assert.equal(acknowledgement?.subject, 'Hemos recibido su ticket ACME-1002: Hola');
+      assert.equal(acknowledgement?.subject, 'Hemos recibido su solicitud ACME-1002: Hola');
     });
 
     it('is not written by reading pages in another language', async () => {
@@ -302,7 +302,7 @@ describe('mail in the customer’s language', () => {
       const [mail] = await delivered();
       assert.equal(
         mail!.text.split('\n')[0],
-        'ردّ Alex Agent من Acme Inc على تذكرتك ACME-1001: Printer on fire',
+        'ردّ Alex Agent من Acme Inc على طلبك ACME-1001: Printer on fire',
       );
       assert.deepEqual(htmlLanguage(mail!), { lang: 'ar', dir: 'rtl' });
       assert.equal(await rememberedLanguage(jo.email), null, 'mail remembers nothing');
@@ -313,7 +313,7 @@ describe('mail in the customer’s language', () => {
       await remember(jo, 'es');
       await agentReplies(ticket, agent);
       const [mail] = await delivered();
-      assert.match(mail!.text, /^Alex Agent, de Acme Inc, ha respondido a su ticket ACME-1001/);
+      assert.match(mail!.text, /^Alex Agent, de Acme Inc, ha respondido a su solicitud ACME-1001/);
       assert.deepEqual(htmlLanguage(mail!), { lang: 'es', dir: 'ltr' });
     });
   });
@@ -338,9 +338,9 @@ describe('mail in the customer’s language', () => {
       const [mail] = await delivered();
       assert.equal(
         mail!.subject,
-        'Hemos recibido su ticket ACME-1001: No puedo descargar la factura',
+        'Hemos recibido su solicitud ACME-1001: No puedo descargar la factura',
       );
-      assert.match(mail!.text, /^Hemos recibido su ticket\n/);
+      assert.match(mail!.text, /^Hemos recibido su solicitud\n/);
       assert.match(mail!.text, /Gracias por ponerse en contacto con Acme Inc\./);
       assert.deepEqual(htmlLanguage(mail!), { lang: 'es', dir: 'ltr' });
     });
@@ -351,7 +351,7 @@ describe('mail in the customer’s language', () => {
       await browser.submit('/tickets/new', '/tickets/new', form, speaking('ar'));
       assert.equal(await rememberedLanguage('sam@example.com'), 'ar');
       const [mail] = await delivered();
-      assert.equal(mail!.subject, 'تلقّينا تذكرتك ACME-1001: No puedo descargar la factura');
+      assert.equal(mail!.subject, 'تلقّينا طلبك ACME-1001: No puedo descargar la factura');
     });
 
     it('a held ticket’s confirmation mail is in Spanish; confirming from a German page acknowledges in German and remembers it', async () => {
@@ -360,7 +360,7 @@ describe('mail in the customer’s language', () => {
       const [confirmation] = await delivered();
       assert.equal(
         confirmation!.subject,
-        'Confirme su dirección de correo electrónico para el ticket ACME-1001',
+        'Confirme su dirección de correo electrónico para la solicitud ACME-1001',
       );
       assert.match(confirmation!.text, /caduca en 60 minutos/);
       assert.match(confirmation!.text, /en un plazo de 7 días/);
@@ -375,7 +375,7 @@ describe('mail in the customer’s language', () => {
       const [acknowledgement] = await delivered();
       assert.equal(
         acknowledgement!.subject,
-        'Ihr Ticket ACME-1001 ist bei uns eingegangen: No puedo descargar la factura',
+        'Ihre Anfrage ACME-1001 ist bei uns eingegangen: No puedo descargar la factura',
       );
     });
 
@@ -392,7 +392,7 @@ describe('mail in the customer’s language', () => {
       );
       assert.equal(res.status, 303);
       const [again] = await delivered();
-      assert.equal(again!.subject, 'Bestätigen Sie Ihre E-Mail-Adresse für das Ticket ACME-1001');
+      assert.equal(again!.subject, 'Bestätigen Sie Ihre E-Mail-Adresse für die Anfrage ACME-1001');
       assert.equal(
         await rememberedLanguage('sam@example.com'),
         'es',
@@ -429,7 +429,7 @@ describe('mail caused by inbound email', () => {
       text: 'Hilfe',
     });
     const [mail] = await delivered();
-    assert.equal(mail!.subject, 'Ihr Ticket ACME-1001 ist bei uns eingegangen: Drucker');
+    assert.equal(mail!.subject, 'Ihre Anfrage ACME-1001 ist bei uns eingegangen: Drucker');
     assert.deepEqual(htmlLanguage(mail!), { lang: 'de', dir: 'ltr' });
     assert.equal(await rememberedLanguage('jo@example.com'), 'de');
   });
@@ -442,7 +442,7 @@ describe('mail caused by inbound email', () => {
       text: 'Help',
     });
     const [mail] = await delivered();
-    assert.equal(mail!.subject, 'Hemos recibido su ticket ACME-1001: Printer');
+    assert.equal(mail!.subject, 'Hemos recibido su solicitud ACME-1001: Printer');
     assert.equal(await rememberedLanguage('new@example.com'), null);
   });
 
@@ -457,7 +457,7 @@ describe('mail caused by inbound email', () => {
     await world.send({ from: 'sam@example.com', to: replyTo, subject: 'Re', text: 'Me too' });
     const [refusal] = await delivered();
     assert.equal(refusal!.to, 'sam@example.com');
-    assert.equal(refusal!.subject, 'تعذّرت إضافة رسالتك إلى تذكرة');
+    assert.equal(refusal!.subject, 'تعذّرت إضافة رسالتك إلى طلب');
     assert.deepEqual(htmlLanguage(refusal!), { lang: 'ar', dir: 'rtl' });
 
     await world.send({
