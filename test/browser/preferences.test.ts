@@ -109,6 +109,7 @@ describeInChromium('preferences in Chromium: the customer’s own time zone', fu
       titles: new Titles(),
       axe: true,
       layout: true,
+      lang: 'ar',
     });
     await signIn(page, acme);
     // As the footer's language switcher leaves it.
