@@ -72,6 +72,10 @@ class FrontendParser {
    */
   private pending: string[] = [];
   private unit: Entry[] | undefined;
+  /** Prepared statements' texts by name: a reuse sends only a Bind naming the statement. */
+  private readonly named = new Map<string, string>();
+  /** The statement the last Parse made, which the Bind after it runs (already counted). */
+  private justParsed: string | undefined;
 
   constructor(
     private readonly tally: Tally,
@@ -112,8 +116,20 @@ class FrontendParser {
         break;
       case 'P': {
         const nameEnd = payload.indexOf(0);
+        const name = cString(payload, 0);
         const sql = cString(payload, nameEnd + 1);
+        if (name) this.named.set(name, sql);
+        this.justParsed = name;
         this.pending.push(sql);
+        break;
+      }
+      case 'B': {
+        // Bind: portal name, then the statement's. A prepared statement run again has no Parse.
+        const statement = cString(payload, payload.indexOf(0) + 1);
+        if (statement && statement !== this.justParsed) {
+          this.pending.push(this.named.get(statement) ?? `(prepared statement ${statement})`);
+        }
+        this.justParsed = undefined;
         break;
       }
       case 'S':

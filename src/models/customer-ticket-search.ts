@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 import {
   listableTickets,
@@ -55,8 +56,10 @@ export function customerSearchQuery(trx: Trx, input: Input) {
   };
   const page = (query: ReturnType<typeof narrowed>) =>
     query.orderBy([...newestActivityFirst]).limit(limit);
+  const prepared = <Q extends { options(options: object): Q }>(query: Q) =>
+    query.options({ name: PREPARED });
   const words = search.words;
-  if (!words) return page(narrowed());
+  if (!words) return prepared(page(narrowed()));
   // OFFSET 0 keeps the subquery a check per ticket: without it PostgreSQL may turn it around and
   // start from every message in the workspace holding a common word. This way a search reads at
   // most the customer's own tickets and their messages, and stops once it has a page.
@@ -68,11 +71,13 @@ export function customerSearchQuery(trx: Trx, input: Input) {
     page(narrowed().whereRaw(publicMessageMatches, [words.text])),
   ];
   if (words.number !== undefined) branches.push(page(narrowed().where({ number: words.number })));
-  return trx
-    .select<TicketRow[]>('*')
-    .from(trx.raw(`(${branches.map(() => '?').join(' union ')}) as t`, branches))
-    .orderBy([...newestActivityFirst])
-    .limit(limit);
+  return prepared(
+    trx
+      .select<TicketRow[]>('*')
+      .from(trx.raw(`(${branches.map(() => '?').join(' union ')}) as t`, branches))
+      .orderBy([...newestActivityFirst])
+      .limit(limit),
+  );
 }
 
 export async function searchCustomerTickets(trx: Trx, input: Input): Promise<Ticket[]> {

@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 import {
   ticketColumns,
@@ -112,7 +113,7 @@ export async function listPage(
   trx: Trx,
   input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit: number },
 ): Promise<ListedTicket[]> {
-  const rows = await searchQuery(trx, input);
+  const rows = await searchQuery(trx, input).options({ name: PREPARED });
   return (rows as ListedTicketRow[]).map(toListedTicket);
 }
 

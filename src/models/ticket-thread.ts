@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 import { fromJson, type Attachment, type AttachmentJson } from './attachments';
 import { toMessage, type Message, type MessageRow } from './messages';
@@ -124,5 +125,6 @@ export function threadPageQuery(trx: Trx, input: ThreadPageInput) {
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'desc' },
     ])
-    .limit(take);
+    .limit(take)
+    .options({ name: PREPARED });
 }

@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 
 export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
@@ -134,6 +135,7 @@ export async function findByNumber(
   const row = await trx('tickets')
     .select<TicketRow[]>(ticketColumns)
     .where({ workspace_id: workspaceId, number })
+    .options({ name: PREPARED })
     .first<TicketRow | undefined>();
   return row ? toTicket(row) : undefined;
 }

@@ -1,4 +1,5 @@
 import type { Db, Trx } from '../db/knex';
+import { PREPARED } from '../db/deferred-statements';
 import type { SessionTable } from './sessions';
 
 export interface Workspace {
@@ -84,6 +85,7 @@ export async function findBySlug(trx: Db, slug: string): Promise<Workspace | und
   const row = await trx('workspaces')
     .select<WorkspaceRow[]>(columns)
     .where({ slug })
+    .options({ name: PREPARED })
     .first<WorkspaceRow | undefined>();
   return row ? toWorkspace(row) : undefined;
 }
@@ -108,13 +110,15 @@ export async function findWithSession(
   slug: string,
   session: { table: SessionTable; sid: string; now: number },
 ): Promise<{ workspace: Workspace; session: unknown } | undefined> {
-  const result = await trx.raw<{ rows: (WorkspaceRow & { session: unknown })[] }>(
-    `select ${columns.map((c) => `w.${c}`).join(', ')},
+  const result = await trx
+    .raw<{ rows: (WorkspaceRow & { session: unknown })[] }>(
+      `select ${columns.map((c) => `w.${c}`).join(', ')},
             (select s.sess from ?? s where s.sid = ? and s.expire >= to_timestamp(?)) as session
        from workspaces w
       where w.slug = ?`,
-    [session.table, session.sid, Math.ceil(session.now / 1000), slug],
-  );
+      [session.table, session.sid, Math.ceil(session.now / 1000), slug],
+    )
+    .options({ name: PREPARED });
   const row = result.rows[0];
   return row ? { workspace: toWorkspace(row), session: row.session } : undefined;
 }

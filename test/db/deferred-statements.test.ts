@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startCountingProxy, type CountingProxy } from '../../bench/pg-proxy';
 import { createDb, type Db } from '../../src/db/knex';
-import { DEFER } from '../../src/db/deferred-statements';
+import { DEFER, PREPARED } from '../../src/db/deferred-statements';
 import { withScope } from '../../src/db/scopes';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aTicket, aWorkspace } from '../helpers/fixtures';
@@ -50,6 +50,56 @@ describe('statements held back for the next round trip', () => {
       /^BEGIN;?; select set_config\('app\.scope'.*; select "subject" from "tickets"/s,
     );
     assert.match(proxy.trace()[1] ?? '', /^COMMIT/);
+  });
+
+  it('a statement marked PREPARED is parsed once on a connection, then only bound and run', async () => {
+    const acme = await aWorkspace('acme');
+    const scope = { kind: 'system' } as const;
+    const find = (slug: string) =>
+      withScope(db, scope, async (trx) => {
+        const row = await trx('workspaces')
+          .select('name')
+          .where({ slug })
+          .options({ name: PREPARED })
+          .first<{ name: string } | undefined>();
+        return row?.name;
+      });
+    proxy.reset();
+    assert.equal(await find('acme'), acme.name);
+    // Its first time on this connection: what is held back goes first, on its own, so that
+    // node-postgres cannot take a ParseComplete of theirs for the named statement's.
+    assert.deepEqual(proxy.read(), { request: 3, background: 0 }, proxy.trace().join('\n'));
+    proxy.reset();
+    assert.equal(await find('acme'), acme.name);
+    assert.equal(await find('nobody'), undefined);
+    // Then BEGIN, scope and the prepared statement travel together again, as one round trip.
+    assert.deepEqual(proxy.read(), { request: 4, background: 0 }, proxy.trace().join('\n'));
+    const prepared = await db.transaction(async (trx) =>
+      trx.raw<{ rows: { name: string; statement: string }[] }>(
+        `select name, statement from pg_prepared_statements`,
+      ),
+    );
+    const mine = prepared.rows.filter((row) => /from "workspaces"/.test(row.statement));
+    assert.equal(mine.length, 1, JSON.stringify(prepared.rows));
+    assert.match(mine[0]?.name ?? '', /^tp_\d+$/);
+  });
+
+  it('two texts marked PREPARED get a name each, and a failure ahead of the first preparation spoils nothing', async () => {
+    const acme = await aWorkspace('acme');
+    const run = (sql: string, ahead?: string) =>
+      db.transaction(async (trx) => {
+        if (ahead) await trx.raw(`${DEFER}${ahead}`);
+        return (
+          await trx.raw<{ rows: { n: number }[] }>(sql, [acme.id]).options({ name: PREPARED })
+        ).rows[0]?.n;
+      });
+    await assert.rejects(
+      run('select 1 as n from workspaces where id = ?', 'select 1 / 0'),
+      /division by zero/,
+    );
+    assert.equal(await run('select 1 as n from workspaces where id = ?'), 1);
+    assert.equal(await run('select 2 as n from workspaces where id = ?'), 2);
+    assert.equal(await run('select 1 as n from workspaces where id = ?'), 1);
   });
 
   it('a transaction that sends no statement costs no round trip at all', async () => {
