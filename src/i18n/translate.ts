@@ -1,5 +1,6 @@
 import { IntlMessageFormat, type PrimitiveType } from 'intl-messageformat';
 import {
+  isLiteralElement,
   isPluralElement,
   isSelectElement,
   isTagElement,
@@ -13,26 +14,45 @@ export type MessageValues = Record<string, PrimitiveType>;
 export type Translate = (key: string, values?: MessageValues) => string;
 
 // Compiled on first use and kept: parsing ICU is the expensive part, formatting is cheap, and the
-// set of keys × languages is fixed by the catalogues, so this cannot grow without bound.
-const compiled = new Map<string, IntlMessageFormat>();
+// set of keys × languages is fixed by the catalogues, so this cannot grow without bound. Most
+// messages are plain text (no placeholder, plural or tag): those are kept as their text, since
+// formatting one still builds arrays for every call, and a page holds dozens of them.
+type Compiled = string | IntlMessageFormat;
+const compiled = new Map<string, Map<string, Compiled>>();
 
-function compile(language: string, key: string): IntlMessageFormat {
-  const id = `${language}\u0000${key}`;
-  let format = compiled.get(id);
-  if (!format) {
+function compile(language: string, key: string): Compiled {
+  let ofLanguage = compiled.get(language);
+  if (!ofLanguage) {
+    ofLanguage = new Map();
+    compiled.set(language, ofLanguage);
+  }
+  let format = ofLanguage.get(key);
+  if (format === undefined) {
     // A key the language lacks falls back to English (the catalogue test keeps that from
     // happening); a key English lacks is a programming error.
     const message = catalogueOf(language)?.get(key) ?? catalogueOf(defaultLanguageCode)?.get(key);
     if (message === undefined) throw new Error(`no message "${key}" in the catalogues`);
-    format = new IntlMessageFormat(message, language);
-    compiled.set(id, format);
+    const parsed = new IntlMessageFormat(message, language);
+    const ast = parsed.getAst();
+    const [only] = ast;
+    format =
+      ast.length === 0
+        ? ''
+        : ast.length === 1 && only && isLiteralElement(only)
+          ? only.value
+          : parsed;
+    ofLanguage.set(key, format);
   }
   return format;
 }
 
+function formatted(format: Compiled, values: Record<string, unknown> | undefined): unknown {
+  return typeof format === 'string' ? format : format.format(values);
+}
+
 export function translate(language: string, key: string, values?: MessageValues): string {
   const code = isSupportedLanguage(language) ? language : defaultLanguageCode;
-  return String(compile(code, key).format(values));
+  return String(formatted(compile(code, key), values));
 }
 
 export function translatorFor(language: string): Translate {
@@ -75,6 +95,8 @@ export function translateHtml(language: string, key: string, values: MessageValu
     return `<a href="${escapeHtml(href)}">${inner}</a>`;
   };
   const format = compile(code, key);
+  // Plain text has no tags and no values to escape; the catalogue's own text is trusted markup.
+  if (typeof format === 'string') return format;
   for (const name of tagsOf(format)) escaped[name] = tag(name);
   const parts = format.format(escaped as never);
   return Array.isArray(parts) ? parts.join('') : String(parts);
