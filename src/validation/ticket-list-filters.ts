@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CustomerTicketSearch } from '../models/customer-ticket-search';
 import { ticketStatuses, type TicketStatus } from '../models/tickets';
 import { parseReference } from '../services/references';
+import { perLanguage } from '../i18n/per-language';
 import type { Translate } from '../i18n/translate';
 import { fieldMessages, optionalTextField } from './fields';
 import { fromZodError, type FormErrors } from './form-errors';
@@ -13,12 +14,12 @@ export const ticketSearchMaxLength = 200;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point here
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
-function filtersSchema(t: Translate) {
-  return z.object({
+const filtersSchema = perLanguage((t: Translate) =>
+  z.object({
     q: optionalTextField(ticketSearchMaxLength, fieldMessages(t, 'search', ticketSearchMaxLength)),
     status: z.enum(['', ...ticketStatuses], { error: t('forms.status.choose') }).optional(),
-  });
-}
+  }),
+);
 
 /** The portal list's search and filter as the form shows them again: `q` trimmed, '' for none. */
 export interface TicketListFilters {
@@ -37,9 +38,9 @@ export type TicketListFiltersResult =
  */
 export function parseTicketListFilters(
   query: Record<string, unknown>,
-  t: Translate,
+  language: string,
 ): TicketListFiltersResult {
-  const result = filtersSchema(t).safeParse({ q: query.q, status: query.status });
+  const result = filtersSchema(language).safeParse({ q: query.q, status: query.status });
   if (result.success) {
     return {
       ok: true,

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { depsOf } from '../../deps';
-import { pageTranslator } from '../../middleware/page-language';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { decodeCursor, encodeCursor } from '../../services/cursors';
@@ -28,7 +28,7 @@ export async function get(req: Request, res: Response): Promise<void> {
   const { config } = depsOf(req);
   const workspace = res.locals.workspace;
   const viewer = res.locals.viewer;
-  const parsed = parseTicketListFilters(req.query, pageTranslator(res));
+  const parsed = parseTicketListFilters(req.query, languageOf(res));
   const { filters } = parsed;
   const errors = parsed.ok ? undefined : parsed.errors;
   const search = {

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
+import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import type { Translate } from '../../i18n/translate';
-import { languageOf, pageTranslator } from '../../middleware/page-language';
+import { languageOf } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { paths } from '../../routes/paths';
 import { setSignInCodeKey } from '../../middleware/sign-in-code-cookie';
@@ -10,9 +11,9 @@ import { sendSignInLink } from '../../services/magic-links';
 import { emailField } from '../../validation/fields';
 import { parseForm } from '../../validation/form-errors';
 
-function loginForm(max: number, t: Translate) {
-  return z.object({ email: emailField(max, t) });
-}
+const loginForm = perLanguage((t: Translate, max: number) =>
+  z.object({ email: emailField(max, t) }),
+);
 
 export function get(_req: Request, res: Response): void {
   res.render('portal/login.njk', { values: {} });
@@ -26,7 +27,7 @@ export function get(_req: Request, res: Response): void {
  */
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
-  const form = parseForm(loginForm(deps.config.limits.email, pageTranslator(res)), req.body);
+  const form = parseForm(loginForm(languageOf(res), deps.config.limits.email), req.body);
   if (!form.ok) {
     res
       .status(422)

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
 import { depsOf } from '../../deps';
@@ -34,17 +35,17 @@ function ticketFields(limits: FieldLimits, t: Translate) {
   };
 }
 
-function signedInForm(limits: FieldLimits, t: Translate) {
-  return z.object(ticketFields(limits, t));
-}
+const signedInForm = perLanguage((t: Translate, limits: FieldLimits) =>
+  z.object(ticketFields(limits, t)),
+);
 
-function anonymousForm(limits: FieldLimits, t: Translate) {
-  return z.object({
+const anonymousForm = perLanguage((t: Translate, limits: FieldLimits) =>
+  z.object({
     name: textField(limits.name, fieldMessages(t, 'name', limits.name)),
     email: emailField(limits.email, t),
     ...ticketFields(limits, t),
-  });
-}
+  }),
+);
 
 function render(
   res: Response,
@@ -112,7 +113,7 @@ async function withFiles<T>(
 async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
-  const form = parseForm(signedInForm(config.limits, pageTranslator(res)), req.body);
+  const form = parseForm(signedInForm(languageOf(res), config.limits), req.body);
   if (!form.ok) return refuse(req, res, form.errors);
   const now = clock.now();
   const mail = { templates, secret: config.sessionSecret, config, now };
@@ -158,7 +159,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
   if (typeof body.website === 'string' && body.website !== '') {
     return refuse(req, res, fieldError('subject', pageTranslator(res)('forms.honeypot')));
   }
-  const form = parseForm(anonymousForm(config.limits, pageTranslator(res)), body);
+  const form = parseForm(anonymousForm(languageOf(res), config.limits), body);
   if (!form.ok) return refuse(req, res, form.errors);
   await rateLimits.newTicket(req.ip ?? '');
 

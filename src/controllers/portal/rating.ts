@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import { ValidationError } from '../../errors';
@@ -12,7 +13,7 @@ import { parseForm, ruleError } from '../../validation/form-errors';
 import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 import { setFlash } from '../../middleware/flash';
 
-function ratingForm(max: number, t: Translate) {
+const ratingForm = perLanguage((t: Translate, max: number) => {
   const chooseRating = t('forms.rating.choose');
   return z.object({
     rating: z
@@ -21,13 +22,13 @@ function ratingForm(max: number, t: Translate) {
       .transform(Number),
     comment: optionalTextField(max, fieldMessages(t, 'comment', max), { multiline: true }),
   });
-}
+});
 
 export async function post(req: Request, res: Response): Promise<void> {
   const deps = depsOf(req);
   const values = req.body as Record<string, unknown>;
   const t = pageTranslator(res);
-  const form = parseForm(ratingForm(deps.config.limits.comment, t), req.body);
+  const form = parseForm(ratingForm(languageOf(res), deps.config.limits.comment), req.body);
   if (!form.ok) return renderTicketPage(req, res, { status: 422, errors: form.errors, values });
   try {
     const ticket = await withViewerTicket(req, res, async (trx, ticket) => {

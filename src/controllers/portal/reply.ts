@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import { ValidationError } from '../../errors';
@@ -19,11 +20,11 @@ import { renderTicketPage, viewerOf, withViewerTicket } from './ticket';
 import { languageOf } from '../../middleware/page-language';
 import { setFlash } from '../../middleware/flash';
 
-function replyForm(max: number, t: Translate) {
-  return z.object({
+const replyForm = perLanguage((t: Translate, max: number) =>
+  z.object({
     body: textField(max, fieldMessages(t, 'body', max), { multiline: true }),
-  });
-}
+  }),
+);
 
 /**
  * A reply, with its files. The ticket is found (404 for one the viewer cannot see) before any
@@ -34,7 +35,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const limits = deps.config.attachments;
   const values = req.body as Record<string, unknown>;
   const t = pageTranslator(res);
-  const form = parseForm(replyForm(deps.config.limits.body, t), req.body);
+  const form = parseForm(replyForm(languageOf(res), deps.config.limits.body), req.body);
   if (!form.ok) {
     // Only for a ticket the viewer may see: anyone else's files stay unread.
     await withViewerTicket(req, res, () => Promise.resolve());

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import { depsOf } from '../../deps';
 import type { Translate } from '../../i18n/translate';
@@ -11,7 +12,7 @@ import { redeemSignInCode } from '../../services/magic-links';
 import { isBrowserKey, normaliseCode } from '../../services/sign-in-codes';
 import { fieldError, parseForm, type FormErrors } from '../../validation/form-errors';
 
-function codeForm(t: Translate) {
+const codeForm = perLanguage((t: Translate) => {
   const missing = t('forms.code.missing');
   return z.object({
     code: z
@@ -21,7 +22,7 @@ function codeForm(t: Translate) {
       .max(20, t('forms.code.tooLong'))
       .refine((typed) => normaliseCode(typed) !== undefined, t('forms.code.format')),
   });
-}
+});
 
 function render(req: Request, res: Response, status: number, errors?: FormErrors): void {
   res.status(status).render('portal/check-email.njk', {
@@ -48,7 +49,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const { clock, config } = depsOf(req);
   const t = pageTranslator(res);
   const unusable = fieldError('code', t('forms.code.unusable'));
-  const form = parseForm(codeForm(t), req.body);
+  const form = parseForm(codeForm(languageOf(res)), req.body);
   if (!form.ok) return render(req, res, 422, form.errors);
   const browserKey = signInCodeKeyOf(req);
   if (!isBrowserKey(browserKey)) return render(req, res, 422, unusable);
