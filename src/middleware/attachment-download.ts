@@ -1,5 +1,8 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
+import type { Trx } from '../db/knex';
+import type { Ticket } from '../models/tickets';
+import { openAttachment } from '../services/attachments';
 
 /**
  * How every stored file is served, in both apps: always as a download, under the type its
@@ -67,4 +70,31 @@ function writable(res: Response): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
+}
+
+/** How an app finds the ticket the URL names, for whoever asks (404 for anything else). */
+type WithTicket = (
+  req: Request,
+  res: Response,
+  work: (trx: Trx, ticket: Ticket) => Promise<void>,
+) => Promise<void>;
+
+/**
+ * The download route of an app: the file `:id` of the ticket its loader finds. Row-level
+ * security decides the rest: a file the viewer may not see (another requester's, an internal
+ * note's for a customer) is not found, like a ticket that is not theirs.
+ */
+export function attachmentDownload(withTicket: WithTicket) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const id = typeof req.params.id === 'string' ? req.params.id : '';
+    await withTicket(req, res, async (trx, ticket) => {
+      const { file, content } = await openAttachment(trx, {
+        workspaceId: ticket.workspaceId,
+        ticketId: ticket.id,
+        id,
+      });
+      await writeAttachment(res, file, content);
+    });
+    res.end();
+  };
 }

@@ -32,7 +32,7 @@ export function languageOf(res: Response): string {
 
 /** The page's `t`, for messages a controller puts on it (form errors); English off the portal. */
 export function pageTranslator(res: Response): Translate {
-  return translatorFor(res.locals.lang ?? 'en');
+  return translatorFor(languageOf(res));
 }
 
 declare module 'express-serve-static-core' {

@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 import { perLanguage } from '../../i18n/per-language';
 import { z } from 'zod';
 import type { FieldLimits } from '../../config';
+import type { Trx } from '../../db/knex';
+import type { Ticket } from '../../models/tickets';
 import { depsOf } from '../../deps';
 import type { Translate } from '../../i18n/translate';
 import { languageOf, pageTranslator } from '../../middleware/page-language';
@@ -110,6 +112,22 @@ async function withFiles<T>(
   }
 }
 
+/** The form's files go with the new ticket's first message, in the transaction that opened it. */
+async function attachFormFiles(
+  req: Request,
+  res: Response,
+  trx: Trx,
+  ticket: Ticket,
+): Promise<Ticket> {
+  await attachToFirstMessage(trx, {
+    workspaceId: ticket.workspaceId,
+    ticketId: ticket.id,
+    files: uploadsOf(res),
+    limits: depsOf(req).config.attachments,
+  });
+  return ticket;
+}
+
 async function postSignedIn(req: Request, res: Response, requesterId: string): Promise<void> {
   const { clock, config, templates } = depsOf(req);
   const workspace = res.locals.workspace;
@@ -131,14 +149,7 @@ async function postSignedIn(req: Request, res: Response, requesterId: string): P
           at: now,
           language: languageOf(res),
         });
-        const files = uploadsOf(res);
-        await attachToFirstMessage(trx, {
-          workspaceId: workspace.id,
-          ticketId: opened.id,
-          files,
-          limits: config.attachments,
-        });
-        return opened;
+        return attachFormFiles(req, res, trx, opened);
       },
     ),
   );
@@ -181,14 +192,7 @@ async function postAnonymous(req: Request, res: Response): Promise<void> {
         },
       );
       // The scope is now the new ticket's requester (or visitor), who adds the files.
-      const files = uploadsOf(res);
-      await attachToFirstMessage(trx, {
-        workspaceId: workspace.id,
-        ticketId: opened.id,
-        files,
-        limits: config.attachments,
-      });
-      return opened;
+      return attachFormFiles(req, res, trx, opened);
     }),
   );
   if (!ticket) return;

@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import { readerTimeZone, zoneFromChoice, zoneGroupsIn } from '../../i18n/time-zones';
-import { translate } from '../../i18n/translate';
 import { setFlash, takeFlash } from '../../middleware/flash';
-import { languageOf } from '../../middleware/page-language';
+import { languageOf, pageTranslator } from '../../middleware/page-language';
 import { withPage } from '../../middleware/page-transaction';
 import { saveSession } from '../../middleware/sessions';
 import * as requesters from '../../models/requesters';
@@ -23,7 +22,7 @@ function render(req: Request, res: Response, status: number, errors?: FormErrors
     // '' is "use the workspace's": the form's first choice.
     timeZone: req.session.requesterTimeZone ?? '',
     workspaceZone: readerTimeZone(undefined, workspace.timeZone),
-    zoneGroups: zoneGroupsIn(res.locals.lang ?? 'en'),
+    zoneGroups: zoneGroupsIn(languageOf(res)),
     flash: errors ? undefined : takeFlash(req, res),
     errors,
   });
@@ -37,7 +36,7 @@ export async function post(req: Request, res: Response): Promise<void> {
   const submitted = (req.body as Record<string, unknown> | undefined)?.timeZone;
   const zone = typeof submitted === 'string' ? zoneFromChoice(submitted) : undefined;
   if (submitted !== '' && zone === undefined) {
-    const message = translate(res.locals.lang ?? 'en', 'preferences.timeZone.error');
+    const message = pageTranslator(res)('preferences.timeZone.error');
     return render(req, res, 422, fieldError('timeZone', message));
   }
   const workspaceId = res.locals.workspace.id;
