@@ -348,6 +348,26 @@ describeInChromium('the agent app in Chromium: edge states, errors and the keybo
   describe('keyboard only', () => {
     const focused = async () => (await focusedStop(page))?.description ?? '';
 
+    it('keyboard: an admin sets the language and time zone with Tab, typing and Enter alone, seeing focus on every stop', async () => {
+      const { acme } = await aTeam();
+      await signIn(acme);
+      await page.goto(`${server.origin('acme')}/admin/settings/regional`);
+      await walkWholePage(page, 'language and time zone');
+      await tabTo(page, /^select#defaultLanguage/);
+      // A closed select takes type-ahead: the first option whose text starts with what is typed.
+      await page.keyboard.type('Deutsch');
+      await tabTo(page, /^select#timeZone/);
+      await page.keyboard.type('Madrid');
+      await tabTo(page, /^button "Save language and time zone"/);
+      await page.keyboard.press('Enter');
+      await page.waitForLoadState('load');
+      assert.match(await page.getByRole('status').innerText(), /settings were saved/);
+      assert.deepEqual(await rows('select default_language, time_zone from workspaces'), [
+        { default_language: 'de', time_zone: 'Europe/Madrid' },
+      ]);
+      await walkWholePage(page, 'language and time zone, saved');
+    });
+
     it('keyboard: the skip link is the first Tab stop, visibly, and Enter on it moves focus to the main content', async () => {
       await aTeam();
       await page.goto(`${server.origin('acme')}/admin/login`);

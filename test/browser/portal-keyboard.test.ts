@@ -19,6 +19,7 @@ import {
   type RunningServer,
 } from './harness';
 import { h1 } from './locators';
+import { translate } from '../../src/i18n/translate';
 
 /*
  * Keyboard only: Tab, Shift+Tab, Enter and Space (and typing into fields). On every page the
@@ -66,6 +67,21 @@ describeInChromium('the customer portal in Chromium: keyboard only', function ()
       /^input#email/,
       'the next stop is the first control of the page',
     );
+  });
+
+  it('a visitor switches the portal to Spanish from the footer with Tab and Enter, and lands on the same page', async () => {
+    await aWorkspace('acme');
+    await page.goto(`${server.origin('acme')}/tickets/login`);
+    await walkWholePage(page, 'the sign-in page');
+    await tabTo(page, /^a "Español"/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/tickets/login');
+    assert.equal(await page.locator('html').getAttribute('lang'), 'es');
+    assert.equal(
+      await page.getByRole('button', { name: translate('es', 'portal.signIn.button') }).count(),
+      1,
+    );
+    await walkWholePage(page, 'the sign-in page in Spanish');
   });
 
   it('a customer signs in and opens a ticket with the keyboard alone, seeing focus on every stop in reading order', async () => {
