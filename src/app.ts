@@ -32,6 +32,9 @@ export function createApp(deps: AppDeps): Express {
   });
   app.set('trust proxy', deps.config.trustProxy);
   app.set('x-powered-by', false);
+  // No ETag computed over every page (a SHA-1 of the whole body): pages with a form carry a fresh
+  // CSRF token, so no two match and If-None-Match never could; the assets set their own.
+  app.set('etag', false);
   app.set('views', path.join(projectRoot, 'views'));
   app.set('view engine', 'njk');
   deps.templates.express(app);

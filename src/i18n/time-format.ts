@@ -12,7 +12,7 @@ import { defaultTimeZone, isSupportedTimeZone } from './time-zones';
 const formattingLocale: Record<string, string> = { en: 'en-GB' };
 
 // dateStyle/timeStyle cannot be combined with timeZoneName, hence the fields one by one.
-const fields: Intl.DateTimeFormatOptions = {
+export const humanTimeFields: Intl.DateTimeFormatOptions = {
   day: 'numeric',
   month: 'short',
   year: 'numeric',
@@ -24,19 +24,46 @@ const fields: Intl.DateTimeFormatOptions = {
 // Building a formatter costs far more than formatting with it, and a list page formats dozens
 // of times. Keyed by language and zone, both checked against their fixed lists first, so the
 // map is bounded by languages × zones.
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatters = new Map<string, MinuteFormatter>();
 
-function formatterFor(language: string, timeZone: string): Intl.DateTimeFormat {
+// Formatting with a built formatter still costs about a microsecond: a quarter of the ticket
+// list's template, which shows 25 times. The text depends only on the minute (no seconds are
+// shown, and Intl truncates rather than rounds), and pages show the same times again and again
+// (a list reloaded, a thread read by both sides), so each formatter keeps its recent minutes.
+// Bounded: emptied when full, which costs no more than the formatting it saves.
+const minutesKept = 4096;
+const msPerMinute = 60_000;
+
+interface MinuteFormatter {
+  format: Intl.DateTimeFormat;
+  byMinute: Map<number, string>;
+}
+
+function formatterFor(language: string, timeZone: string): MinuteFormatter {
   const key = `${language} ${timeZone}`;
   let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(formattingLocale[language] ?? language, {
-      ...fields,
-      timeZone,
-    });
+    formatter = {
+      format: new Intl.DateTimeFormat(formattingLocale[language] ?? language, {
+        ...humanTimeFields,
+        timeZone,
+      }),
+      byMinute: new Map(),
+    };
     formatters.set(key, formatter);
   }
   return formatter;
+}
+
+function formatMinute(formatter: MinuteFormatter, instant: Date): string {
+  const minute = Math.floor(instant.getTime() / msPerMinute);
+  let text = formatter.byMinute.get(minute);
+  if (text === undefined) {
+    text = formatter.format.format(instant);
+    if (formatter.byMinute.size >= minutesKept) formatter.byMinute.clear();
+    formatter.byMinute.set(minute, text);
+  }
+  return text;
 }
 
 /**
@@ -47,10 +74,18 @@ function formatterFor(language: string, timeZone: string): Intl.DateTimeFormat {
 export function humanTime(value: Date | string, language: string, timeZone: string): string {
   const lang = isSupportedLanguage(language) ? language : defaultLanguageCode;
   const zone = isSupportedTimeZone(timeZone) ? timeZone : defaultTimeZone;
-  return formatterFor(lang, zone).format(new Date(value));
+  const instant = typeof value === 'string' ? new Date(value) : value;
+  // An invalid date formats as Intl would have it (it throws a RangeError), never from the cache.
+  if (Number.isNaN(instant.getTime())) return formatterFor(lang, zone).format.format(instant);
+  return formatMinute(formatterFor(lang, zone), instant);
 }
 
 /** How many formatters are kept (for the test that holds the cache to its bound). */
 export function cachedFormatterCount(): number {
   return formatters.size;
+}
+
+/** The most minutes any formatter keeps (for the test that holds that cache to its bound). */
+export function cachedMinuteCount(): number {
+  return Math.max(0, ...[...formatters.values()].map((f) => f.byMinute.size));
 }

@@ -2,14 +2,22 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
 import { humanTime } from '../i18n/time-format';
-import { translate, translateHtml, translatorFor, type MessageValues } from '../i18n/translate';
+import {
+  escapeHtml,
+  translate,
+  translateHtml,
+  translatorFor,
+  type MessageValues,
+} from '../i18n/translate';
 import { typeLabel } from './attachment-types';
 import { humanSize } from './file-sizes';
+import { applyTemplateFastPaths } from './template-fast-paths';
 
 export const viewsDirectory = path.join(projectRoot, 'views');
 
 /** One template environment for pages and mail; autoescape is what keeps user text inert. */
 export function createTemplates(reloadOnChange = false): nunjucks.Environment {
+  applyTemplateFastPaths();
   const loader = new nunjucks.FileSystemLoader(viewsDirectory, { noCache: reloadOnChange });
   const env = new nunjucks.Environment(loader, {
     autoescape: true,
@@ -64,6 +72,23 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
       const text = translate(this.ctx.lang ?? 'en', key, { ...values, [slot]: SLOT });
       const at = text.indexOf(SLOT);
       return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + SLOT.length)];
+    },
+  );
+  // A status as a tag, in the customer's words; agents read "pending" as waiting on the customer,
+  // so statusTag(status, 'agent') says "Pending". A function rather than a macro: it is on every
+  // row of a list, and a macro call builds a frame (and its import runs the component's template
+  // on every render), which was a tenth of the ticket list's template.
+  env.addGlobal(
+    'statusTag',
+    function (this: { ctx: { lang?: string } }, status: string, audience?: 'agent') {
+      const label = translate(
+        this.ctx.lang ?? 'en',
+        audience === 'agent' ? 'statuses.agent' : 'statuses.customer',
+        { status },
+      );
+      return new nunjucks.runtime.SafeString(
+        `<strong class="tag tag-${escapeHtml(status)}">${escapeHtml(label)}</strong>`,
+      );
     },
   );
   return env;

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { cachedFormatterCount, humanTime } from '../../src/i18n/time-format';
+import {
+  cachedFormatterCount,
+  cachedMinuteCount,
+  humanTime,
+  humanTimeFields,
+} from '../../src/i18n/time-format';
 import {
   isSupportedTimeZone,
   readerTimeZone,
@@ -79,6 +84,31 @@ describe('times in the reader’s language and time zone', () => {
     humanTime(at('2026-11-30T06:00:00Z'), 'es', 'Asia/Tokyo');
     humanTime(at('2026-12-30T06:00:00Z'), 'es', 'Asia/Tokyo');
     assert.ok(cachedFormatterCount() <= before + 1, 'one formatter a language and zone');
+  });
+
+  it('gives the same text as a fresh formatter, kept or not: every minute of a DST change, past the minutes it keeps', () => {
+    const fresh = new Intl.DateTimeFormat('en-GB', {
+      ...humanTimeFields,
+      timeZone: 'Europe/Madrid',
+    });
+    // 5,000 minutes either side of Madrid's spring change: more than the cache keeps, so it is
+    // emptied along the way; each minute asked twice (its first second and its last millisecond).
+    const start = Date.parse('2026-03-27T00:00:00Z');
+    for (let i = 0; i < 5000; i += 1) {
+      const first = new Date(start + i * 60_000);
+      const last = new Date(first.getTime() + 59_999);
+      assert.equal(humanTime(first, 'en', 'Europe/Madrid'), fresh.format(first));
+      assert.equal(humanTime(last, 'en', 'Europe/Madrid'), fresh.format(first));
+    }
+    assert.equal(humanTime(at('1969-12-31T23:59:30Z'), 'en', 'UTC'), '31 Dec 1969, 23:59 UTC');
+    assert.notEqual(
+      humanTime(at('2026-11-30T06:00:59.999Z'), 'en', 'UTC'),
+      humanTime(at('2026-11-30T06:01:00.000Z'), 'en', 'UTC'),
+    );
+    assert.ok(
+      cachedMinuteCount() <= 4096,
+      `at most 4,096 minutes kept a formatter (${cachedMinuteCount()})`,
+    );
   });
 
   it('the humanTime filter reads the render’s lang and timeZone; isoTime keeps the instant', () => {
