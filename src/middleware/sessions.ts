@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../config';
 import { depsOf } from '../deps';
 import type { SessionTable } from '../models/sessions';
+import { randomId } from '../services/random-ids';
 
 declare module 'express-session' {
   interface SessionData {
@@ -131,6 +132,9 @@ export function sessions(config: Config, store: SessionStore): RequestHandler[] 
       name: options.name,
       // The first signs; the older ones are still accepted, so rotating the secret signs no one out.
       secret: config.secrets,
+      // 24 random bytes, as express-session's own ids, from a pool (services/random-ids.ts): an
+      // id is made for every request without a cookie, though few are ever saved.
+      genid: () => randomId(24),
       // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
       // every response (rolling: false). Activity is written by liveSession, at most once a minute,
       // and every such save sends the cookie again with a fresh idle expiry.

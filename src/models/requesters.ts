@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 
 export interface Requester {
@@ -41,6 +42,8 @@ export async function findById(
   const row = await trx('requesters')
     .select<RequesterRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
+    // On every agent page (the agent) or ticket page (its requester): planned once per connection.
+    .options({ name: PREPARED })
     .first<RequesterRow | undefined>();
   return row ? toRequester(row) : undefined;
 }

@@ -1,3 +1,4 @@
+import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 
 export type UserRole = 'admin' | 'agent';
@@ -70,6 +71,8 @@ export async function findById(
   const row = await trx('users')
     .select<UserRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
+    // On every agent page (the agent) or ticket page (its requester): planned once per connection.
+    .options({ name: PREPARED })
     .first<UserRow | undefined>();
   return row ? toUser(row) : undefined;
 }

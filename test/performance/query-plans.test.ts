@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { withScope, type Scope } from '../../src/db/scopes';
 import type { Workspace } from '../../src/models/workspaces';
 import * as tickets from '../../src/models/tickets';
+import * as ticketSearch from '../../src/models/ticket-search';
 import { searchQuery } from '../../src/models/ticket-search';
 import {
   customerSearchQuery,
@@ -138,6 +139,46 @@ describe('query plans under row-level security', () => {
         `${text}: read ${Math.max(...ticketRows)} tickets`,
       );
     }
+  });
+
+  it('the inbox is planned once per connection, and that one plan still reads 26 rows in order; a search is planned afresh', async () => {
+    const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+    const statementsLike = (trx: Parameters<Parameters<typeof withScope>[2]>[0], sql: string) =>
+      trx.raw<{ rows: { name: string; generic_plans: string; custom_plans: string }[] }>(
+        'select name, generic_plans, custom_plans from pg_prepared_statements where statement = ?',
+        [sql],
+      );
+    await withScope(testDatabase().db, agent, async (trx) => {
+      const input = { workspaceId: acme.id, search: {}, limit: 26 };
+      for (let i = 0; i < 3; i += 1) {
+        assert.equal((await ticketSearch.listPage(trx, input)).length, 26);
+      }
+      const { sql } = searchQuery(trx, input).toSQL().toNative();
+      const [statement] = (await statementsLike(trx, sql)).rows;
+      assert.ok(statement, 'the inbox list is a prepared statement');
+      assert.equal(Number(statement.custom_plans), 0, 'never planned afresh');
+      assert.equal(Number(statement.generic_plans), 3);
+      // The one plan, for the values of an actual page: the activity index, no sort, 26 rows.
+      // EXPLAIN EXECUTE takes no bind parameters: the workspace's id is the test's own uuid.
+      const explained = await trx.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(
+        `explain (analyze, format json) execute "${statement.name}"('${acme.id}', 26)`,
+      );
+      const plan = nodes(explained.rows[0]!['QUERY PLAN'][0].Plan).filter(
+        (n) => n['Actual Loops'] > 0,
+      );
+      const types = plan.map((n) => n['Node Type']);
+      assert.ok(!types.includes('Sort'), `no sort: ${types.join(' > ')}`);
+      const scanned = Math.max(...plan.map((n) => n['Actual Rows'] * n['Actual Loops']));
+      assert.ok(scanned <= 26, `read ${scanned} rows: ${types.join(' > ')}`);
+    });
+    await withScope(testDatabase().db, agent, async (trx) => {
+      const input = { workspaceId: acme.id, search: { query: { text: 'ticket 1' } }, limit: 26 };
+      for (let i = 0; i < 6; i += 1) await ticketSearch.listPage(trx, input);
+      const { sql } = searchQuery(trx, input).toSQL().toNative();
+      const [statement] = (await statementsLike(trx, sql)).rows;
+      assert.ok(statement, 'the search is a prepared statement too');
+      assert.ok(Number(statement.custom_plans) >= 5, 'planned for its words, at least at first');
+    });
   });
 
   describe('a customer’s search (issue 10)', () => {
