@@ -20,6 +20,7 @@ import * as users from '../controllers/admin/users';
 import { adminLocals } from '../middleware/admin-locals';
 import { workspaceTimeZone } from '../middleware/page-time-zone';
 import { agentClaim, loadAgent, requireAdmin, requireAgent } from '../middleware/admin-viewer';
+import { chain } from '../middleware/chain';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { logoUpload } from '../middleware/logo-upload';
@@ -41,14 +42,16 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   const store = new SessionStore(sessionPool, adminSession);
   router.use(
     root,
-    guardMultipartBody,
-    enterWorkspace(store),
-    sessions(config, store),
-    claimScope(agentClaim),
-    adminLocals,
-    workspaceTimeZone,
-    formBody(config.limits.requestBytes),
-    loadAgent,
+    chain(
+      guardMultipartBody,
+      enterWorkspace(store),
+      sessions(config, store),
+      claimScope(agentClaim),
+      adminLocals,
+      workspaceTimeZone,
+      formBody(config.limits.requestBytes),
+      loadAgent,
+    ),
   );
   // The logo form is multipart: parsed before CSRF (which reads the token from the body), but
   // only for a signed-in admin, so nobody else can make the server buffer an upload.
@@ -57,7 +60,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
   const fileForm = multipartForm(config.attachments, config.limits.requestBytes);
   router.post(paths.admin.newTicket, requireAgent, fileForm);
   router.post(paths.admin.reply(':ref'), requireAgent, fileForm);
-  router.use(root, csrfProtection(config, adminSession));
+  router.use(root, chain(csrfProtection(config, adminSession)));
 
   router.get(paths.admin.login, login.get);
   router.post(paths.admin.login, login.post);

@@ -20,6 +20,7 @@ import * as signInLink from '../controllers/portal/sign-in-link';
 import * as ticket from '../controllers/portal/ticket';
 import * as yourData from '../controllers/portal/your-data';
 import * as ticketStatus from '../controllers/portal/ticket-status';
+import { chain } from '../middleware/chain';
 import { csrfProtection } from '../middleware/csrf';
 import { formBody } from '../middleware/form-body';
 import { guardMultipartBody, multipartForm } from '../middleware/multipart-form';
@@ -55,21 +56,23 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   const store = new SessionStore(sessionPool, portalSession);
   router.use(
     root,
-    guardMultipartBody,
-    enterWorkspace(store),
-    sessions(config, store),
-    claimScope(portalClaim),
-    pageLanguage,
-    requirePortalEnabled,
-    portalLocals,
-    formBody(config.limits.requestBytes),
+    chain(
+      guardMultipartBody,
+      enterWorkspace(store),
+      sessions(config, store),
+      claimScope(portalClaim),
+      pageLanguage,
+      requirePortalEnabled,
+      portalLocals,
+      formBody(config.limits.requestBytes),
+    ),
   );
   // The forms with files: their fields are read before the CSRF check (which reads the token from
   // them), their files only by a controller that accepted the form.
   const fileForm = multipartForm(config.attachments, config.limits.requestBytes);
   router.post(paths.portal.newTicket, fileForm);
   router.post(paths.portal.reply(':ref'), fileForm);
-  router.use(root, csrfProtection(config, portalSession), loadViewer, portalTimeZone);
+  router.use(root, chain(csrfProtection(config, portalSession), loadViewer, portalTimeZone));
 
   router.get(paths.portal.home, home.get);
   // Before /tickets/:ref, which would take "accessibility" for a reference.
