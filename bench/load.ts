@@ -83,6 +83,25 @@ export async function load(
   };
 }
 
+/** How long the single-client run of a latency target lasts. */
+export const ALONE_SECONDS = 3;
+
+/** Latency with nobody else asking: one connection, one request after another. */
+export interface AloneResult {
+  p50: number;
+  p99: number;
+  requests: number;
+}
+
+/**
+ * The same call from a single client for `seconds`: what one person waits for when the server
+ * is not queueing fifty others' requests ahead of theirs (under load, p50 is mostly that queue).
+ */
+export async function alone(port: number, call: Call, seconds: number): Promise<AloneResult> {
+  const result = await run(port, call, 1, seconds);
+  return { p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+}
+
 export interface Answer {
   status: number;
   body: string;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import type { ExportResult } from './csv-export';
 import type { Dataset } from './dataset';
-import type { LoadResult } from './load';
+import { ALONE_SECONDS, type AloneResult, type LoadResult } from './load';
 import type { RoundTripCount } from './round-trips';
 import type { Prepared, TargetRule } from './scenarios';
 
@@ -30,6 +30,8 @@ export interface ScenarioResult {
   roundTrips?: RoundTripCount;
   /** The server process's CPU time per answered request during the load, in milliseconds. */
   cpuMsPerRequest?: number;
+  /** For latency targets: the same request from one client alone, after the load. */
+  alone?: AloneResult;
 }
 
 export interface ExportRun extends ExportResult {
@@ -262,6 +264,17 @@ export function formatReport(report: BenchReport): string {
       '',
       `Sign-in request p50: known address ${ms(known.p50)}, unknown address ${ms(unknown.p50)} ` +
         `(p99 ${ms(known.p99)} / ${ms(unknown.p99)}).`,
+    );
+  }
+  const searches = (first?.scenarios ?? []).filter((s) => s.alone);
+  if (searches.length) {
+    lines.push(
+      '',
+      `One request at a time (1 connection, ${ALONE_SECONDS} s after the load; the targets above are judged under load):`,
+      ...searches.map(
+        (s) =>
+          `  ${s.label}: p50 ${ms(s.alone?.p50 ?? 0)}, p99 ${ms(s.alone?.p99 ?? 0)} (${s.alone?.requests ?? 0} requests)`,
+      ),
     );
   }
   if (report.deepPage) {

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamExport } from './csv-export';
 import { STUCK_AFTER_S, stuckTransactions } from './db-watch';
-import { load, once, type Call, type LoadOptions } from './load';
+import { alone, ALONE_SECONDS, load, once, type Call, type LoadOptions } from './load';
 import type { CountingProxy } from './pg-proxy';
 import { rssOf, type Child } from './processes';
 import type { ExportRun, RoundResult, ScenarioResult } from './report';
@@ -99,6 +99,9 @@ export class Suite {
       result.load = await load(server.port, call, options, server.pid);
       const { cpuMs, requests } = result.load;
       if (cpuMs !== undefined && requests > 0) result.cpuMsPerRequest = cpuMs / requests;
+      if (scenario.target.kind === 'p50') {
+        result.alone = await alone(server.port, call, ALONE_SECONDS);
+      }
     } catch (error) {
       result.error = `load failed: ${messageOf(error)}`;
       return result;

@@ -80,6 +80,23 @@ export function humanTime(value: Date | string, language: string, timeZone: stri
   return formatMinute(formatterFor(lang, zone), instant);
 }
 
+// `toISOString` costs about 0.4 µs, and a thread page writes every message's instant into its
+// `<time datetime>`; the same instants come back on every view of the thread. Bounded like the
+// minutes above.
+const isoKept = new Map<number, string>();
+
+/** The exact instant for `<time datetime>`: ISO 8601 in UTC, as `Date#toISOString` writes it. */
+export function isoTime(value: Date): string {
+  const at = value.getTime();
+  let text = isoKept.get(at);
+  if (text === undefined) {
+    text = value.toISOString();
+    if (isoKept.size >= minutesKept) isoKept.clear();
+    isoKept.set(at, text);
+  }
+  return text;
+}
+
 /** How many formatters are kept (for the test that holds the cache to its bound). */
 export function cachedFormatterCount(): number {
   return formatters.size;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { projectRoot } from '../project-root';
-import { humanTime } from '../i18n/time-format';
+import { humanTime, isoTime } from '../i18n/time-format';
 import {
   escapeHtml,
   translate,
@@ -25,7 +25,7 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
     trimBlocks: true,
     lstripBlocks: true,
   });
-  env.addFilter('isoTime', (value: Date) => value.toISOString());
+  env.addFilter('isoTime', isoTime);
   // In the render's language and zone (`lang`, `timeZone`: a portal page's from its reader, an
   // agent page's from the workspace, a mail's from its recipient); English and UTC without them.
   // Also an ISO string: the "Your data" page shows the export's own values, as the JSON has them.

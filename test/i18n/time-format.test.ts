@@ -4,6 +4,7 @@ import {
   cachedMinuteCount,
   humanTime,
   humanTimeFields,
+  isoTime,
 } from '../../src/i18n/time-format';
 import {
   isSupportedTimeZone,
@@ -109,6 +110,17 @@ describe('times in the reader’s language and time zone', () => {
       cachedMinuteCount() <= 4096,
       `at most 4,096 minutes kept a formatter (${cachedMinuteCount()})`,
     );
+  });
+
+  it('isoTime writes what toISOString does, kept or not, and throws as it does for an invalid date', () => {
+    const start = Date.parse('2026-03-29T00:59:58.997Z');
+    for (let i = 0; i < 5000; i += 1) {
+      const d = new Date(start + i * 7);
+      assert.equal(isoTime(d), d.toISOString());
+      assert.equal(isoTime(new Date(d.getTime())), d.toISOString());
+    }
+    assert.equal(isoTime(at('1969-12-31T23:59:59.999Z')), '1969-12-31T23:59:59.999Z');
+    assert.throws(() => isoTime(new Date(Number.NaN)), RangeError);
   });
 
   it('the humanTime filter reads the render’s lang and timeZone; isoTime keeps the instant', () => {
