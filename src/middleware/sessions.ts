@@ -126,32 +126,46 @@ export function sessions(config: Config, store: SessionStore): RequestHandler[] 
     res.locals.sessionOptions = options;
     next();
   };
+  const load = session({
+    name: options.name,
+    // The first signs; the older ones are still accepted, so rotating the secret signs no one out.
+    secret: config.secrets,
+    // 24 random bytes, as express-session's own ids, from a pool (services/random-ids.ts): an
+    // id is made for every request without a cookie, though few are ever saved.
+    genid: () => randomId(24),
+    // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
+    // every response (rolling: false). Activity is written by liveSession, at most once a minute,
+    // and every such save sends the cookie again with a fresh idle expiry.
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    proxy: config.trustProxy !== false,
+    cookie: {
+      path: options.path,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      maxAge: config.sessions.idleMs,
+    },
+  });
+  // A read without this app's cookie has no session to load and may not start one (sessions
+  // begin only at a sign-in or a new ticket, both POSTs), so it skips express-session's work for
+  // every such request (an id, a cookie object, two hashes of them and hooks on the response: a
+  // twentieth of an anonymous page's CPU) and reads an empty session that refuses to be saved.
+  // Anything that might be this cookie, in any spelling, goes the usual way.
+  const loadOrNone: RequestHandler = (req, res, next) => {
+    if (isRead(req) && !req.headers.cookie?.includes(options.name)) {
+      req.session = noSession;
+      next();
+      return;
+    }
+    void load(req, res, next);
+  };
   return [
     remember,
-    session({
-      name: options.name,
-      // The first signs; the older ones are still accepted, so rotating the secret signs no one out.
-      secret: config.secrets,
-      // 24 random bytes, as express-session's own ids, from a pool (services/random-ids.ts): an
-      // id is made for every request without a cookie, though few are ever saved.
-      genid: () => randomId(24),
-      // A read must not write: no touch of the row on every request (disableTouch), no new cookie on
-      // every response (rolling: false). Activity is written by liveSession, at most once a minute,
-      // and every such save sends the cookie again with a fresh idle expiry.
-      store,
-      resave: false,
-      saveUninitialized: false,
-      rolling: false,
-      unset: 'destroy',
-      proxy: config.trustProxy !== false,
-      cookie: {
-        path: options.path,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: config.secureCookies,
-        maxAge: config.sessions.idleMs,
-      },
-    }),
+    loadOrNone,
     // The session middleware has taken the prefetched row, or had no use for it (a cookie it
     // would not read): either way, none is kept past this point.
     (req, _res, next) => {
@@ -161,6 +175,30 @@ export function sessions(config: Config, store: SessionStore): RequestHandler[] 
     },
   ];
 }
+
+function isRead(req: Request): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
+}
+
+function refuse(callback?: (error: unknown) => void): never {
+  const error = new Error('a read without a session cookie cannot start or change a session');
+  if (callback) callback(error);
+  throw error;
+}
+
+/**
+ * The session of a read that brought no session cookie: nothing in it, and frozen, so anything
+ * that tries to write one where none may begin fails loudly instead of silently doing nothing.
+ */
+export const noSession = Object.freeze({
+  id: '',
+  regenerate: refuse,
+  destroy: refuse,
+  reload: refuse,
+  save: refuse,
+  touch: refuse,
+  resetMaxAge: refuse,
+}) as unknown as Request['session'];
 
 type SessionAge = 'none' | 'live' | 'expired';
 
