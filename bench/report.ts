@@ -266,12 +266,12 @@ export function formatReport(report: BenchReport): string {
         `(p99 ${ms(known.p99)} / ${ms(unknown.p99)}).`,
     );
   }
-  const searches = (first?.scenarios ?? []).filter((s) => s.alone);
-  if (searches.length) {
+  const latencyTargets = (first?.scenarios ?? []).filter((s) => s.alone);
+  if (latencyTargets.length) {
     lines.push(
       '',
       `One request at a time (1 connection, ${ALONE_SECONDS} s after the load; the targets above are judged under load):`,
-      ...searches.map(
+      ...latencyTargets.map(
         (s) =>
           `  ${s.label}: p50 ${ms(s.alone?.p50 ?? 0)}, p99 ${ms(s.alone?.p99 ?? 0)} (${s.alone?.requests ?? 0} requests)`,
       ),

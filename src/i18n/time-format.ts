@@ -1,4 +1,5 @@
 import { defaultLanguageCode, isSupportedLanguage } from './languages';
+import { BoundedCache } from '../services/bounded-cache';
 import { defaultTimeZone, isSupportedTimeZone } from './time-zones';
 
 /**
@@ -30,40 +31,30 @@ const formatters = new Map<string, MinuteFormatter>();
 // list's template, which shows 25 times. The text depends only on the minute (no seconds are
 // shown, and Intl truncates rather than rounds), and pages show the same times again and again
 // (a list reloaded, a thread read by both sides), so each formatter keeps its recent minutes.
-// Bounded: emptied when full, which costs no more than the formatting it saves.
-const minutesKept = 4096;
+const entriesKept = 4096;
 const msPerMinute = 60_000;
 
 interface MinuteFormatter {
   format: Intl.DateTimeFormat;
-  byMinute: Map<number, string>;
+  /** Keyed by minutes since the epoch; any instant in the minute reads the same. */
+  byMinute: BoundedCache<number, string>;
 }
 
 function formatterFor(language: string, timeZone: string): MinuteFormatter {
   const key = `${language} ${timeZone}`;
   let formatter = formatters.get(key);
   if (!formatter) {
+    const format = new Intl.DateTimeFormat(formattingLocale[language] ?? language, {
+      ...humanTimeFields,
+      timeZone,
+    });
     formatter = {
-      format: new Intl.DateTimeFormat(formattingLocale[language] ?? language, {
-        ...humanTimeFields,
-        timeZone,
-      }),
-      byMinute: new Map(),
+      format,
+      byMinute: new BoundedCache(entriesKept, (minute) => format.format(minute * msPerMinute)),
     };
     formatters.set(key, formatter);
   }
   return formatter;
-}
-
-function formatMinute(formatter: MinuteFormatter, instant: Date): string {
-  const minute = Math.floor(instant.getTime() / msPerMinute);
-  let text = formatter.byMinute.get(minute);
-  if (text === undefined) {
-    text = formatter.format.format(instant);
-    if (formatter.byMinute.size >= minutesKept) formatter.byMinute.clear();
-    formatter.byMinute.set(minute, text);
-  }
-  return text;
 }
 
 /**
@@ -74,27 +65,23 @@ function formatMinute(formatter: MinuteFormatter, instant: Date): string {
 export function humanTime(value: Date | string, language: string, timeZone: string): string {
   const lang = isSupportedLanguage(language) ? language : defaultLanguageCode;
   const zone = isSupportedTimeZone(timeZone) ? timeZone : defaultTimeZone;
+  const formatter = formatterFor(lang, zone);
   const instant = typeof value === 'string' ? new Date(value) : value;
+  const at = instant.getTime();
   // An invalid date formats as Intl would have it (it throws a RangeError), never from the cache.
-  if (Number.isNaN(instant.getTime())) return formatterFor(lang, zone).format.format(instant);
-  return formatMinute(formatterFor(lang, zone), instant);
+  if (Number.isNaN(at)) return formatter.format.format(instant);
+  return formatter.byMinute.get(Math.floor(at / msPerMinute));
 }
 
 // `toISOString` costs about 0.4 µs, and a thread page writes every message's instant into its
-// `<time datetime>`; the same instants come back on every view of the thread. Bounded like the
-// minutes above.
-const isoKept = new Map<number, string>();
+// `<time datetime>`; the same instants come back on every view of the thread.
+const isoByInstant = new BoundedCache(entriesKept, (at: number) => new Date(at).toISOString());
 
 /** The exact instant for `<time datetime>`: ISO 8601 in UTC, as `Date#toISOString` writes it. */
 export function isoTime(value: Date): string {
   const at = value.getTime();
-  let text = isoKept.get(at);
-  if (text === undefined) {
-    text = value.toISOString();
-    if (isoKept.size >= minutesKept) isoKept.clear();
-    isoKept.set(at, text);
-  }
-  return text;
+  // An invalid date throws as toISOString does, and is never kept.
+  return Number.isNaN(at) ? value.toISOString() : isoByInstant.get(at);
 }
 
 /** How many formatters are kept (for the test that holds the cache to its bound). */

@@ -180,10 +180,11 @@ function isRead(req: Request): boolean {
   return req.method === 'GET' || req.method === 'HEAD';
 }
 
-function refuse(callback?: (error: unknown) => void): never {
+/** Like express-session's methods: an error to the callback if there is one, else thrown. */
+function refuse(callback?: (error: unknown) => void): void {
   const error = new Error('a read without a session cookie cannot start or change a session');
-  if (callback) callback(error);
-  throw error;
+  if (!callback) throw error;
+  callback(error);
 }
 
 /**

@@ -42,7 +42,7 @@ export async function findById(
   const row = await trx('requesters')
     .select<RequesterRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
-    // On every agent page (the agent) or ticket page (its requester): planned once per connection.
+    // The requester, on every agent's ticket page: planned once per connection.
     .options({ name: PREPARED })
     .first<RequesterRow | undefined>();
   return row ? toRequester(row) : undefined;

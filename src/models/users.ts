@@ -71,7 +71,7 @@ export async function findById(
   const row = await trx('users')
     .select<UserRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
-    // On every agent page (the agent) or ticket page (its requester): planned once per connection.
+    // The agent, on every agent page: planned once per connection.
     .options({ name: PREPARED })
     .first<UserRow | undefined>();
   return row ? toUser(row) : undefined;

@@ -1,5 +1,6 @@
 import nunjucksLib from 'nunjucks/src/lib';
 import { Frame } from 'nunjucks/src/runtime';
+import { BoundedCache } from './bounded-cache';
 
 /**
  * Faster paths through two of Nunjucks' hottest runtime functions, with the same results. A
@@ -11,7 +12,7 @@ import { Frame } from 'nunjucks/src/runtime';
  *   times a row in a `for` loop. The split is kept per name; names come from compiled templates,
  *   so they are few, and the map is bounded anyway.
  *
- * Applied once, when the first template environment is made; `test/views/template-fast-paths`
+ * Applied once, when the first template environment is made; `test/performance/template-fast-paths.test.ts`
  * holds them to Nunjucks' own results.
  */
 
@@ -19,8 +20,7 @@ import { Frame } from 'nunjucks/src/runtime';
 const needsEscaping = /[&"'<>\\]/;
 const originalEscape = nunjucksLib.escape;
 const originalSet = Frame.prototype.set;
-const namesKept = 1000;
-const splitNames = new Map<string, string[]>();
+const splitNames = new BoundedCache(1000, (name: string) => name.split('.'));
 
 function escape(value: string): string {
   return needsEscaping.test(value) ? originalEscape(value) : value;
@@ -32,12 +32,7 @@ function set(this: Frame, name: string, value: unknown, resolveUp?: boolean): vo
     originalSet.call(this, name, value, resolveUp);
     return;
   }
-  let parts = splitNames.get(name);
-  if (parts === undefined) {
-    if (splitNames.size >= namesKept) splitNames.clear();
-    parts = name.split('.');
-    splitNames.set(name, parts);
-  }
+  const parts = splitNames.get(name);
   let target = this.variables;
   const last = parts.length - 1;
   for (let i = 0; i < last; i += 1) {
