@@ -1,6 +1,6 @@
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
 import type { Config } from '../config';
 import { depsOf } from '../deps';
@@ -150,18 +150,20 @@ export function sessions(config: Config, store: SessionStore): RequestHandler[] 
       maxAge: config.sessions.idleMs,
     },
   });
-  // A read without this app's cookie has no session to load and may not start one (sessions
-  // begin only at a sign-in or a new ticket, both POSTs), so it skips express-session's work for
-  // every such request (an id, a cookie object, two hashes of them and hooks on the response: a
-  // twentieth of an anonymous page's CPU) and reads an empty session that refuses to be saved.
-  // Anything that might be this cookie, in any spelling, goes the usual way.
+  // A request without this app's cookie has no session to load, and most never start one (sessions
+  // begin only at a sign-in, a new ticket or an agent's sign-in, all POSTs), so it skips
+  // express-session's work (an id, a cookie object, two hashes of them and hooks on the response:
+  // a twentieth of an anonymous page's CPU, a fifteenth of a sign-in request's). A read gets an
+  // empty session that refuses to be saved; a write, one that starts a real session the moment
+  // its handler asks for a fresh one. Anything that might be this cookie, in any spelling, goes
+  // the usual way.
   const loadOrNone: RequestHandler = (req, res, next) => {
-    if (isRead(req) && !req.headers.cookie?.includes(options.name)) {
-      req.session = noSession;
-      next();
+    if (req.headers.cookie?.includes(options.name)) {
+      void load(req, res, next);
       return;
     }
-    void load(req, res, next);
+    req.session = isRead(req) ? noSession : sessionOnDemand(req, res, load);
+    next();
   };
   return [
     remember,
@@ -200,6 +202,23 @@ export const noSession = Object.freeze({
   touch: refuse,
   resetMaxAge: refuse,
 }) as unknown as Request['session'];
+
+/**
+ * The session of a write that brought no session cookie: as empty as a fresh one, and frozen like
+ * `noSession`, until its handler asks for a fresh session (`regenerate`: a sign-in or a new
+ * ticket). Only then does express-session run, making a new session exactly as it would have at
+ * the start of the request: new id, cookie set on the answer, saved when the handler saves it.
+ * Destroying it (signing out without a session) has nothing to delete.
+ */
+function sessionOnDemand(req: Request, res: Response, load: RequestHandler): Request['session'] {
+  const regenerate = (callback: (error?: unknown) => void) => {
+    // express-session leaves a request alone that already has a session.
+    req.session = undefined as unknown as Request['session'];
+    void load(req, res, (error?: unknown) => callback(error));
+  };
+  const destroy = (callback?: (error?: unknown) => void) => callback?.();
+  return Object.freeze({ ...noSession, regenerate, destroy }) as unknown as Request['session'];
+}
 
 type SessionAge = 'none' | 'live' | 'expired';
 
