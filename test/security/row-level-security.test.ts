@@ -380,6 +380,11 @@ describe('row-level security', () => {
         [sam.id],
         'only the ticket’s requester',
       );
+      // Holding tickets of two requesters, it sees both of them and no one else.
+      assert.deepEqual(
+        ids(await select(visitorScope([samTicket.id, joTicket.id]), 'requesters')).sort(),
+        [jo.id, sam.id].sort(),
+      );
     });
 
     it('sees the status changes of the tickets it holds and can add one only to those, in their requester’s name', async () => {
@@ -413,6 +418,7 @@ describe('row-level security', () => {
       const scope = visitorScope([globexTicket.id]);
       assert.deepEqual(await select(scope, 'tickets'), []);
       assert.deepEqual(await select(scope, 'messages'), []);
+      assert.deepEqual(await select(scope, 'requesters'), []);
     });
 
     it('cannot insert a message into a ticket it does not hold', async () => {

@@ -65,7 +65,10 @@ describe('a write without a session cookie', () => {
     assert.equal(signedOut.status, 303);
     assert.ok(!String(asked.headers['set-cookie'] ?? '').includes('portal_sid'));
     // Signing out only ever clears the cookie.
-    assert.match(String(signedOut.headers['set-cookie']), /^portal_sid=; Path=\/tickets; Expires=Thu, 01 Jan 1970/);
+    assert.match(
+      String(signedOut.headers['set-cookie']),
+      /^portal_sid=; Path=\/tickets; Expires=Thu, 01 Jan 1970/,
+    );
     assert.equal(await sessionRows(), 0);
 
     // An anonymous ticket asks for one: the answer carries its cookie, the row is saved, and
