@@ -70,6 +70,22 @@ function baseQuery(trx: Trx, workspaceId: string, search: TicketSearch, after?: 
 }
 
 /**
+ * One of the workspace's tickets by number, with who asked: the agent's ticket page shows both,
+ * from one statement instead of two. Held tickets are not the agents' (as in every list).
+ */
+export async function findByNumber(
+  trx: Trx,
+  workspaceId: string,
+  number: number,
+): Promise<ListedTicket | undefined> {
+  const row = await baseQuery(trx, workspaceId, {})
+    .where('t.number', number)
+    .options({ name: PREPARED })
+    .first<ListedTicketRow | undefined>();
+  return row ? toListedTicket(row) : undefined;
+}
+
+/**
  * Newest activity first; the id breaks ties so keyset pages neither skip nor repeat a ticket.
  *
  * A search is a union of one query per way a ticket can match (subject, requester's address,

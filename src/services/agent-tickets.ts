@@ -4,6 +4,8 @@ import { NotFoundError, ValidationError } from '../errors';
 import * as messages from '../models/messages';
 import type { Message, MessageAuthor } from '../models/messages';
 import * as thread from '../models/ticket-thread';
+import * as ticketSearch from '../models/ticket-search';
+import type { ListedTicket } from '../models/ticket-search';
 import type { ThreadCursor, ThreadPage } from '../models/ticket-thread';
 import * as tickets from '../models/tickets';
 import type { Ticket, TicketStatus } from '../models/tickets';
@@ -32,14 +34,19 @@ import { openTicketForAddress, ticketRequester } from './tickets';
 
 export type AgentMailContext = MailContext & { config: Pick<Config, 'baseUrl' | 'inbound'> };
 
-/** A ticket of this workspace by reference; unknown, garbled or another workspace's: 404. */
+/**
+ * A ticket of this workspace by reference, with its requester's name and address; unknown,
+ * garbled or another workspace's: 404.
+ */
 export async function findAgentTicket(
   trx: Trx,
   input: { workspace: Workspace; reference: string },
-): Promise<Ticket> {
+): Promise<ListedTicket> {
   const number = parseReference(input.workspace.slug, input.reference);
   const ticket =
-    number === undefined ? undefined : await tickets.findByNumber(trx, input.workspace.id, number);
+    number === undefined
+      ? undefined
+      : await ticketSearch.findByNumber(trx, input.workspace.id, number);
   // Held until its address is confirmed: as if it did not exist (row-level security agrees).
   if (!ticket || ticket.heldSince !== null) throw new NotFoundError();
   return ticket;

@@ -85,4 +85,29 @@ describe('round trips of a signed-in page', () => {
     assert.match(trace[3] ?? '', /^COMMIT/);
     assert.ok(!trace.some((sql) => /^SELECT sess FROM/.test(sql)), 'the store read the row again');
   });
+
+  it('the agent’s ticket page: the ticket and who asked in one statement, then the thread', async () => {
+    const t = makeTestApp({ database: { db, sessionPool } });
+    const acme = await aWorkspace('acme');
+    await anAgentWithPassword(acme, { email: 'alex@acme.test', password: 'correct horse battery' });
+    const jo = await aRequester(acme, 'jo@example.com', 'Jo Requester');
+    const ticket = await aTicket(acme, jo, { subject: 'Printer on fire' });
+    const browser = new Browser(t);
+    assert.equal(
+      (await browser.signInAgent('alex@acme.test', 'correct horse battery')).status,
+      303,
+    );
+    const path = `/admin/tickets/ACME-${ticket.number}`;
+    const page = await browser.get(path);
+    assert.match(page.text, /Jo Requester/);
+    assert.match(page.text, /jo@example\.com/);
+
+    const trace = await counted(() => browser.get(path));
+    assert.equal(trace.length, 5, trace.join('\n'));
+    assert.match(trace[0] ?? '', /select w\.id.*from "admin_sessions"/s);
+    assert.match(trace[1] ?? '', /^select set_config\('app\.scope'.*from "users"/s);
+    assert.match(trace[2] ?? '', /from "tickets" as "t" inner join "requesters" as "r"/);
+    assert.match(trace[3] ?? '', /from "messages"/);
+    assert.match(trace[4] ?? '', /^COMMIT/);
+  });
 });

@@ -2,13 +2,13 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Trx } from '../../db/knex';
 import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
+import type { ListedTicket } from '../../models/ticket-search';
 import type { ThreadEntry } from '../../models/ticket-thread';
 import type { Ticket } from '../../models/tickets';
 import { ticketStatuses } from '../../models/tickets';
 import { paths } from '../../routes/paths';
 import { agentThread, findAgentTicket } from '../../services/agent-tickets';
 import { formatReference, parseReference } from '../../services/references';
-import { ticketRequester } from '../../services/tickets';
 import type { FormErrors } from '../../validation/form-errors';
 import { takeFlash } from '../../middleware/flash';
 import { decodeCursor, threadLinks } from '../../services/cursors';
@@ -33,7 +33,7 @@ export function ticketPath(res: Response, ticket: Ticket): string {
 export function withAgentTicket<T>(
   req: Request,
   res: Response,
-  work: (trx: Trx, ticket: Ticket) => Promise<T>,
+  work: (trx: Trx, ticket: ListedTicket) => Promise<T>,
 ): Promise<T> {
   const workspace = res.locals.workspace;
   return withPage(req, res, agentScope(res), async (trx) => {
@@ -77,10 +77,9 @@ export async function renderTicketPage(
 ): Promise<void> {
   const before = decodeCursor(req.query.before);
   const limit = depsOf(req).config.threadPageSize;
-  const { ticket, thread, requester } = await withAgentTicket(req, res, async (trx, ticket) => ({
+  const { ticket, thread } = await withAgentTicket(req, res, async (trx, ticket) => ({
     ticket,
     thread: await agentThread(trx, ticket, { before, limit }),
-    requester: await ticketRequester(trx, ticket),
   }));
   const reference = formatReference(res.locals.workspace.slug, ticket.number);
   const href = paths.admin.ticket(reference);
@@ -94,7 +93,7 @@ export async function renderTicketPage(
       rating: ticket.rating,
       ratingComment: ticket.ratingComment,
     },
-    requester: { name: requester.name, email: requester.email },
+    requester: { name: ticket.requesterName, email: ticket.requesterEmail },
     thread: thread.entries.map((entry) => entryView(entry, reference)),
     ...threadLinks(href, before, thread.earlier),
     statusOptions,
