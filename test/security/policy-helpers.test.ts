@@ -91,4 +91,30 @@ describe('row-level security without helper calls', () => {
       });
     }
   });
+
+  it('tickets and messages have one policy each, testing the system scope, then the agent’s, the requester’s and the visitor’s', async () => {
+    for (const table of ['tickets', 'messages']) {
+      const policies = await rows<{ name: string; qual: string }>(
+        `select policyname as name, qual from pg_policies
+          where schemaname = current_schema() and tablename = ?`,
+        [table],
+      );
+      assert.deepEqual(
+        policies.map((p) => p.name),
+        [`${table}_scoped`],
+      );
+      const order = ['system', 'agent', 'requester', 'visitor'].map((scope) =>
+        policies[0]!.qual.indexOf(`= '${scope}'::text`),
+      );
+      assert.ok(
+        order.every((at) => at >= 0),
+        `${table}: ${order.join(', ')}`,
+      );
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+        `${table}: ${order.join(', ')}`,
+      );
+    }
+  });
 });
