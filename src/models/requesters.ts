@@ -42,7 +42,8 @@ export async function findById(
   const row = await trx('requesters')
     .select<RequesterRow[]>(columns)
     .where({ workspace_id: workspaceId, id })
-    // The requester, on every agent's ticket page: planned once per connection.
+    // A ticket's requester, on every agent's reply and a visitor's action (mail goes out in their
+    // language): planned once per connection.
     .options({ name: PREPARED })
     .first<RequesterRow | undefined>();
   return row ? toRequester(row) : undefined;

@@ -47,8 +47,9 @@ export async function findAgentTicket(
     number === undefined
       ? undefined
       : await ticketSearch.findByNumber(trx, input.workspace.id, number);
-  // Held until its address is confirmed: as if it did not exist (row-level security agrees).
-  if (!ticket || ticket.heldSince !== null) throw new NotFoundError();
+  // The lookup leaves out held tickets (address not yet confirmed): as if they did not exist,
+  // as row-level security agrees.
+  if (!ticket) throw new NotFoundError();
   return ticket;
 }
 
