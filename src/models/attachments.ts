@@ -48,7 +48,16 @@ export interface AttachmentJson {
 }
 
 export function fromJson(json: AttachmentJson): Attachment {
-  return { ...json, createdAt: new Date(json.createdAt) };
+  // Spelled out: `{ ...json, createdAt }` takes V8's slow path, once per file of every thread page.
+  return {
+    id: json.id,
+    messageId: json.messageId,
+    name: json.name,
+    contentType: json.contentType,
+    size: json.size,
+    storageKey: json.storageKey,
+    createdAt: new Date(json.createdAt),
+  };
 }
 
 export async function insert(
@@ -148,7 +157,8 @@ export async function listOfTickets(
       { column: 'm.created_at', order: 'asc' },
       { column: 'a.position', order: 'asc' },
     ]);
-  return rows.map((row) => ({ ...toAttachment(row), ticketId: row.ticket_id }));
+  // Not `{ ...toAttachment(row), ticketId }`: a slow path in V8, a row at a time (see ticket-search.ts).
+  return rows.map((row) => Object.assign(toAttachment(row), { ticketId: row.ticket_id }));
 }
 
 /** Erasure: every file on a requester's tickets (their chunks go with them). */
