@@ -165,6 +165,12 @@ interface ConnectionState {
   readOnly: boolean;
   /** A read-only transaction's COMMIT or ROLLBACK, not yet sent. */
   end?: { text: string; timer: NodeJS.Timeout };
+  /**
+   * Calls that came while such an end, sent on its own, awaited its answer: sent once it came.
+   * The pool may lend the connection out in that time; node-postgres would queue the call
+   * behind the end itself, which version 8 warns against and version 9 will refuse.
+   */
+  afterEnd?: (() => void)[];
 }
 
 type Deferring = pg.Client & {
@@ -208,15 +214,42 @@ export function deferStatementsOn(client: pg.Client): void {
   };
   const sendEnd = (): void => {
     const [end] = takeEnd();
+    if (!end) return;
+    const waiting: (() => void)[] = [];
+    state.afterEnd = waiting;
     // Nothing to report: ending a read-only transaction changes nothing either way, and a
-    // connection that has failed is dropped by the pool.
-    if (end) send({ text: end.text }, () => undefined);
+    // connection that has failed is dropped by the pool (the calls waiting then fail on it).
+    send({ text: end.text }, () => {
+      state.afterEnd = undefined;
+      for (const call of waiting) call();
+    });
+  };
+  /** A call that came while a lone end was on its way: made once the end is answered. */
+  const afterEnd = (
+    waiting: (() => void)[],
+    config: unknown,
+    values: unknown,
+    callback: unknown,
+  ) => {
+    const run = () => patched(config as QueryConfig, values, callback);
+    const submittable = typeof (config as { submit?: unknown }).submit === 'function';
+    if (submittable || typeof values === 'function' || typeof callback === 'function') {
+      waiting.push(() => void run());
+      // What node-postgres returns for these: the submittable itself, or nothing.
+      return submittable ? config : undefined;
+    }
+    return new Promise((resolve, reject) => {
+      waiting.push(() => {
+        (run() as Promise<unknown>).then(resolve, reject);
+      });
+    });
   };
   client.once('end', () => {
     if (state.end) clearTimeout(state.end.timer);
     state.end = undefined;
   });
   const patched = (config: QueryConfig | string, values?: unknown, callback?: unknown): unknown => {
+    if (state.afterEnd) return afterEnd(state.afterEnd, config, values, callback);
     const query = typeof config === 'string' ? { text: config } : config;
     const done = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
     // Only knex's callback-style calls are held back; anything else goes out as it came.

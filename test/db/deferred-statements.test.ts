@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { startCountingProxy, type CountingProxy } from '../../bench/pg-proxy';
 import { createDb, type Db } from '../../src/db/knex';
-import { DEFER, PREPARED } from '../../src/db/deferred-statements';
+import { DEFER, deferStatementsOn, PREPARED } from '../../src/db/deferred-statements';
 import { withScope } from '../../src/db/scopes';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aTicket, aWorkspace } from '../helpers/fixtures';
@@ -166,6 +167,65 @@ describe('statements held back for the next round trip', () => {
         where application_name = 'tickets-portal' and state like 'idle in transaction%'`,
     );
     assert.deepEqual(idle.rows, []);
+  });
+
+  it('a statement that comes while a lone end is on its way waits for its answer', async () => {
+    // A client of its own, watched underneath the deferring layer: what goes to node-postgres,
+    // and whether anything goes while an earlier statement is still unanswered (node-postgres
+    // would queue it; version 8 warns against that and version 9 will refuse it).
+    const client = new pg.Client({ connectionString: testDatabase().url });
+    await client.connect();
+    const sent: string[] = [];
+    let unanswered = 0;
+    let overlapped = 0;
+    let onLoneEnd: (() => void) | undefined;
+    const underlying = client.query.bind(client) as (...args: unknown[]) => unknown;
+    const watched = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+      const query = config as { text: string; submit?: unknown; callback?: unknown };
+      if (unanswered > 0) overlapped += 1;
+      unanswered += 1;
+      sent.push(query.text);
+      const settle = (original: unknown) => (error: unknown, result?: unknown) => {
+        unanswered -= 1;
+        (original as (e: unknown, r?: unknown) => void)(error, result);
+      };
+      if (typeof query.submit === 'function') query.callback = settle(query.callback);
+      const result = underlying(config, settle(typeof values === 'function' ? values : callback));
+      if (query.text === 'COMMIT;' && onLoneEnd) queueMicrotask(onLoneEnd);
+      return result;
+    };
+    (client as unknown as { query: unknown }).query = watched;
+    deferStatementsOn(client);
+    const run = (text: string) =>
+      new Promise<{ rows: { n?: number }[] }>((resolve, reject) => {
+        client.query(text, (error: Error | null, result: { rows: { n?: number }[] }) =>
+          error ? reject(error) : resolve(result),
+        );
+      });
+    const readOnly = async (n: number) => {
+      (client as unknown as { __knexTxId: unknown }).__knexTxId = `tx${n}`;
+      await run('BEGIN TRANSACTION READ ONLY;');
+      const { rows } = await run(`select ${n} as n`);
+      await run('COMMIT;');
+      return rows[0]?.n;
+    };
+    try {
+      assert.equal(await readOnly(1), 1);
+      // The first transaction's COMMIT is held back; nothing else uses the connection, so it goes
+      // alone after a moment. The next transaction starts just as it leaves, before its answer.
+      const second = new Promise<number | undefined>((resolve, reject) => {
+        onLoneEnd = () => {
+          onLoneEnd = undefined;
+          readOnly(2).then(resolve, reject);
+        };
+      });
+      assert.equal(await second, 2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(overlapped, 0, sent.join('\n'));
+      assert.deepEqual(sent, ['select 1 as n', 'COMMIT;', 'select 2 as n', 'COMMIT;']);
+    } finally {
+      await client.end();
+    }
   });
 
   it('PostgreSQL refuses a write in a read-only transaction', async () => {
