@@ -67,8 +67,14 @@ const htmlEscapes: Record<string, string> = {
   "'": '&#39;',
 };
 
+// Without the global flag: a test keeps no lastIndex. Most text has nothing to escape, and a
+// test is far cheaper than a replace with a callback.
+const needsEscaping = /[&<>"']/;
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => htmlEscapes[c] as string);
+  return needsEscaping.test(text)
+    ? text.replace(/[&<>"']/g, (c) => htmlEscapes[c] as string)
+    : text;
 }
 
 // Elements a message may wrap words in as they are; any other tag must be given an address in

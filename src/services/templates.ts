@@ -12,6 +12,7 @@ import {
 import { typeLabel } from './attachment-types';
 import { humanSize } from './file-sizes';
 import { applyTemplateFastPaths } from './template-fast-paths';
+import { BoundedCache } from './bounded-cache';
 
 export const viewsDirectory = path.join(projectRoot, 'views');
 
@@ -78,16 +79,21 @@ export function createTemplates(reloadOnChange = false): nunjucks.Environment {
   // so statusTag(status, 'agent') says "Pending". A function rather than a macro: it is on every
   // row of a list, and a macro call builds a frame (and its import runs the component's template
   // on every render), which was a tenth of the ticket list's template.
+  // Kept once made: a list shows the same few tags (statuses × audiences × languages) on every
+  // row, and formatting the label's select message was a sixth of the ticket list's template.
+  const statusTags = new BoundedCache(200, (key: string) => {
+    const [language, audience, status] = key.split('\u0000') as [string, string, string];
+    const label = translate(language, `statuses.${audience}`, { status });
+    return new nunjucks.runtime.SafeString(
+      `<strong class="tag tag-${escapeHtml(status)}">${escapeHtml(label)}</strong>`,
+    );
+  });
   env.addGlobal(
     'statusTag',
     function (this: { ctx: { lang?: string } }, status: string, audience?: 'agent') {
-      const label = translate(
-        this.ctx.lang ?? 'en',
-        audience === 'agent' ? 'statuses.agent' : 'statuses.customer',
-        { status },
-      );
-      return new nunjucks.runtime.SafeString(
-        `<strong class="tag tag-${escapeHtml(status)}">${escapeHtml(label)}</strong>`,
+      const language = this.ctx.lang ?? 'en';
+      return statusTags.get(
+        `${language}\u0000${audience === 'agent' ? 'agent' : 'customer'}\u0000${status}`,
       );
     },
   );

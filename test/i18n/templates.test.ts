@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { viewsDirectory } from '../../src/services/templates';
+import { createTemplates, viewsDirectory } from '../../src/services/templates';
 
 /**
  * The templates a customer's pages are made of. The agent app's own pages (views/admin) and
@@ -77,5 +77,37 @@ describe('customer-facing templates hold keys, not English', () => {
     assert.deepEqual(literalAttributes('<ul aria-label="Attached files">'), ['Attached files']);
     assert.deepEqual(sentencesInCode("{% set w = ['', 'Very poor'] %}"), ['Very poor']);
     assert.equal(literalText('{# a comment #}{% if x %}{{ y }}{% endif %}').trim(), '');
+  });
+});
+
+describe('a status tag', () => {
+  const env = createTemplates();
+  const tag = (lang: string, status: string, audience = '') =>
+    env.renderString(`{{ statusTag(status${audience ? `, '${audience}'` : ''}) }}`, {
+      lang,
+      status,
+    });
+
+  it('says the status in the page’s language and to its audience, however pages alternate', () => {
+    // Made once per language, audience and status, and kept: the kept ones must not mix.
+    for (let round = 0; round < 2; round += 1) {
+      assert.equal(
+        tag('en', 'pending'),
+        '<strong class="tag tag-pending">Waiting for you</strong>',
+      );
+      assert.equal(
+        tag('en', 'pending', 'agent'),
+        '<strong class="tag tag-pending">Pending</strong>',
+      );
+      assert.equal(tag('de', 'pending'), '<strong class="tag tag-pending">Wartet auf Sie</strong>');
+      assert.equal(tag('de', 'open'), '<strong class="tag tag-open">Offen</strong>');
+    }
+  });
+
+  it('escapes a status it has no word for', () => {
+    assert.equal(
+      tag('en', '<b>"x"&\'y\''),
+      '<strong class="tag tag-&lt;b&gt;&quot;x&quot;&amp;&#39;y&#39;">&lt;b&gt;&quot;x&quot;&amp;&#39;y&#39;</strong>',
+    );
   });
 });
