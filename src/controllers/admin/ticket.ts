@@ -14,6 +14,7 @@ import { takeFlash } from '../../middleware/flash';
 import { decodeCursor, threadLinks } from '../../services/cursors';
 import { attachmentView } from '../../services/attachments';
 import { depsOf } from '../../deps';
+import { threadComponents } from '../../services/thread-components';
 
 export const statusOptions = ticketStatuses.map((value) => ({
   value,
@@ -83,6 +84,7 @@ export async function renderTicketPage(
   }));
   const reference = formatReference(res.locals.workspace.slug, ticket.number);
   const href = paths.admin.ticket(reference);
+  const entries = thread.entries.map((entry) => entryView(entry, reference));
   res.status(form.status ?? 200).render('admin/ticket.njk', {
     section: 'inbox',
     ticket: {
@@ -94,7 +96,8 @@ export async function renderTicketPage(
       ratingComment: ticket.ratingComment,
     },
     requester: { name: ticket.requesterName, email: ticket.requesterEmail },
-    thread: thread.entries.map((entry) => entryView(entry, reference)),
+    thread: entries,
+    threadHas: threadComponents(entries),
     ...threadLinks(href, before, thread.earlier),
     statusOptions,
     replyAction: paths.admin.reply(reference),

@@ -5,6 +5,7 @@ import type { Ticket } from '../../models/tickets';
 import { paths } from '../../routes/paths';
 import { formatReference } from '../../services/references';
 import { attachmentView, type AttachmentView } from '../../services/attachments';
+import { threadComponents } from '../../services/thread-components';
 
 /** What templates see of a ticket: plain values, its reference and link. */
 export interface TicketView {
@@ -80,8 +81,10 @@ function entryView(entry: ThreadEntry, reference: string): MessageView | EventVi
 /** One page of a thread, with its files, and the links to earlier entries and back to the latest. */
 export function threadView(ticket: TicketView, before: KeysetCursor | undefined, page: ThreadPage) {
   const ticketHref = ticket.href;
+  const thread = page.entries.map((entry) => entryView(entry, ticket.reference));
   return {
-    thread: page.entries.map((entry) => entryView(entry, ticket.reference)),
+    thread,
+    threadHas: threadComponents(thread),
     ...threadLinks(ticketHref, before, page.earlier),
   };
 }
