@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from './bounded-cache';
 
 /** WCAG relative luminance of a #rrggbb colour. */
 export function luminance(hex: string): number {
@@ -49,7 +50,13 @@ export function brandStylesheet(primaryColour: string, selector = ':root'): stri
   );
 }
 
+// Every portal page names its stylesheet by version; the colours and logo versions in use are
+// few, so each one's hash is kept rather than computed again for every page.
+const versions = new BoundedCache(1000, (key: string) =>
+  createHash('sha256').update(key).digest('hex').slice(0, 12),
+);
+
 /** Changes whenever the colour or logo does, so the stylesheet can be cached for a year. */
 export function brandVersion(primaryColour: string, logoVersion: number): string {
-  return createHash('sha256').update(`${primaryColour}:${logoVersion}`).digest('hex').slice(0, 12);
+  return versions.get(`${primaryColour}:${logoVersion}`);
 }
