@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { createDb, type Db } from '../../src/db/knex';
 import { applyScope, withScope } from '../../src/db/scopes';
 import { beginTransaction, inTransaction } from '../../src/db/transactions';
@@ -89,6 +90,68 @@ describe('transactions on a pinned connection', () => {
     await assert.rejects(first.commit(), /after the transaction ended/);
     await second.rollback();
     assert.equal(await nameOf('acme'), 'Acme');
+  });
+
+  it('ended while a statement runs (the client left), waits for its answer before the end', async () => {
+    // node-postgres itself, watched beneath the app's layers (they bind its query method when a
+    // pooled connection is made): nothing may reach it while an earlier statement is unanswered,
+    // which it would queue (version 8 warns, version 9 refuses) on a connection the pool may
+    // already have lent to the next request.
+    type Query = (this: pg.Client, ...args: unknown[]) => unknown;
+    const prototype = pg.Client.prototype as unknown as { query: Query };
+    const original = prototype.query;
+    const sent: string[] = [];
+    let overlapped = 0;
+    type Watched = pg.Client & { unanswered?: number };
+    type Callback = (error: unknown, result?: unknown) => void;
+    const watched = function (this: Watched, ...args: unknown[]): unknown {
+      const config = args[0] as string | { text: string; callback?: unknown };
+      sent.push(typeof config === 'string' ? config : config.text);
+      if (this.unanswered) overlapped += 1;
+      this.unanswered = (this.unanswered ?? 0) + 1;
+      const settle = (callback: unknown) => (error: unknown, result?: unknown) => {
+        this.unanswered = (this.unanswered ?? 1) - 1;
+        if (typeof callback === 'function') (callback as Callback)(error, result);
+      };
+      const at = args.findIndex((arg) => typeof arg === 'function');
+      if (at >= 0) args[at] = settle(args[at]);
+      else if (typeof config === 'object' && typeof config.callback === 'function')
+        config.callback = settle(config.callback);
+      const result = original.apply(this, args);
+      if (at < 0 && result instanceof Promise)
+        void result.then(settle(undefined), settle(undefined));
+      return result;
+    };
+    prototype.query = watched;
+    await db.destroy();
+    db = createDb(testDatabase().url, 1);
+    try {
+      for (const readOnly of [true, false]) {
+        sent.length = 0;
+        const trx = await beginTransaction(db, { readOnly });
+        const order: string[] = [];
+        const slow = trx
+          .raw('select pg_sleep(0.2) as slept')
+          .then(() => order.push('statement answered'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await trx.rollback().then(() => order.push('transaction ended'));
+        await slow;
+        // The next request's transaction on the one connection.
+        const next = await beginTransaction(db, { readOnly: true });
+        const { rows: answer } = await next.raw<{ rows: { n: number }[] }>('select 1 as n');
+        assert.deepEqual(answer, [{ n: 1 }]);
+        await next.commit();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(
+          order,
+          ['statement answered', 'transaction ended'],
+          `readOnly ${readOnly}`,
+        );
+        assert.equal(overlapped, 0, sent.join('\n'));
+      }
+    } finally {
+      prototype.query = original;
+    }
   });
 
   it('gives its connection back however it ends', async () => {
