@@ -93,7 +93,10 @@ export async function findByNumber(
  * A search is a union of one query per way a ticket can match (subject, requester's address,
  * reference), each ordered and limited by itself: PostgreSQL cannot answer an OR that spans two
  * joined tables from their indexes, but it plans each branch on its own, from a trigram index
- * when the words are rare and along the activity index when they are common. (Exported, unrun,
+ * when the words are rare and along the activity index when they are common. A page's address
+ * branch is a function of the schema's (`app_tickets_by_address`): when few requesters match,
+ * it reads a page of each one's newest tickets from their own activity index, where a join read
+ * and sorted all of them. The export, which wants every match, keeps the join. (Exported, unrun,
  * for tests that plan it.)
  */
 export function searchQuery(
@@ -113,7 +116,24 @@ export function searchQuery(
   };
   const branches = [
     branch((q) => q.whereRaw(`t.subject ilike ? escape '\\'`, [pattern])),
-    branch((q) => q.whereRaw(`r.email ilike ? escape '\\'`, [pattern])),
+    limit === undefined
+      ? branch((q) => q.whereRaw(`r.email ilike ? escape '\\'`, [pattern]))
+      : // Migration 20261201120000 says how and why; it runs under the caller's scope.
+        trx
+          .select([...ticketColumns, 'requester_name', 'requester_email'])
+          .from(
+            trx.raw(
+              'app_tickets_by_address(?::uuid, ?::text, ?::text, ?::timestamptz, ?::uuid, ?::integer)',
+              [
+                workspaceId,
+                pattern,
+                search.status ?? null,
+                after?.at ?? null,
+                after?.id ?? null,
+                limit,
+              ],
+            ),
+          ),
   ];
   if (text.number !== undefined) branches.push(branch((q) => q.where('t.number', text.number)));
   const query = trx

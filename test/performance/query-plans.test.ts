@@ -141,6 +141,104 @@ describe('query plans under row-level security', () => {
     }
   });
 
+  it('an inbox search by address reads a page of each matching requester’s tickets, not all of them', async () => {
+    // The address branch runs inside a function (migration 20261201120000), out of EXPLAIN's
+    // sight: what it read is counted by PostgreSQL's per-transaction table statistics instead.
+    const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+    const ticketsRead = (trx: Parameters<Parameters<typeof withScope>[2]>[0]) =>
+      trx
+        .raw<{ rows: { n: string }[] }>(
+          `select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as n
+             from pg_stat_xact_user_tables where relname = 'tickets'`,
+        )
+        .then((result) => Number(result.rows[0]?.n ?? 0));
+    // heavy has 1,000 tickets; customer99 and customer990–999 three or four each.
+    for (const [text, most] of [
+      ['heavy@exa', 26],
+      ['customer99', 11 * 4],
+    ] as const) {
+      const { listed, read }: { listed: number; read: number } = await withScope(
+        testDatabase().db,
+        agent,
+        async (trx) => {
+          const before = await ticketsRead(trx);
+          const page = await ticketSearch.listPage(trx, {
+            workspaceId: acme.id,
+            search: { query: { text } },
+            limit: 26,
+          });
+          return { listed: page.length, read: (await ticketsRead(trx)) - before };
+        },
+      );
+      assert.equal(listed, 26, text);
+      assert.ok(read <= most, `${text}: read ${read} tickets`);
+    }
+  });
+
+  it('an inbox search by address lists what a plain query lists, page by page, for few matching addresses and for many', async () => {
+    const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+    // Some tickets by other statuses, and one whose subject also matches, so each branch counts.
+    await rows(`update tickets set status = 'pending' where number % 7 = 0`);
+    await rows(`update tickets set subject = 'Re: customer99 again' where number = 1500`);
+    type Row = { id: string; number: number; last_activity_at: Date };
+    const expected = (text: string, status: string | undefined, after?: Row) =>
+      rows<Row>(
+        `select t.id, t.number, t.last_activity_at from tickets t
+           join requesters r on r.workspace_id = t.workspace_id and r.id = t.requester_id
+          where t.workspace_id = ? and t.held_since is null
+            and (t.subject ilike ? or r.email ilike ?)
+            and (?::text is null or t.status = ?::text)
+            and (?::timestamptz is null or (t.last_activity_at, t.id) < (?::timestamptz, ?::uuid))
+          order by t.last_activity_at desc, t.id desc limit 26`,
+        [
+          acme.id,
+          `%${text}%`,
+          `%${text}%`,
+          status ?? null,
+          status ?? null,
+          after?.last_activity_at ?? null,
+          after?.last_activity_at ?? null,
+          after?.id ?? null,
+        ],
+      );
+    // 1 requester (1,000 tickets), 11 (3 or 4 each), 112 and 1,001: the last two are more
+    // addresses than the per-requester reading takes on.
+    const matching = { 'heavy@': 1, customer99: 11, customer1: 112, '@example.com': 1001 };
+    for (const [text, count] of Object.entries(matching)) {
+      const [found] = await rows<{ n: string }>(
+        'select count(*) as n from requesters where workspace_id = ? and email ilike ?',
+        [acme.id, `%${text}%`],
+      );
+      assert.equal(Number(found?.n), count, text);
+      for (const status of [undefined, 'open' as const]) {
+        let after: Row | undefined;
+        for (let page = 1; page <= 3; page += 1) {
+          const want: Row[] = await expected(text, status, after);
+          const got: ticketSearch.ListedTicket[] = await withScope(
+            testDatabase().db,
+            agent,
+            (trx) =>
+              ticketSearch.listPage(trx, {
+                workspaceId: acme.id,
+                search: { query: { text }, ...(status ? { status } : {}) },
+                after: after && { at: after.last_activity_at, id: after.id },
+                limit: 26,
+              }),
+          );
+          const label = `${text}, ${status ?? 'any status'}, page ${page}`;
+          if (page === 1) assert.equal(want.length, 26, `${label}: the fixture fills the page`);
+          assert.deepEqual(
+            got.map((ticket) => ticket.number),
+            want.map((row) => row.number),
+            label,
+          );
+          if (want.length < 26) break;
+          after = want[want.length - 1];
+        }
+      }
+    }
+  });
+
   it('the inbox is planned once per connection, and that one plan still reads 26 rows in order; a search is planned afresh', async () => {
     const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
     type Counts = { name: string; generic_plans: string; custom_plans: string };

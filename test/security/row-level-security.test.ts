@@ -13,6 +13,7 @@ import * as ticketThread from '../../src/models/ticket-thread';
 import type { Requester } from '../../src/models/requesters';
 import * as tickets from '../../src/models/tickets';
 import { searchCustomerTickets } from '../../src/models/customer-ticket-search';
+import * as ticketSearch from '../../src/models/ticket-search';
 import type { User } from '../../src/models/users';
 import type { Workspace } from '../../src/models/workspaces';
 import { testDatabase } from '../helpers/database';
@@ -454,6 +455,33 @@ describe('row-level security', () => {
       assert.ok(
         (await select(agentScope(), 'requesters')).every((r) => r.workspace_id === acme.id),
       );
+    });
+
+    it('the inbox search by address finds its own workspace’s tickets only, however it is called', async () => {
+      // The model passes the agent's own workspace; the function itself runs under the caller's
+      // row-level security, so naming another workspace, or a requester's scope, finds nothing.
+      const byAddress = (scope: Scope, workspaceId: string, pattern: string) =>
+        withScope(db, scope, (trx) =>
+          trx.raw<{ rows: { id: string }[] }>(
+            'select id from app_tickets_by_address(?::uuid, ?, null, null, null, 26)',
+            [workspaceId, pattern],
+          ),
+        ).then((result) => ids(result.rows));
+      assert.deepEqual(
+        await byAddress(agentScope(), acme.id, '%example.com%'),
+        ids([joTicket, samTicket]),
+      );
+      assert.deepEqual(await byAddress(agentScope(), globex.id, '%gail@%'), []);
+      assert.deepEqual(await byAddress(requesterScope(), acme.id, '%sam@%'), []);
+      assert.deepEqual(await byAddress(requesterScope(), acme.id, '%example.com%'), [joTicket.id]);
+      const listed = await withScope(db, agentScope(), (trx) =>
+        ticketSearch.listPage(trx, {
+          workspaceId: globex.id,
+          search: { query: { text: 'gail@' } },
+          limit: 26,
+        }),
+      );
+      assert.deepEqual(listed, []);
     });
 
     it('cannot write into another workspace', async () => {
