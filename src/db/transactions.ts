@@ -20,6 +20,29 @@ interface PooledConnection {
   /** Read by db/deferred-statements.ts: statements held back never outlive their transaction. */
   __knexTxId?: string;
   query(...args: unknown[]): unknown;
+  /** node-postgres: false while a statement it sent awaits its answer. */
+  readyForQuery?: boolean;
+  on(event: 'drain' | 'end' | 'error', listener: () => void): unknown;
+  off(event: 'drain' | 'end' | 'error', listener: () => void): unknown;
+}
+
+/**
+ * Waits, when node-postgres has a statement on its way, until it has been answered: then
+ * node-postgres says `drain` (or the connection ends or fails, and the end fails with it). A
+ * response that closes early (the client left) ends its transaction while the work's statement
+ * may still be running; the end must not queue behind it inside node-postgres (version 8 warns,
+ * version 9 refuses), nor, when it is held back (a read-only end: db/deferred-statements.ts),
+ * let the pool lend a connection that is still busy to the next request.
+ */
+function answered(connection: PooledConnection): Promise<void> | undefined {
+  if (connection.readyForQuery !== false) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'end', 'error'] as const) connection.off(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'end', 'error'] as const) connection.on(event, done);
+  });
 }
 
 type QueryCallback = (error: Error) => void;
@@ -46,31 +69,6 @@ export async function beginTransaction(db: Db, options: { readOnly: boolean }): 
   // connection is back in the pool, maybe in another request's transaction, and a late query
   // must fail rather than run there. knex's own transactions refuse such queries the same way.
   const send = connection.query.bind(connection);
-  // The work's statements still unanswered. A response that closes early ends the transaction
-  // while one may be running: its end must wait for that answer, not queue behind it inside
-  // node-postgres (version 8 warns, version 9 refuses), nor, when held back (a read-only end,
-  // db/deferred-statements.ts), let the pool lend out a connection that is still busy.
-  let running = 0;
-  let settled: (() => void)[] = [];
-  const track = (...args: unknown[]) => {
-    const at = args.findIndex((arg) => typeof arg === 'function');
-    // knex always passes a callback; anything else goes as it came.
-    if (at < 0) return send(...args);
-    const callback = args[at] as (error: Error | null, result?: unknown) => void;
-    running += 1;
-    args[at] = (error: Error | null, result?: unknown) => {
-      running -= 1;
-      if (running === 0 && settled.length) {
-        const waiting = settled;
-        settled = [];
-        for (const resume of waiting) resume();
-      }
-      callback(error, result);
-    };
-    return send(...args);
-  };
-  const idle = () =>
-    running === 0 ? undefined : new Promise<void>((resolve) => settled.push(resolve));
   const refuse = (...args: unknown[]) => {
     const callback = args.find((arg): arg is QueryCallback => typeof arg === 'function');
     const error = new Error('query after its transaction ended');
@@ -79,7 +77,7 @@ export async function beginTransaction(db: Db, options: { readOnly: boolean }): 
   };
   const guarded = new Proxy(connection, {
     get: (target, property): unknown =>
-      property === 'query' ? (ended ? refuse : track) : Reflect.get(target, property, target),
+      property === 'query' ? (ended ? refuse : send) : Reflect.get(target, property, target),
   });
   const pinned = <T extends { connection(connection: unknown): T }>(builder: T): T =>
     builder.connection(guarded);
@@ -110,7 +108,7 @@ export async function beginTransaction(db: Db, options: { readOnly: boolean }): 
     if (ended) throw new Error(`${statement} after the transaction ended`);
     ended = true;
     try {
-      const busy = idle();
+      const busy = answered(connection);
       if (busy) await busy;
       await run(statement);
     } finally {
