@@ -13,14 +13,16 @@ import type { Knex } from 'knex';
  * their addresses are counted: the count (at most FEW + 1) and the join are planned afresh for
  * the fragment, as the statement was; the per-requester reading is the same plan for any.
  *
- * Planning the join in every search statement also cost PostgreSQL a third of a search's
- * planning, even when the fragment matched no address; the statement now plans a function call.
+ * Planning the join in every search statement cost a third of a search's planning, even when the
+ * fragment matched no address: the statement now plans a function call instead (0.6 → 0.4 ms),
+ * and counting the matching addresses inside costs about what that saved.
  *
  * The function reads under the caller's own row-level security (it is not a security definer):
  * an agent sees their own workspace's requesters and tickets, and nothing else, exactly as the
  * join did.
  */
 const FEW = 100;
+const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 const COLUMNS = `t.id, t.workspace_id, t.number, t.requester_id, t.subject, t.status, t.created_at,
   t.last_activity_at, t.last_reply_at, t.rating, t.rating_comment, t.rated_at, t.held_since,
@@ -46,6 +48,11 @@ export async function up(knex: Knex): Promise<void> {
     #variable_conflict use_column
     declare
       matching uuid[];
+      -- The first page's cursor is past every ticket, so one plan serves every page and starts
+      -- its index scan at the cursor. (Written as coalesce() in the statement, the comparison
+      -- was no longer one the index could take under row-level security.)
+      after_at timestamptz := coalesce(p_after_at, 'infinity');
+      after_id uuid := coalesce(p_after_id, '${MAX_UUID}');
     begin
       -- The pattern's own plan: a trigram index for a rare fragment, a scan that stops at
       -- ${FEW + 1} for a common one.
@@ -69,34 +76,19 @@ export async function up(knex: Knex): Promise<void> {
           using p_workspace_id, p_pattern, p_status, p_after_at, p_after_id, p_limit;
         return;
       end if;
-      if p_after_at is null then
-        return query
-          select ${COLUMNS}, r.name, r.email
-            from requesters r
-            cross join lateral (
-              select ${COLUMNS} from tickets t
-               where t.workspace_id = r.workspace_id and t.requester_id = r.id
-                 and t.held_since is null and (p_status is null or t.status = p_status)
-               order by t.last_activity_at desc, t.id desc
-               limit p_limit) t
-           where r.workspace_id = p_workspace_id and r.id = any (matching)
-           order by t.last_activity_at desc, t.id desc
-           limit p_limit;
-      else
-        return query
-          select ${COLUMNS}, r.name, r.email
-            from requesters r
-            cross join lateral (
-              select ${COLUMNS} from tickets t
-               where t.workspace_id = r.workspace_id and t.requester_id = r.id
-                 and (t.last_activity_at, t.id) < (p_after_at, p_after_id)
-                 and t.held_since is null and (p_status is null or t.status = p_status)
-               order by t.last_activity_at desc, t.id desc
-               limit p_limit) t
-           where r.workspace_id = p_workspace_id and r.id = any (matching)
-           order by t.last_activity_at desc, t.id desc
-           limit p_limit;
-      end if;
+      return query
+        select ${COLUMNS}, r.name, r.email
+          from requesters r
+          cross join lateral (
+            select ${COLUMNS} from tickets t
+             where t.workspace_id = r.workspace_id and t.requester_id = r.id
+               and (t.last_activity_at, t.id) < (after_at, after_id)
+               and t.held_since is null and (p_status is null or t.status = p_status)
+             order by t.last_activity_at desc, t.id desc
+             limit p_limit) t
+         where r.workspace_id = p_workspace_id and r.id = any (matching)
+         order by t.last_activity_at desc, t.id desc
+         limit p_limit;
     end $$;
   `);
 }

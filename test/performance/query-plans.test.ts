@@ -152,10 +152,17 @@ describe('query plans under row-level security', () => {
              from pg_stat_xact_user_tables where relname = 'tickets'`,
         )
         .then((result) => Number(result.rows[0]?.n ?? 0));
-    // heavy has 1,000 tickets; customer99 and customer990–999 three or four each.
-    for (const [text, most] of [
-      ['heavy@exa', 26],
-      ['customer99', 11 * 4],
+    // heavy has 1,000 tickets; customer99 and customer990–999 three or four each. A later page
+    // of heavy's starts its reading at the cursor.
+    const [middle] = await rows<{ last_activity_at: Date; id: string }>(
+      `select last_activity_at, id from tickets where requester_id = ?
+        order by last_activity_at desc, id desc offset 500 limit 1`,
+      [requesterId],
+    );
+    for (const [text, most, after] of [
+      ['heavy@exa', 26, undefined],
+      ['heavy@exa', 26, { at: middle!.last_activity_at, id: middle!.id }],
+      ['customer99', 11 * 4, undefined],
     ] as const) {
       const { listed, read }: { listed: number; read: number } = await withScope(
         testDatabase().db,
@@ -165,6 +172,7 @@ describe('query plans under row-level security', () => {
           const page = await ticketSearch.listPage(trx, {
             workspaceId: acme.id,
             search: { query: { text } },
+            after,
             limit: 26,
           });
           return { listed: page.length, read: (await ticketsRead(trx)) - before };
