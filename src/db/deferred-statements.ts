@@ -165,12 +165,6 @@ interface ConnectionState {
   readOnly: boolean;
   /** A read-only transaction's COMMIT or ROLLBACK, not yet sent. */
   end?: { text: string; timer: NodeJS.Timeout };
-  /**
-   * Calls that came while such an end, sent on its own, awaited its answer: sent once it came.
-   * The pool may lend the connection out in that time; node-postgres would queue the call
-   * behind the end itself, which version 8 warns against and version 9 will refuse.
-   */
-  afterEnd?: (() => void)[];
 }
 
 type Deferring = pg.Client & {
@@ -178,6 +172,8 @@ type Deferring = pg.Client & {
   __knexTxId?: unknown;
   connection?: { parsedStatements?: Record<string, string> };
 };
+
+const IDLE_EVENTS = ['drain', 'end', 'error'] as const;
 
 const BEGIN = /^BEGIN(?: TRANSACTION [A-Z ]+)?;$/;
 const END = /^(COMMIT|ROLLBACK);?$/;
@@ -214,32 +210,35 @@ export function deferStatementsOn(client: pg.Client): void {
   };
   const sendEnd = (): void => {
     const [end] = takeEnd();
-    if (!end) return;
-    const waiting: (() => void)[] = [];
-    state.afterEnd = waiting;
     // Nothing to report: ending a read-only transaction changes nothing either way, and a
-    // connection that has failed is dropped by the pool (the calls waiting then fail on it).
-    send({ text: end.text }, () => {
-      state.afterEnd = undefined;
-      for (const call of waiting) call();
-    });
+    // connection that has failed is dropped by the pool.
+    if (end) send({ text: end.text }, () => undefined);
   };
-  /** A call that came while a lone end was on its way: made once the end is answered. */
-  const afterEnd = (
-    waiting: (() => void)[],
-    config: unknown,
-    values: unknown,
-    callback: unknown,
-  ) => {
+  /**
+   * Whether node-postgres has a statement on its way, unanswered. A call that comes then waits
+   * for its `drain` (or the connection's end or failure, where the call then fails): it may be
+   * the next user of a connection whose read-only end went alone, or the end of a transaction
+   * whose client hung up while its statement ran. node-postgres would queue it behind that
+   * statement, which version 8 warns against and version 9 will refuse.
+   */
+  const busy = () => (client as { readyForQuery?: boolean }).readyForQuery === false;
+  const whenIdle = (config: unknown, values: unknown, callback: unknown) => {
+    const later = (call: () => void) => {
+      const go = () => {
+        for (const event of IDLE_EVENTS) client.off(event, go);
+        call();
+      };
+      for (const event of IDLE_EVENTS) client.on(event, go);
+    };
     const run = () => patched(config as QueryConfig, values, callback);
     const submittable = typeof (config as { submit?: unknown }).submit === 'function';
     if (submittable || typeof values === 'function' || typeof callback === 'function') {
-      waiting.push(() => void run());
+      later(() => void run());
       // What node-postgres returns for these: the submittable itself, or nothing.
       return submittable ? config : undefined;
     }
     return new Promise((resolve, reject) => {
-      waiting.push(() => {
+      later(() => {
         (run() as Promise<unknown>).then(resolve, reject);
       });
     });
@@ -249,7 +248,7 @@ export function deferStatementsOn(client: pg.Client): void {
     state.end = undefined;
   });
   const patched = (config: QueryConfig | string, values?: unknown, callback?: unknown): unknown => {
-    if (state.afterEnd) return afterEnd(state.afterEnd, config, values, callback);
+    if (busy()) return whenIdle(config, values, callback);
     const query = typeof config === 'string' ? { text: config } : config;
     const done = (typeof values === 'function' ? values : callback) as QueryCallback | undefined;
     // Only knex's callback-style calls are held back; anything else goes out as it came.

@@ -20,29 +20,6 @@ interface PooledConnection {
   /** Read by db/deferred-statements.ts: statements held back never outlive their transaction. */
   __knexTxId?: string;
   query(...args: unknown[]): unknown;
-  /** node-postgres: false while a statement it sent awaits its answer. */
-  readyForQuery?: boolean;
-  on(event: 'drain' | 'end' | 'error', listener: () => void): unknown;
-  off(event: 'drain' | 'end' | 'error', listener: () => void): unknown;
-}
-
-/**
- * Waits, when node-postgres has a statement on its way, until it has been answered: then
- * node-postgres says `drain` (or the connection ends or fails, and the end fails with it). A
- * response that closes early (the client left) ends its transaction while the work's statement
- * may still be running; the end must not queue behind it inside node-postgres (version 8 warns,
- * version 9 refuses), nor, when it is held back (a read-only end: db/deferred-statements.ts),
- * let the pool lend a connection that is still busy to the next request.
- */
-function answered(connection: PooledConnection): Promise<void> | undefined {
-  if (connection.readyForQuery !== false) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      for (const event of ['drain', 'end', 'error'] as const) connection.off(event, done);
-      resolve();
-    };
-    for (const event of ['drain', 'end', 'error'] as const) connection.on(event, done);
-  });
 }
 
 type QueryCallback = (error: Error) => void;
@@ -108,8 +85,6 @@ export async function beginTransaction(db: Db, options: { readOnly: boolean }): 
     if (ended) throw new Error(`${statement} after the transaction ended`);
     ended = true;
     try {
-      const busy = answered(connection);
-      if (busy) await busy;
       await run(statement);
     } finally {
       await release();
