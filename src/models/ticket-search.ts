@@ -100,11 +100,13 @@ export async function findByNumber(
  * A search is a union of one query per way a ticket can match (subject, requester's address,
  * reference), each ordered and limited by itself: PostgreSQL cannot answer an OR that spans two
  * joined tables from their indexes, but it plans each branch on its own, from a trigram index
- * when the words are rare and along the activity index when they are common. A page's address
- * branch is a function of the schema's (`app_tickets_by_address`): when few requesters match,
- * it reads a page of each one's newest tickets from their own activity index, where a join read
- * and sorted all of them. The export, which wants every match, keeps the join. (Exported, unrun,
- * for tests that plan it.)
+ * when the words are rare and along the activity index when they are common. For a page, the
+ * subject and address branches are functions of the schema's, which plan only what depends on
+ * the words, so the page's own statement has one plan for every search:
+ * `app_tickets_by_subject` plans the subject's match over tickets alone; when few requesters
+ * match the words, `app_tickets_by_address` reads a page of each one's newest tickets from
+ * their own activity index, where a join read and sorted all of them. The export, which wants
+ * every match, keeps the joins. (Exported, unrun, for tests that plan it.)
  */
 export function searchQuery(
   trx: Trx,
@@ -121,28 +123,35 @@ export function searchQuery(
     const query = match(baseQuery(trx, workspaceId, search, after));
     return limit === undefined ? query : query.orderBy([...newestFirst]).limit(limit);
   };
-  const branches = [branch((q) => q.whereRaw(`t.subject ilike ? escape '\\'`, [pattern]))];
-  // A phrase ("long thread") is no part of any address: one branch to plan and run, not two.
+  // A page's branches whose plans depend on the words are functions of the schema (migrations
+  // 20261201130000 and 20261201140000 say how and why); they run under the caller's scope.
+  const page = (fn: 'app_tickets_by_subject' | 'app_tickets_by_address') =>
+    trx.raw(`${fn}(?::uuid, ?::text, ?::text, ?::timestamptz, ?::uuid, ?::integer) as t`, [
+      workspaceId,
+      pattern,
+      search.status ?? null,
+      after?.at ?? null,
+      after?.id ?? null,
+      limit ?? null,
+    ]);
+  const branches = [
+    limit === undefined
+      ? branch((q) => q.whereRaw(`t.subject ilike ? escape '\\'`, [pattern]))
+      : trx
+          .select(columns)
+          .from(page('app_tickets_by_subject'))
+          .join({ r: 'requesters' }, (on) => {
+            on.on('r.workspace_id', '=', 't.workspace_id').andOn('r.id', '=', 't.requester_id');
+          }),
+  ];
+  // A phrase ("long thread") is no part of any address: no address branch to run.
   if (!NEVER_IN_AN_ADDRESS.test(text.text)) {
     branches.push(
       limit === undefined
         ? branch((q) => q.whereRaw(`r.email ilike ? escape '\\'`, [pattern]))
-        : // Migration 20261201120000 says how and why; it runs under the caller's scope.
-          trx
+        : trx
             .select([...ticketColumns, 'requester_name', 'requester_email'])
-            .from(
-              trx.raw(
-                'app_tickets_by_address(?::uuid, ?::text, ?::text, ?::timestamptz, ?::uuid, ?::integer)',
-                [
-                  workspaceId,
-                  pattern,
-                  search.status ?? null,
-                  after?.at ?? null,
-                  after?.id ?? null,
-                  limit,
-                ],
-              ),
-            ),
+            .from(page('app_tickets_by_address')),
     );
   }
   if (text.number !== undefined) branches.push(branch((q) => q.where('t.number', text.number)));
@@ -161,18 +170,14 @@ export async function listPage(
   trx: Trx,
   input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit: number },
 ): Promise<ListedTicket[]> {
-  // Without search words the best plan is the same for every workspace, status and page (down
-  // the activity index), yet PostgreSQL never settled on one: judged by its estimate for an
-  // average workspace, the generic plan looked dearer than planning afresh, so every inbox page
-  // paid about a millisecond of planning. Here it plans once per connection (for the rest of
-  // this transaction; sent ahead of the list, no round trip of its own). A search is planned
-  // afresh every time, and says so: a rare word is best found through the trigram index, a
-  // common one along activity, and the generic plan (which reckons with neither) walks the
-  // activity index of the whole workspace: a second a search at a million tickets. Left to
-  // choose after five searches on a connection, PostgreSQL took it for a phrase search.
-  await trx.raw(`${DEFER}select set_config('plan_cache_mode', ?, true)`, [
-    input.search.query ? 'force_custom_plan' : 'force_generic_plan',
-  ]);
+  // The best plan of a page's statement is the same for every workspace, status and page: down
+  // the activity index without words, and with them, joining the requesters to the page that
+  // the schema's functions find (they plan what depends on the words, for the words). Yet
+  // PostgreSQL never settled on one: judged by its estimate for an average workspace, the
+  // generic plan looked dearer than planning afresh, so every inbox page paid about a
+  // millisecond of planning. Here it plans once per connection (for the rest of this
+  // transaction; sent ahead of the list, no round trip of its own).
+  await trx.raw(`${DEFER}select set_config('plan_cache_mode', 'force_generic_plan', true)`);
   const rows = await searchQuery(trx, input).options({ name: PREPARED });
   return (rows as ListedTicketRow[]).map(toListedTicket);
 }

@@ -457,16 +457,21 @@ describe('row-level security', () => {
       );
     });
 
-    it('the inbox search by address finds its own workspace’s tickets only, however it is called', async () => {
-      // The model passes the agent's own workspace; the function itself runs under the caller's
-      // row-level security, so naming another workspace, or a requester's scope, finds nothing.
-      const byAddress = (scope: Scope, workspaceId: string, pattern: string) =>
+    /** One page of an inbox search branch's function, called as `scope`, for `workspaceId`. */
+    const inboxSearch =
+      (fn: 'app_tickets_by_address' | 'app_tickets_by_subject') =>
+      (scope: Scope, workspaceId: string, pattern: string) =>
         withScope(db, scope, (trx) =>
           trx.raw<{ rows: { id: string }[] }>(
-            'select id from app_tickets_by_address(?::uuid, ?, null, null, null, 26)',
+            `select id from ${fn}(?::uuid, ?, null, null, null, 26)`,
             [workspaceId, pattern],
           ),
         ).then((result) => ids(result.rows));
+
+    it('the inbox search by address finds its own workspace’s tickets only, however it is called', async () => {
+      // The model passes the agent's own workspace; the function itself runs under the caller's
+      // row-level security, so naming another workspace, or a requester's scope, finds nothing.
+      const byAddress = inboxSearch('app_tickets_by_address');
       assert.deepEqual(
         await byAddress(agentScope(), acme.id, '%example.com%'),
         ids([joTicket, samTicket]),
@@ -478,6 +483,25 @@ describe('row-level security', () => {
         ticketSearch.listPage(trx, {
           workspaceId: globex.id,
           search: { query: { text: 'gail@' } },
+          limit: 26,
+        }),
+      );
+      assert.deepEqual(listed, []);
+    });
+
+    it('the inbox search by subject finds its own workspace’s tickets only, however it is called', async () => {
+      // As the address search: a function under the caller's own row-level security.
+      const bySubject = inboxSearch('app_tickets_by_subject');
+      assert.deepEqual(await bySubject(agentScope(), acme.id, '%’s%'), ids([joTicket, samTicket]));
+      assert.deepEqual(await bySubject(agentScope(), globex.id, '%login%'), []);
+      assert.deepEqual(await bySubject(requesterScope(), acme.id, '%invoice%'), []);
+      assert.deepEqual(await bySubject(requesterScope(), acme.id, '%’s%'), [joTicket.id]);
+      const visitor: Scope = { kind: 'visitor', workspaceId: acme.id, ticketIds: [samTicket.id] };
+      assert.deepEqual(await bySubject(visitor, acme.id, '%’s%'), [samTicket.id]);
+      const listed = await withScope(db, agentScope(), (trx) =>
+        ticketSearch.listPage(trx, {
+          workspaceId: globex.id,
+          search: { query: { text: 'login' } },
           limit: 26,
         }),
       );
