@@ -61,6 +61,12 @@ export interface AttachmentLimits {
   maxFiles: number;
   maxFileBytes: number;
   maxMessageBytes: number;
+  /**
+   * How much of a reply's files its mail carries as attachments when the customer has no portal
+   * to download them from; the rest are named in it. Many mail servers refuse messages over 10
+   * to 25 MB, and attachments grow by a third in transit.
+   */
+  maxMailBytes: number;
 }
 
 /**
@@ -166,6 +172,7 @@ const envSchema = z.object({
   ATTACHMENT_MAX_FILES: positiveInt.default(5),
   ATTACHMENT_MAX_FILE_MB: positiveInt.default(10),
   ATTACHMENT_MAX_MESSAGE_MB: positiveInt.default(25),
+  MAIL_ATTACHMENTS_MAX_MB: positiveInt.default(10),
   INBOUND_DOMAIN: z
     .string()
     .regex(
@@ -266,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFiles: e.ATTACHMENT_MAX_FILES,
       maxFileBytes: e.ATTACHMENT_MAX_FILE_MB * MB,
       maxMessageBytes: e.ATTACHMENT_MAX_MESSAGE_MB * MB,
+      maxMailBytes: e.MAIL_ATTACHMENTS_MAX_MB * MB,
     },
     inbound: {
       domain: e.INBOUND_DOMAIN?.toLowerCase(),

@@ -12,7 +12,7 @@ import type { Ticket, TicketStatus } from '../models/tickets';
 import type { EventActor } from '../models/ticket-events';
 import type { User } from '../models/users';
 import type { Workspace } from '../models/workspaces';
-import type { SavedFile } from './attachments';
+import { filesForMail, type SavedFile } from './attachments';
 import { translate } from '../i18n/translate';
 import { sizeInUnits } from './file-sizes';
 import { queueMail, type MailContext } from './mail';
@@ -32,7 +32,9 @@ import { openTicketForAddress, ticketRequester } from './tickets';
  * shows the agent's own workspace only, internal notes included.
  */
 
-export type AgentMailContext = MailContext & { config: Pick<Config, 'baseUrl' | 'inbound'> };
+export type AgentMailContext = MailContext & {
+  config: Pick<Config, 'baseUrl' | 'inbound' | 'attachments'>;
+};
 
 /**
  * A ticket of this workspace by reference, with its requester's name and address; unknown,
@@ -134,6 +136,13 @@ export async function replyAsAgent(
     at: input.at,
   });
   const locale = mailLocale(input.workspace, requester);
+  // With the portal on, the files are named and stay behind its access checks. With it off, the
+  // mail is the customer's only way to them: it carries what fits and names the rest.
+  const { attached, tooLarge } = link
+    ? { attached: [], tooLarge: [] }
+    : filesForMail(files, ctx.config.attachments.maxMailBytes);
+  const named = (list: typeof files) =>
+    list.map((f) => ({ name: f.name, size: sizeInUnits(f.size) }));
   await queueMail(trx, ctx, {
     workspaceId: ticket.workspaceId,
     to: requester.email,
@@ -149,13 +158,18 @@ export async function replyAsAgent(
       ticketSubject: ticket.subject,
       agentName: input.agent.name,
       body: input.body,
-      // Named, not attached: the files stay behind the portal's access checks.
-      files: files.map((f) => ({ name: f.name, size: sizeInUnits(f.size) })),
+      files: named(link ? files : attached),
+      tooLarge: named(tooLarge),
       link,
       canReply: replyTo !== undefined,
     },
     at: input.at,
     replyTo,
+    files: attached.map((f) => ({
+      workspaceId: ticket.workspaceId,
+      ticketId: ticket.id,
+      attachmentId: f.id,
+    })),
   });
   return message;
 }

@@ -1,5 +1,6 @@
 import type { AttachmentLimits } from '../config';
-import type { Trx } from '../db/knex';
+import type { Db, Trx } from '../db/knex';
+import { withScope } from '../db/scopes';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PayloadTooLargeError } from '../errors';
 import * as attachments from '../models/attachments';
@@ -10,6 +11,7 @@ import { translatorFor, type MessageValues, type Translate } from '../i18n/trans
 import { SAMPLE_BYTES, detectType } from './attachment-types';
 import { cleanFileName } from './file-names';
 import { megabytes } from './file-sizes';
+import type { MailFile, SentFile } from './mail-transport';
 
 const english = translatorFor('en');
 
@@ -242,7 +244,7 @@ export async function saveIncomingAttachments(
   const saved: SavedFile[] = [];
   const refused = await receive(input.files, input.limits, async (file) => {
     const stored = await attachmentStore.put(trx, input.workspaceId, file.content, file.maxBytes);
-    await attachments.insert(trx, {
+    const { id } = await attachments.insert(trx, {
       workspaceId: input.workspaceId,
       messageId: input.messageId,
       position,
@@ -252,7 +254,7 @@ export async function saveIncomingAttachments(
       storageKey: stored.key,
     });
     position += 1;
-    saved.push({ name: file.name, size: stored.size });
+    saved.push({ id, name: file.name, size: stored.size });
     return stored.size;
   });
   if (refused.length > 0) throw new AttachmentsRefusedError(refused);
@@ -261,6 +263,7 @@ export async function saveIncomingAttachments(
 
 /** A file kept with a message: what a mail about that message says of it. */
 export interface SavedFile {
+  id: string;
   name: string;
   size: number;
 }
@@ -299,6 +302,57 @@ export async function openAttachment(
   const file = UUID.test(input.id) ? await attachments.findOnTicket(trx, input) : undefined;
   if (!file) throw new NotFoundError();
   return { file, content: attachmentStore.get(trx, input.workspaceId, file.storageKey) };
+}
+
+/**
+ * Which of a reply's files go with its mail as attachments, in their order, while they fit in
+ * `maxBytes` together; the rest are only named (too large for many mail servers).
+ */
+export function filesForMail<F extends { size: number }>(
+  files: readonly F[],
+  maxBytes: number,
+): { attached: F[]; tooLarge: F[] } {
+  const attached: F[] = [];
+  const tooLarge: F[] = [];
+  let total = 0;
+  for (const file of files) {
+    if (total + file.size <= maxBytes) {
+      attached.push(file);
+      total += file.size;
+    } else {
+      tooLarge.push(file);
+    }
+  }
+  return { attached, tooLarge };
+}
+
+/**
+ * The bytes of the files a queued mail sends, read when it is sent, in the system scope (the
+ * worker acts for no one in particular). A file gone since (erased with its requester's data)
+ * is left out.
+ */
+export function readFilesForMail(db: Db, files: readonly MailFile[]): Promise<SentFile[]> {
+  return withScope(db, { kind: 'system' }, async (trx) => {
+    const read: SentFile[] = [];
+    for (const ref of files) {
+      const file = await attachments.findOnTicket(trx, {
+        workspaceId: ref.workspaceId,
+        ticketId: ref.ticketId,
+        id: ref.attachmentId,
+      });
+      if (!file) continue;
+      const chunks: Buffer[] = [];
+      for await (const chunk of attachmentStore.get(trx, ref.workspaceId, file.storageKey)) {
+        chunks.push(chunk as Buffer);
+      }
+      read.push({
+        filename: file.name,
+        contentType: file.contentType,
+        content: Buffer.concat(chunks),
+      });
+    }
+    return read;
+  });
 }
 
 /** What a thread shows of a file: its name (a link), type and size. */

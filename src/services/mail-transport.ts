@@ -12,6 +12,23 @@ export interface InlineImage {
   base64: string;
 }
 
+/**
+ * A ticket's file that goes with the mail. The sealed message names it, never holds its bytes
+ * (a queued message stays small); the worker reads them from the attachment store when it sends.
+ */
+export interface MailFile {
+  workspaceId: string;
+  ticketId: string;
+  attachmentId: string;
+}
+
+/** A file's bytes as the worker read them for one sending. */
+export interface SentFile {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
 export interface OutgoingMail {
   to: string;
   subject: string;
@@ -27,11 +44,13 @@ export interface OutgoingMail {
    * silent; an answer to a refused inbound message is `auto-replied`.
    */
   autoSubmitted?: 'auto-generated' | 'auto-replied';
+  /** Files sent as attachments: see MailFile. */
+  files?: MailFile[];
 }
 
-/** Delivers one message or throws; the outbox worker owns retries. */
+/** Delivers one message, with the bytes of its files, or throws; the outbox worker owns retries. */
 export interface MailTransport {
-  send(mail: OutgoingMail): Promise<void>;
+  send(mail: OutgoingMail, files?: readonly SentFile[]): Promise<void>;
 }
 
 /** The address part of MAIL_FROM (`Name <address>` or a bare address). */
@@ -48,7 +67,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
  * here: nodemailer then quotes or encodes the name (commas, quotes, angle brackets, non-ASCII)
  * and the address cannot be changed by it.
  */
-export function composeMail(mail: OutgoingMail, from: string): Mail.Options {
+export function composeMail(
+  mail: OutgoingMail,
+  from: string,
+  files: readonly SentFile[] = [],
+): Mail.Options {
   const name = mail.fromName?.replace(CONTROL, ' ').trim();
   return {
     from: name ? { name, address: addressOf(from) } : from,
@@ -58,22 +81,30 @@ export function composeMail(mail: OutgoingMail, from: string): Mail.Options {
     html: mail.html,
     ...(mail.replyTo && { replyTo: mail.replyTo }),
     ...(mail.autoSubmitted && { headers: { 'Auto-Submitted': mail.autoSubmitted } }),
-    attachments: (mail.inlineImages ?? []).map((image) => ({
-      cid: image.cid,
-      filename: image.filename,
-      contentType: image.contentType,
-      content: image.base64,
-      encoding: 'base64',
-      contentDisposition: 'inline' as const,
-    })),
+    attachments: [
+      ...(mail.inlineImages ?? []).map((image) => ({
+        cid: image.cid,
+        filename: image.filename,
+        contentType: image.contentType,
+        content: image.base64,
+        encoding: 'base64',
+        contentDisposition: 'inline' as const,
+      })),
+      ...files.map((file) => ({
+        filename: file.filename,
+        contentType: file.contentType,
+        content: file.content,
+        contentDisposition: 'attachment' as const,
+      })),
+    ],
   };
 }
 
 export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport(smtpUrl);
   return {
-    async send(mail) {
-      await transporter.sendMail(composeMail(mail, from));
+    async send(mail, files) {
+      await transporter.sendMail(composeMail(mail, from, files));
     },
   };
 }
@@ -86,8 +117,8 @@ export function fileTransport(dataDir: string, from: string, logger: Logger): Ma
   const directory = path.join(dataDir, 'mail');
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true });
   return {
-    async send(mail) {
-      const info = await transporter.sendMail(composeMail(mail, from));
+    async send(mail, files) {
+      const info = await transporter.sendMail(composeMail(mail, from, files));
       mkdirSync(directory, { recursive: true });
       const file = path.join(
         directory,

@@ -10,7 +10,8 @@ import * as outbox from '../models/mail-outbox';
 import * as workspaces from '../models/workspaces';
 import { brandMail } from './mail-branding';
 import { directionOf, type MailLocale } from './mail-locale';
-import type { MailTransport, OutgoingMail } from './mail-transport';
+import { readFilesForMail } from './attachments';
+import type { MailFile, MailTransport, OutgoingMail } from './mail-transport';
 
 /**
  * Mail is queued in the same transaction as the change that causes it and sent by a worker,
@@ -81,6 +82,8 @@ export async function queueMail(
     expiresAt?: Date;
     replyTo?: string;
     autoSubmitted?: OutgoingMail['autoSubmitted'];
+    /** Files sent with it, read when it is sent. */
+    files?: MailFile[];
   },
 ): Promise<void> {
   const found = input.workspaceId
@@ -105,6 +108,7 @@ export async function queueMail(
     inlineImages: brand?.inlineImages,
     replyTo: input.replyTo,
     autoSubmitted: input.autoSubmitted,
+    ...(input.files?.length && { files: input.files }),
   };
   await outbox.enqueue(trx, {
     workspaceId: input.workspaceId,
@@ -165,7 +169,9 @@ async function attempt(deps: OutboxWorkerDeps, item: outbox.QueuedMail): Promise
     return 'failed';
   }
   try {
-    await deps.mailTransport.send(mail);
+    // Read for each attempt, so a message keeps no bytes of its own while it waits.
+    const files = mail.files?.length ? await readFilesForMail(deps.db, mail.files) : [];
+    await deps.mailTransport.send(mail, files);
   } catch (error) {
     const message = withoutAddresses(error instanceof Error ? error.message : String(error));
     const failedAt = deps.clock.now();

@@ -12,6 +12,8 @@ import {
   type TicketFixture,
 } from '../helpers/fixtures';
 import { pdf, png } from '../helpers/sample-files';
+import { parseMime, partOf, TestSmtpServer } from '../helpers/smtp';
+import { smtpTransport } from '../../src/services/mail-transport';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -149,5 +151,103 @@ describe('attachments in the agent app', () => {
     assert.ok([303, 403, 404].includes(res.status), String(res.status));
     assert.equal(res.headers.connection, 'close');
     assert.deepEqual(await tenantRows(), before);
+  });
+});
+
+describe('the reply mail’s files, delivered by SMTP', () => {
+  const MAIL_FROM = 'Tickets Portal <no-reply@helpdesk.example>';
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+
+  beforeEach(async () => {
+    smtp = new TestSmtpServer();
+    const port = await smtp.listen();
+    t = makeTestApp({
+      env: { MAIL_ATTACHMENTS_MAX_MB: '1' },
+      transport: smtpTransport(`smtp://127.0.0.1:${port}`, MAIL_FROM),
+    });
+  });
+
+  afterEach(async () => {
+    await smtp.close();
+  });
+
+  /**
+   * An agent's public reply on a ticket of a workspace with the portal on or off, mailed;
+   * `meanwhile` runs between the reply and the mail's sending.
+   */
+  async function replyWith(
+    portal: boolean,
+    files: { name: string; content: Buffer }[],
+    meanwhile?: () => Promise<unknown>,
+  ) {
+    const workspace = await aWorkspace('acme', { portal });
+    const jo = await aRequester(workspace, 'jo@example.com', 'Jo');
+    const ticket = await aTicket(workspace, jo, { subject: 'Printer' });
+    await anAgentWithPassword(workspace, { email: 'alex@acme.test', password: PASSWORD });
+    const agent = new Browser(t);
+    assert.equal((await agent.signInAgent('alex@acme.test', PASSWORD)).status, 303);
+    const page = `/admin/tickets/${ticket.reference}`;
+    const reply = await agent.submitFiles(
+      page,
+      `${page}/replies`,
+      { visibility: 'public', body: 'Here you are', replyStatus: '' },
+      files,
+    );
+    assert.equal(reply.status, 303, reply.text);
+    await meanwhile?.();
+    await t.deliverMail();
+    const mail = smtp.received.at(-1);
+    assert.ok(mail, 'the reply was mailed');
+    const parts = parseMime(mail.raw);
+    return {
+      text: partOf(parts, 'text/plain')!.body,
+      attached: parts
+        .filter((p) => /^attachment/i.test(p.headers.get('content-disposition') ?? ''))
+        .map((p) => ({
+          name: /filename="?([^";]+)"?/.exec(p.headers.get('content-disposition') ?? '')?.[1],
+          type: (p.headers.get('content-type') ?? '').split(';')[0],
+          bytes: p.bytes,
+        })),
+    };
+  }
+
+  it('with the portal off, carries the files that fit in MAIL_ATTACHMENTS_MAX_MB and names the rest', async () => {
+    const manual = pdf();
+    const label = await png();
+    const log = Buffer.from('PC LOAD LETTER\n'.repeat(100_000)); // 1.5 MB
+    const mail = await replyWith(false, [
+      { name: 'manual.pdf', content: manual },
+      { name: 'printer-log.txt', content: log },
+      { name: 'label.png', content: label },
+    ]);
+    assert.deepEqual(mail.attached, [
+      { name: 'manual.pdf', type: 'application/pdf', bytes: manual },
+      { name: 'label.png', type: 'image/png', bytes: label },
+    ]);
+    assert.match(
+      mail.text,
+      /Files with this reply:\s+- manual\.pdf \([^)]+\)\s+- label\.png \([^)]+\)\s+They are attached to this email\./,
+    );
+    assert.match(
+      mail.text,
+      /A file too large to send by email:\s+- printer-log\.txt \(1\.4 MB\)\s+It is kept with your ticket\./,
+    );
+  });
+
+  it('with the portal on, names the files and links to the conversation, attaching none', async () => {
+    const mail = await replyWith(true, [{ name: 'manual.pdf', content: pdf() }]);
+    assert.deepEqual(mail.attached, []);
+    assert.match(mail.text, /A file with this reply:\s+- manual\.pdf \([^)]+\)/);
+    assert.match(mail.text, /Open the conversation below to download it\./);
+    assert.doesNotMatch(mail.text, /too large/);
+  });
+
+  it('a file erased before the mail goes out is left out of it, and the mail still goes', async () => {
+    const mail = await replyWith(false, [{ name: 'manual.pdf', content: pdf() }], () =>
+      rows('delete from attachments'),
+    );
+    assert.deepEqual(mail.attached, []);
+    assert.match(mail.text, /Here you are/);
   });
 });
