@@ -102,6 +102,16 @@ export function textField(
     .refine((v) => !control.test(v) && !UNREADABLE.test(v), messages.unreadable);
 }
 
+const EVERY_CONTROL = new RegExp(CONTROL.source, 'g');
+
+/**
+ * A one-line text the form refused, as the form shows it again: trimmed and without its control
+ * characters, which HTML cannot hold (most of them are not allowed in a document at all).
+ */
+export function shownAgain(value: unknown): string {
+  return typeof value === 'string' ? value.replace(EVERY_CONTROL, '').trim() : '';
+}
+
 /** An optional text: blank becomes null. A string `given` is the field's English label. */
 export function optionalTextField(
   max: number,

@@ -4,7 +4,7 @@ import type { TicketSearch } from '../models/ticket-search';
 import { ticketStatuses, type TicketStatus } from '../models/tickets';
 import { parseReference } from '../services/references';
 import { fromZodError, type FormErrors } from './form-errors';
-import { optionalTextField } from './fields';
+import { optionalTextField, shownAgain } from './fields';
 
 export const searchMaxLength = 200;
 
@@ -40,7 +40,7 @@ export function parseInboxFilters(query: Record<string, unknown>): InboxFiltersR
   const status = ticketStatuses.find((s) => s === query.status);
   return {
     ok: false,
-    filters: { q: typeof query.q === 'string' ? query.q.trim() : '', status },
+    filters: { q: shownAgain(query.q), status },
     errors,
   };
 }

@@ -4,15 +4,11 @@ import { ticketStatuses, type TicketStatus } from '../models/tickets';
 import { parseReference } from '../services/references';
 import { perLanguage } from '../i18n/per-language';
 import type { Translate } from '../i18n/translate';
-import { fieldMessages, optionalTextField } from './fields';
+import { fieldMessages, optionalTextField, shownAgain } from './fields';
 import { fromZodError, type FormErrors } from './form-errors';
 
 /** Long enough for any sentence worth searching for; the box's maxlength says the same. */
 export const ticketSearchMaxLength = 200;
-
-// C0 and C1 control characters, which the search refuses.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point here
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 const filtersSchema = perLanguage((t: Translate) =>
   z.object({
@@ -50,8 +46,7 @@ export function parseTicketListFilters(
   return {
     ok: false,
     filters: {
-      // Shown again in the box without its control characters: HTML cannot hold most of them.
-      q: typeof query.q === 'string' ? query.q.replace(CONTROL, '').trim() : '',
+      q: shownAgain(query.q),
       status: ticketStatuses.find((s) => s === query.status),
     },
     errors: fromZodError(result.error, ['q', 'status']),

@@ -414,6 +414,9 @@ describe('agent inbox', () => {
       assert.match(page('#q').attr('aria-describedby') ?? '', /q-error/);
       assert.equal(page('main table').length, 0);
     }
+    const cleaned = await browser.get(`/admin/tickets?q=${encodeURIComponent('paper\u0007 jam')}`);
+    assert.ok(!cleaned.text.includes('\u0007'), 'no control character goes back into the page');
+    assert.equal($(cleaned.text)('main input#q').val(), 'paper jam');
   });
 
   it('keeps working when the database cuts an idle session-store connection', async () => {
