@@ -49,6 +49,8 @@ export interface Config {
     failedMailRetentionMs: number;
     /** A ticket held for its address to be confirmed is deleted after this (the pages say 7 days). */
     heldTicketRetentionMs: number;
+    /** How long a message taken by mail is remembered (inbound_receipts): past any MTA's retries. */
+    inboundReceiptRetentionMs: number;
   };
   /** The security audit trail: how long events are kept, and how many a page shows. */
   audit: { retentionMs: number; pageSize: number };
@@ -266,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sentMailRetentionMs: 7 * DAY,
       failedMailRetentionMs: 30 * DAY,
       heldTicketRetentionMs: 7 * DAY,
+      inboundReceiptRetentionMs: 7 * DAY,
     },
     mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
     audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },

@@ -56,6 +56,8 @@ function describe(outcome: InboundOutcome): string {
       return 'no such recipient';
     case 'deferred':
       return `deferred: try again in ${outcome.retryAfterSeconds} s`;
+    case 'duplicate':
+      return 'already received: nothing done';
   }
 }
 

@@ -3,6 +3,7 @@ import type { Db } from '../db/knex';
 import { withScope } from '../db/scopes';
 import type { Clock } from '../deps';
 import * as housekeeping from '../models/housekeeping';
+import * as inboundReceipts from '../models/inbound-receipts';
 import * as loginTokens from '../models/login-tokens';
 import * as mailOutbox from '../models/mail-outbox';
 import * as rateLimitCounters from '../models/rate-limit-counters';
@@ -20,6 +21,7 @@ export interface HousekeepingDeps {
       sentMailRetentionMs: number;
       failedMailRetentionMs: number;
       heldTicketRetentionMs: number;
+      inboundReceiptRetentionMs: number;
     };
     audit: { retentionMs: number };
   };
@@ -36,6 +38,8 @@ export interface Pruned {
   auditEvents: number;
   /** Tickets opened without signing in whose address was never confirmed, after 7 days. */
   unconfirmedTickets: number;
+  /** Receipts of mail taken, after a week: no server retries a message that long. */
+  inboundReceipts: number;
 }
 
 /**
@@ -66,6 +70,10 @@ export async function runHousekeeping(deps: HousekeepingDeps): Promise<Pruned | 
       unconfirmedTickets: await deleteUnconfirmedTickets(
         trx,
         new Date(now.getTime() - heldTicketRetentionMs),
+      ),
+      inboundReceipts: await inboundReceipts.deleteBefore(
+        trx,
+        new Date(now.getTime() - deps.config.housekeeping.inboundReceiptRetentionMs),
       ),
     };
   });

@@ -13,6 +13,7 @@ import type { Workspace } from '../models/workspaces';
 import { paths } from '../routes/paths';
 import { clientIp, recordEvent, visitorActor } from './audit-trail';
 import { filesOf, keepInboundAttachments } from './inbound-attachments';
+import { alreadyTaken, messageIdentity, receiptKey, recordTaken } from './inbound-receipts';
 import { messageBody, plainText, ticketSubject } from './inbound-text';
 import { translate } from '../i18n/translate';
 import { queueMail } from './mail';
@@ -61,7 +62,9 @@ export type InboundOutcome =
   | { kind: 'refused'; reason: RefusalReason; answered: boolean }
   | { kind: 'unknown-recipient' }
   /** Over the tickets-by-mail limit: the sending server should try again later. */
-  | { kind: 'deferred'; retryAfterSeconds: number };
+  | { kind: 'deferred'; retryAfterSeconds: number }
+  /** Taken already for this recipient: the message came again (see inbound-receipts). */
+  | { kind: 'duplicate' };
 
 type RefusalReason = 'unknown-token' | 'not-requester';
 
@@ -124,6 +127,7 @@ export async function receiveMail(
     return [{ kind: 'dropped', reason: drop ?? 'no-sender' }];
   }
   const addresses = envelope.to.length ? envelope.to : headerRecipients(mail);
+  const identity = messageIdentity(mail, raw, sender.email);
   const seen = new Set<string>();
   const outcomes: InboundOutcome[] = [];
   for (const address of addresses) {
@@ -132,11 +136,17 @@ export async function receiveMail(
       recipient && (recipient.kind === 'reply' ? recipient.token.toLowerCase() : recipient.slug);
     if (key && seen.has(key)) continue;
     if (key) seen.add(key);
+    // One SMTP answer covers every recipient: a message deferred for one of them comes again
+    // whole, and the others must not get it twice.
+    const receipt =
+      recipient && key ? receiptKey(identity, `${recipient.kind}\0${key}`) : undefined;
     const outcome = !recipient
       ? ({ kind: 'unknown-recipient' } as const)
-      : recipient.kind === 'reply'
-        ? await receiveReply(deps, mail, sender, recipient.token, envelope)
-        : await receiveNewTicket(deps, mail, sender, recipient.slug, envelope);
+      : receipt && (await alreadyTaken(deps.db, receipt))
+        ? ({ kind: 'duplicate' } as const)
+        : recipient.kind === 'reply'
+          ? await receiveReply(deps, mail, sender, recipient.token, envelope, receipt)
+          : await receiveNewTicket(deps, mail, sender, recipient.slug, envelope, receipt);
     deps.logger.info(
       { outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) },
       'inbound mail',
@@ -202,6 +212,7 @@ async function receiveReply(
   sender: Sender,
   token: string,
   envelope: Envelope,
+  receipt: Buffer | undefined,
 ): Promise<InboundOutcome> {
   const now = deps.clock.now();
   return withScope(deps.db, { kind: 'system' }, async (trx) => {
@@ -236,6 +247,7 @@ async function receiveReply(
       workspaceId: workspace.id,
       requesterId: requester.id,
     });
+    if (receipt) await recordTaken(trx, receipt, now);
     const at = after(now, ticket.lastActivityAt);
     const body = messageBody(mail, deps.config.limits.body);
     const files = filesOf(mail.attachments);
@@ -289,6 +301,7 @@ async function receiveNewTicket(
   sender: Sender,
   slug: string,
   envelope: Envelope,
+  receipt: Buffer | undefined,
 ): Promise<InboundOutcome> {
   const workspace = await workspaces.findBySlug(deps.db, slug);
   if (!workspace) return { kind: 'unknown-recipient' };
@@ -303,6 +316,7 @@ async function receiveNewTicket(
   const now = deps.clock.now();
   const { limits } = deps.config;
   return withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, async (trx) => {
+    if (receipt) await recordTaken(trx, receipt, now);
     const ticket = await openAnonymousTicket(
       trx,
       { ...mailContext(deps, now), config: deps.config },

@@ -54,6 +54,7 @@ const TABLES = [
   'portal_sessions',
   'admin_sessions',
   'rate_limits',
+  'inbound_receipts',
 ];
 
 /** TRUNCATE is not subject to row-level security, so no scope is needed to empty the tables. */

@@ -234,6 +234,46 @@ describe('tickets opened by email', () => {
     assert.equal((await ticketRows()).length, 1);
   });
 
+  it('a message deferred for one of its recipients and sent again is taken once for each of them', async () => {
+    await world.close();
+    world = await aMailWorld({ NEW_TICKET_BY_MAIL_PER_WORKSPACE_PER_HOUR: '1' });
+    await aWorkspace('globex', { name: 'Globex', portal: true });
+    await world.send({
+      from: 'kim@example.com',
+      to: `globex@${DOMAIN}`,
+      subject: 'Earlier',
+      text: 'x',
+    });
+    const message = {
+      from: 'sam@example.com',
+      to: [`acme@${DOMAIN}`, `globex@${DOMAIN}`],
+      subject: 'To both',
+      text: 'Hello both',
+      messageId: '<to-both@example.com>',
+    };
+    // Globex is at its limit: the whole message is deferred, though Acme has taken it.
+    await assert.rejects(
+      world.send(message),
+      (error: { responseCode?: number }) => error.responseCode === 450,
+    );
+    // The window ends; the sending server tries again, and once more (say, from a backup MX).
+    await rows('delete from rate_limits');
+    await world.send(message);
+    await world.send(message);
+    const subjects = await rows<{ slug: string; subject: string }>(
+      `select w.slug, t.subject from tickets t join workspaces w on w.id = t.workspace_id
+        order by w.slug, t.number`,
+    );
+    assert.deepEqual(subjects, [
+      { slug: 'acme', subject: 'To both' },
+      { slug: 'globex', subject: 'Earlier' },
+      { slug: 'globex', subject: 'To both' },
+    ]);
+    // Another message with the same Message-ID from someone else is a message of its own.
+    await world.send({ ...message, from: 'kim@example.com', to: `acme@${DOMAIN}` });
+    assert.equal((await ticketRows()).length, 4);
+  });
+
   describe('what the listener refuses or survives', () => {
     it('a 30 MB message is refused with 552 at the end of DATA, and nothing is stored', async () => {
       await assert.rejects(

@@ -31,7 +31,7 @@ describe('housekeeping', () => {
     );
   }
 
-  it('deletes expired sessions of both apps, spent sign-in tokens, week-old sent and expired mail, month-old failed mail and ended rate-limit windows, and keeps everything live', async () => {
+  it('deletes expired sessions of both apps, spent sign-in tokens, week-old sent and expired mail, month-old failed mail, ended rate-limit windows and week-old receipts of mail taken, and keeps everything live', async () => {
     const clock = new FakeClock();
     const now = clock.now();
     const at = (ms: number) => new Date(now.getTime() + ms);
@@ -106,6 +106,12 @@ describe('housekeeping', () => {
         { key: 'running', points: 3, expire: now.getTime() + MINUTE },
         { key: 'forever', points: 3, expire: null },
       ]);
+    await testDatabase()
+      .db('inbound_receipts')
+      .insert([
+        { key: Buffer.from('week-old'), received_at: at(-7 * DAY - 1) },
+        { key: Buffer.from('six days'), received_at: at(-6 * DAY) },
+      ]);
 
     const pruned = await runHousekeeping(deps(clock));
     assert.deepEqual(pruned, {
@@ -116,6 +122,7 @@ describe('housekeeping', () => {
       rateLimits: 1,
       auditEvents: 0,
       unconfirmedTickets: 0,
+      inboundReceipts: 1,
     });
     assert.deepEqual(
       (
@@ -138,6 +145,12 @@ describe('housekeeping', () => {
     assert.deepEqual(
       (await rows<{ key: string }>('select key from rate_limits order by 1')).map((r) => r.key),
       ['forever', 'running'],
+    );
+    assert.deepEqual(
+      (await rows<{ key: Buffer }>('select key from inbound_receipts')).map((r) =>
+        r.key.toString(),
+      ),
+      ['six days'],
     );
 
     // Once an interval: asked again at once, nobody runs; after the interval, it runs again.
