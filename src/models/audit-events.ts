@@ -18,6 +18,7 @@ export const auditActions = [
   'requester.erased',
   'mail.ticket_opened',
   'mail.reply_refused',
+  'portal.signin_code_exhausted',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -49,7 +49,7 @@ export async function consume(
 
 export type CodeAttempt =
   | { outcome: 'signed-in'; email: string }
-  | { outcome: 'wrong'; attempts: number }
+  | { outcome: 'wrong'; attempts: number; email: string }
   | { outcome: 'unusable' };
 
 /**
@@ -91,7 +91,7 @@ export async function tryCode(
     ]);
   if (!row) return { outcome: 'unusable' };
   if (row.used_at) return { outcome: 'signed-in', email: row.email };
-  return { outcome: 'wrong', attempts: row.code_attempts };
+  return { outcome: 'wrong', attempts: row.code_attempts, email: row.email };
 }
 
 /** Whether a token is still usable, without consuming it (the confirmation page). */

@@ -80,6 +80,8 @@ const what: Record<AuditAction, string> = {
   'requester.erased': 'Customer’s data erased',
   'mail.ticket_opened': 'Ticket opened by email',
   'mail.reply_refused': 'Emailed reply refused: not from the ticket’s customer',
+  'portal.signin_code_exhausted':
+    'Sign-in code given up after too many wrong tries (Tickets Portal)',
 };
 
 function who(actor: AuditActor): string {
@@ -107,6 +109,8 @@ function detailsOf(event: AuditEvent): string {
   switch (event.action) {
     case 'portal.signin_link_requested':
       return '';
+    case 'portal.signin_code_exhausted':
+      return `${String(d.tries)} wrong tries in the browser that asked; the link still works`;
     case 'portal.signin_link_used':
       // One event either way (link and code are one sign-in, spent together); events from
       // before codes existed carry no method, and were all links.

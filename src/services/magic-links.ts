@@ -162,8 +162,23 @@ export async function redeemSignInCode(
   switch (attempt.outcome) {
     case 'unusable':
       return attempt;
-    case 'wrong':
-      return { outcome: 'wrong', triesLeft: input.maxAttempts - attempt.attempts };
+    case 'wrong': {
+      const triesLeft = input.maxAttempts - attempt.attempts;
+      // The last try gone: the code is dead. Wrong tries to the end may be someone guessing.
+      if (triesLeft === 0) {
+        await recordEvent(
+          trx,
+          {
+            workspaceId: input.workspaceId,
+            actor: visitorActor(attempt.email),
+            ip: clientIp(input.ip),
+            at: input.now,
+          },
+          { action: 'portal.signin_code_exhausted', details: { tries: attempt.attempts } },
+        );
+      }
+      return { outcome: 'wrong', triesLeft };
+    }
     case 'signed-in': {
       const { workspaceId, now, ip, language } = input;
       const requester = await signInAs(

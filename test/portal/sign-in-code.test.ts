@@ -426,5 +426,24 @@ describe('portal sign-in by the code in the mail', () => {
         { action: 'portal.signin_link_used', actor_kind: 'requester', details: { method: 'code' } },
       ]);
     });
+
+    it('records a code given up after its last wrong try, once, naming the address and not the code', async () => {
+      const { code } = await requestMail('jo@example.com');
+      const wrong = code.startsWith('A') ? 'BBBB-BBBB' : 'AAAA-AAAA';
+      const exhausted = () =>
+        rows<{ actor_kind: string; actor_label: string; details: object }>(
+          `select actor_kind, actor_label, details from audit_events
+            where action = 'portal.signin_code_exhausted'`,
+        );
+      for (let i = 1; i <= 4; i += 1) await enterCode(wrong);
+      assert.deepEqual(await exhausted(), [], 'not while tries are left');
+      await enterCode(wrong);
+      await enterCode(wrong); // a dead code counts no more, and is no new event
+      assert.deepEqual(await exhausted(), [
+        { actor_kind: 'visitor', actor_label: 'jo@example.com', details: { tries: 5 } },
+      ]);
+      const trail = await rows<{ row: string }>('select a::text as row from audit_events a');
+      for (const { row } of trail) assert.ok(!row.includes(code) && !row.includes(wrong), row);
+    });
   });
 });
