@@ -134,7 +134,11 @@ function describeOutbox(status: OutboxStatus): string {
     const counts = MAIL_STATES.filter((state) => workspace.counts[state] > 0).map(
       (state) => `${workspace.counts[state]} ${state}`,
     );
-    lines.push(`${workspace.slug ?? '(deleted workspace)'}: ${counts.join(', ')}`);
+    // Only answers to mail that named no workspace (an unknown reply address) have none: a
+    // workspace's own mail goes with it when it is deleted.
+    lines.push(
+      `${workspace.slug ?? '(no workspace: answers to unknown reply addresses)'}: ${counts.join(', ')}`,
+    );
     lines.push(...workspace.messages.map(describeMail));
   }
   if (status.listed < status.total) {

@@ -104,6 +104,11 @@ describe('mail that operators can see', function () {
     await aReplyTo(t, acme, 'jo@example.com');
     await t.deliverMail();
     await requestSignIn(t, 'acme', 'sam@example.org');
+    // An answer to mail for an unknown reply address belongs to no workspace.
+    await rows(
+      `insert into mail_outbox (workspace_id, sealed, recipient_domain, queued_at)
+       values (null, 'x', 'example.net', now())`,
+    );
 
     const run = await cliOnTestDb(['mail:status']);
     assert.equal(run.code, 0, run.stderr);
@@ -111,6 +116,10 @@ describe('mail that operators can see', function () {
     const lines = run.stdout.trimEnd().split('\n');
     assert.ok(lines.includes('acme: 1 queued, 1 failing'), run.stdout);
     assert.ok(lines.includes('globex: 1 failed, 1 expired'), run.stdout);
+    assert.ok(
+      lines.includes('(no workspace: answers to unknown reply addresses): 1 queued'),
+      run.stdout,
+    );
     assert.ok(
       lines.indexOf('acme: 1 queued, 1 failing') < lines.indexOf('globex: 1 failed, 1 expired'),
     );
@@ -140,7 +149,7 @@ describe('mail that operators can see', function () {
       lineOf(await rowTo('globex.test', 'expired')),
       new RegExp(`  expired  to @globex\\.test, \\d+ attempts?, queued ${ISO}, expired ${ISO}`),
     );
-    assert.equal(lines.length, 6, 'two workspace lines and one line a message');
+    assert.equal(lines.length, 8, 'three workspace lines and one line a message');
     assert.doesNotMatch(run.stdout, /[\w.+-]@/, 'no full address');
     for (const secret of [
       'Have you tried water',
