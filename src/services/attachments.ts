@@ -2,6 +2,7 @@ import type { AttachmentLimits } from '../config';
 import type { Db, Trx } from '../db/knex';
 import { withScope } from '../db/scopes';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { NotFoundError, PayloadTooLargeError } from '../errors';
 import * as attachments from '../models/attachments';
 import * as messages from '../models/messages';
@@ -335,20 +336,19 @@ export function readFilesForMail(db: Db, files: readonly MailFile[]): Promise<Se
   return withScope(db, { kind: 'system' }, async (trx) => {
     const read: SentFile[] = [];
     for (const ref of files) {
-      const file = await attachments.findOnTicket(trx, {
+      const opened = await openAttachment(trx, {
         workspaceId: ref.workspaceId,
         ticketId: ref.ticketId,
         id: ref.attachmentId,
+      }).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
       });
-      if (!file) continue;
-      const chunks: Buffer[] = [];
-      for await (const chunk of attachmentStore.get(trx, ref.workspaceId, file.storageKey)) {
-        chunks.push(chunk as Buffer);
-      }
+      if (!opened) continue;
       read.push({
-        filename: file.name,
-        contentType: file.contentType,
-        content: Buffer.concat(chunks),
+        filename: opened.file.name,
+        contentType: opened.file.contentType,
+        content: await buffer(opened.content),
       });
     }
     return read;

@@ -140,13 +140,14 @@ export async function receiveMail(
     // whole, and the others must not get it twice.
     const receipt =
       recipient && key ? receiptKey(identity, `${recipient.kind}\0${key}`) : undefined;
-    const outcome = !recipient
-      ? ({ kind: 'unknown-recipient' } as const)
-      : receipt && (await alreadyTaken(deps.db, receipt))
-        ? ({ kind: 'duplicate' } as const)
-        : recipient.kind === 'reply'
-          ? await receiveReply(deps, mail, sender, recipient.token, envelope, receipt)
-          : await receiveNewTicket(deps, mail, sender, recipient.slug, envelope, receipt);
+    const outcome =
+      !recipient || !receipt
+        ? ({ kind: 'unknown-recipient' } as const)
+        : (await alreadyTaken(deps.db, receipt))
+          ? ({ kind: 'duplicate' } as const)
+          : recipient.kind === 'reply'
+            ? await receiveReply(deps, mail, sender, recipient.token, envelope, receipt)
+            : await receiveNewTicket(deps, mail, sender, recipient.slug, envelope, receipt);
     deps.logger.info(
       { outcome: outcome.kind, ...('reason' in outcome && { reason: outcome.reason }) },
       'inbound mail',
@@ -212,7 +213,7 @@ async function receiveReply(
   sender: Sender,
   token: string,
   envelope: Envelope,
-  receipt: Buffer | undefined,
+  receipt: Buffer,
 ): Promise<InboundOutcome> {
   const now = deps.clock.now();
   return withScope(deps.db, { kind: 'system' }, async (trx) => {
@@ -247,7 +248,7 @@ async function receiveReply(
       workspaceId: workspace.id,
       requesterId: requester.id,
     });
-    if (receipt) await recordTaken(trx, receipt, now);
+    await recordTaken(trx, receipt, now);
     const at = after(now, ticket.lastActivityAt);
     const body = messageBody(mail, deps.config.limits.body);
     const files = filesOf(mail.attachments);
@@ -301,7 +302,7 @@ async function receiveNewTicket(
   sender: Sender,
   slug: string,
   envelope: Envelope,
-  receipt: Buffer | undefined,
+  receipt: Buffer,
 ): Promise<InboundOutcome> {
   const workspace = await workspaces.findBySlug(deps.db, slug);
   if (!workspace) return { kind: 'unknown-recipient' };
@@ -316,7 +317,7 @@ async function receiveNewTicket(
   const now = deps.clock.now();
   const { limits } = deps.config;
   return withScope(deps.db, { kind: 'signin', workspaceId: workspace.id }, async (trx) => {
-    if (receipt) await recordTaken(trx, receipt, now);
+    await recordTaken(trx, receipt, now);
     const ticket = await openAnonymousTicket(
       trx,
       { ...mailContext(deps, now), config: deps.config },
