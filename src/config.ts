@@ -40,8 +40,12 @@ export interface Config {
   threadPageSize: number;
   /** How long after a ticket was resolved its customer may reopen it from the portal. */
   reopenWindowMs: number;
-  /** A failing message is retried with back-off until retryForMs after it was queued. */
-  mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number };
+  /**
+   * The outbox worker: how often it looks for due mail when the queue is empty; a failing
+   * message is retried with back-off until retryForMs after it was queued; and how many messages it sends at once (over as many SMTP connections, kept open
+   * while mail keeps coming).
+   */
+  mailWorker: { pollMs: number; maxBackoffMs: number; retryForMs: number; connections: number };
   /** The cluster's housekeeper: how often it runs, and how long finished mail records are kept. */
   housekeeping: {
     intervalMs: number;
@@ -169,6 +173,7 @@ const envSchema = z.object({
   SESSION_MAX_DAYS: positiveInt.default(30),
   HOUSEKEEPING_INTERVAL_MINUTES: positiveInt.default(10),
   MAIL_RETRY_HOURS: positiveInt.default(24),
+  MAIL_SMTP_CONNECTIONS: positiveInt.max(20).default(4),
   AUDIT_RETENTION_DAYS: positiveInt.default(365),
   REOPEN_WINDOW_DAYS: positiveInt.default(14),
   ATTACHMENT_MAX_FILES: positiveInt.default(5),
@@ -270,7 +275,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heldTicketRetentionMs: 7 * DAY,
       inboundReceiptRetentionMs: 7 * DAY,
     },
-    mailWorker: { pollMs: 1000, maxBackoffMs: HOUR, retryForMs: e.MAIL_RETRY_HOURS * HOUR },
+    mailWorker: {
+      pollMs: 1000,
+      maxBackoffMs: HOUR,
+      retryForMs: e.MAIL_RETRY_HOURS * HOUR,
+      connections: e.MAIL_SMTP_CONNECTIONS,
+    },
     audit: { retentionMs: e.AUDIT_RETENTION_DAYS * DAY, pageSize: 25 },
     attachments: {
       maxFiles: e.ATTACHMENT_MAX_FILES,

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   }
 
   const mailTransport = config.smtpUrl
-    ? smtpTransport(config.smtpUrl, config.mailFrom)
+    ? smtpTransport(config.smtpUrl, config.mailFrom, config.mailWorker.connections)
     : fileTransport(config.dataDir, config.mailFrom, logger);
   const deps = {
     config,
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     // The SMTP listener stops taking mail; a message being processed is finished first.
     background: () => Promise.all([worker.stop(), housekeeper.stop(), inboundSmtp?.stop()]),
     release: async () => {
+      mailTransport.close?.();
       await sessionPool.end();
       await db.destroy();
       await target.stop();

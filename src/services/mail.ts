@@ -129,9 +129,13 @@ export interface OutboxWorkerDeps {
   maxBackoffMs: number;
   /** How long after it was queued a failing message is retried before it is marked failed. */
   retryForMs: number;
+  /** Messages sent at once (the SMTP transport's connections); one when not given. */
+  connections?: number;
 }
 
 const LEASE_MS = 5 * 60 * 1000;
+/** Messages claimed at a time: a few seconds' sending, well inside the lease. */
+const BATCH = 20;
 
 export const UNOPENABLE = 'no configured secret opens this message';
 
@@ -151,15 +155,20 @@ type Outcome = 'sent' | 'retrying' | 'failed' | 'expired';
 
 const system = { kind: 'system' } as const;
 
+/** A claimed message, opened (undefined when no configured secret opens it). */
+interface ClaimedMail {
+  item: outbox.QueuedMail;
+  mail: OutgoingMail | undefined;
+}
+
 /** One claimed message: sent, rescheduled, given up, or found too late to send. */
-async function attempt(deps: OutboxWorkerDeps, item: outbox.QueuedMail): Promise<Outcome> {
+async function attempt(deps: OutboxWorkerDeps, { item, mail }: ClaimedMail): Promise<Outcome> {
   const now = deps.clock.now();
   if (item.expiresAt && item.expiresAt <= now) {
     deps.logger.info({ mailId: item.id }, 'mail expired before it could be sent');
     await withScope(deps.db, system, (trx) => outbox.markExpired(trx, item.id, now));
     return 'expired';
   }
-  const mail = item.sealed && unseal(deps.secrets, item.sealed);
   if (!mail) {
     // Retrying cannot help until an operator configures the secret that sealed it.
     deps.logger.error({ mailId: item.id }, UNOPENABLE);
@@ -200,25 +209,65 @@ async function attempt(deps: OutboxWorkerDeps, item: outbox.QueuedMail): Promise
   return 'sent';
 }
 
-/** Sends what is due; returns how many were sent. Failures are rescheduled until the window ends. */
-export async function processOutbox(
+/**
+ * The claimed messages in lines, one line per recipient in the order they were queued: lines go
+ * out side by side, a line's messages one after another, so nobody gets a reply before the
+ * acknowledgement it follows.
+ */
+function linesByRecipient(deps: OutboxWorkerDeps, claimed: outbox.QueuedMail[]): ClaimedMail[][] {
+  // Lines start in the claim's order (mail with an expiry first, see claimDue)...
+  const lines = new Map<string, ClaimedMail[]>();
+  for (const item of claimed) {
+    const mail = item.sealed ? unseal(deps.secrets, item.sealed) : undefined;
+    const key = mail ? mail.to.toLowerCase() : item.id;
+    const line = lines.get(key);
+    if (line) line.push({ item, mail });
+    else lines.set(key, [{ item, mail }]);
+  }
+  // ...and each is oldest first: a claim's UPDATE … RETURNING gives its rows in no set order.
+  const byQueueTime = (a: ClaimedMail, b: ClaimedMail) =>
+    a.item.queuedAt.getTime() - b.item.queuedAt.getTime();
+  return [...lines.values()].map((line) => line.sort(byQueueTime));
+}
+
+/** Claims what is due and sends it; how many were claimed and how many of those were sent. */
+async function sendDue(
   deps: OutboxWorkerDeps,
-  limit = 20,
+  limit: number,
   batch?: WorkerBatch,
-): Promise<number> {
+): Promise<{ claimed: number; sent: number }> {
   const now = deps.clock.now();
   const claimed = await withScope(deps.db, system, (trx) =>
     outbox.claimDue(trx, { now, limit, leaseUntil: new Date(now.getTime() + LEASE_MS) }),
   );
   for (const item of claimed) batch?.unfinished.add(item.id);
+  const waiting = linesByRecipient(deps, claimed);
   let sent = 0;
-  for (const item of claimed) {
-    // Stopping: what is not started yet is left to release() (below), for another instance.
-    if (batch?.stopping()) break;
-    if ((await attempt(deps, item)) === 'sent') sent += 1;
-    batch?.unfinished.delete(item.id);
-  }
-  return sent;
+  const sender = async (): Promise<void> => {
+    for (let line = waiting.shift(); line; line = waiting.shift()) {
+      for (const claimedMail of line) {
+        // Stopping: what is not started yet is left to release() (below), for another instance.
+        if (batch?.stopping()) return;
+        if ((await attempt(deps, claimedMail)) === 'sent') sent += 1;
+        batch?.unfinished.delete(claimedMail.item.id);
+      }
+    }
+  };
+  const senders = Math.max(1, Math.min(deps.connections ?? 1, waiting.length));
+  // Every sender finishes (or fails) before this returns: none is left running unobserved.
+  const settled = await Promise.allSettled(Array.from({ length: senders }, sender));
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return { claimed: claimed.length, sent };
+}
+
+/** Sends what is due; returns how many were sent. Failures are rescheduled until the window ends. */
+export async function processOutbox(
+  deps: OutboxWorkerDeps,
+  limit = BATCH,
+  batch?: WorkerBatch,
+): Promise<number> {
+  return (await sendDue(deps, limit, batch)).sent;
 }
 
 /** What a running worker has claimed and not finished, so a stop can hand it back. */
@@ -227,7 +276,7 @@ interface WorkerBatch {
   stopping(): boolean;
 }
 
-/** A stopping worker waits this long for the message it is sending, then hands it back. */
+/** A stopping worker waits this long for the messages it is sending, then hands them back. */
 const STOP_WAIT_MS = 5_000;
 
 export interface Worker {
@@ -245,20 +294,27 @@ export function startOutboxWorker(deps: OutboxWorkerDeps, pollMs: number): Worke
   let running: Promise<void> = Promise.resolve();
   const tick = (): void => {
     if (stopped) return;
-    running = processOutbox(deps, 20, batch)
-      .then(() => health.up())
+    let more = false;
+    running = sendDue(deps, BATCH, batch)
+      .then(({ claimed }) => {
+        health.up();
+        // A full batch: more is likely due. Claim again at once instead of after the interval
+        // (a burst of a thousand acknowledgements took minutes to go out, a batch a second).
+        more = claimed === BATCH;
+      })
       .catch((error: unknown) => {
         if (isDatabaseUnavailable(error)) health.down(error);
         else deps.logger.error({ err: error }, 'mail worker failed');
       })
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, pollMs);
+        if (!stopped) timer = setTimeout(tick, more ? 0 : pollMs);
       });
   };
-  let timer = setTimeout(tick, pollMs);
+  // The first look is at once: mail a stopped instance left queued goes out without a wait.
+  let timer = setTimeout(tick, 0);
   return {
     /**
-     * Finishes the message being sent (waiting at most STOP_WAIT_MS) and hands every claimed
+     * Finishes the messages being sent (waiting at most STOP_WAIT_MS) and hands every claimed
      * message not sent back to the queue, due now, so another instance sends it without waiting
      * for the claim's lease to run out.
      */

@@ -89,7 +89,11 @@ export async function startServer(options: { databaseUrl?: string } = {}): Promi
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     LOG_LEVEL: 'silent',
   });
-  const mailTransport = smtpTransport(config.smtpUrl!, config.mailFrom);
+  const mailTransport = smtpTransport(
+    config.smtpUrl!,
+    config.mailFrom,
+    config.mailWorker.connections,
+  );
   const deps = {
     config,
     db,
@@ -126,6 +130,8 @@ export async function startServer(options: { databaseUrl?: string } = {}): Promi
       await closed;
       await sessionPool.end();
       if (db !== shared.db) await db.destroy();
+      // As the server's own stop does: its SMTP connections would hold smtp.close() for 30 s.
+      mailTransport.close?.();
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     },
   };

@@ -1,4 +1,4 @@
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 export interface Received {
   mailFrom: string | undefined;
@@ -13,29 +13,56 @@ export class TestSmtpServer {
   refuse = false;
   /** What a refusal says; real servers often quote the recipient's address in it. */
   refusal = 'Mailbox busy, try again later';
+  /** Connections opened to this server so far. */
+  connections = 0;
+  /** Hold each message this long before answering it, so messages sent side by side overlap. */
+  holdMs = 0;
+  /** The most messages this server was receiving at one moment. */
+  mostAtOnce = 0;
+  private receiving = 0;
   private readonly server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // The app's transport keeps its connections open a few seconds after a message; a test
+    // server that stops says so to them at once instead of waiting 30 s for them to leave.
+    closeTimeout: 100,
+    onConnect: (_session, callback) => {
+      this.connections += 1;
+      callback();
+    },
     onData: (stream, session, callback) => {
+      this.receiving += 1;
+      this.mostAtOnce = Math.max(this.mostAtOnce, this.receiving);
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        if (this.refuse) {
-          this.refusals += 1;
-          callback(Object.assign(new Error(this.refusal), { responseCode: 451 }));
-          return;
-        }
-        const { mailFrom, rcptTo } = session.envelope;
-        this.received.push({
-          mailFrom: mailFrom ? mailFrom.address : undefined,
-          rcptTo: rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
+        setTimeout(() => {
+          this.receiving -= 1;
+          this.answer(session, chunks, callback);
+        }, this.holdMs);
       });
     },
   });
+
+  private answer(
+    session: SMTPServerSession,
+    chunks: Buffer[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.refuse) {
+      this.refusals += 1;
+      callback(Object.assign(new Error(this.refusal), { responseCode: 451 }));
+      return;
+    }
+    const { mailFrom, rcptTo } = session.envelope;
+    this.received.push({
+      mailFrom: mailFrom ? mailFrom.address : undefined,
+      rcptTo: rcptTo.map((r) => r.address),
+      raw: Buffer.concat(chunks).toString('utf8'),
+    });
+    callback();
+  }
 
   listen(port = 0): Promise<number> {
     return new Promise((resolve, reject) => {

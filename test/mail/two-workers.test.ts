@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { withScope } from '../../src/db/scopes';
-import { processOutbox, queueMail, type OutboxWorkerDeps } from '../../src/services/mail';
+import { processOutbox, type OutboxWorkerDeps } from '../../src/services/mail';
 import { smtpTransport } from '../../src/services/mail-transport';
+import { oneMailEach, queueSampleMail } from '../helpers/outbox';
 import { makeTestApp, type TestApp } from '../helpers/app';
 import { aWorkspace, rows } from '../helpers/fixtures';
 import { parseMime, TestSmtpServer } from '../helpers/smtp';
@@ -45,23 +45,7 @@ describe('two instances sharing one outbox', () => {
     const two = makeTestApp({ ownPool: true, transport: smtpTransport(smtpUrl, 'a@acme.test') });
     try {
       const acme = await aWorkspace('acme');
-      await withScope(one.deps.db, { kind: 'system' }, async (trx) => {
-        for (let i = 0; i < MESSAGES; i += 1) {
-          await queueMail(
-            trx,
-            { templates: one.deps.templates, secret: one.deps.config.sessionSecret },
-            {
-              workspaceId: acme.id,
-              to: `customer-${i}@example.com`,
-              locale: { lang: 'en', timeZone: 'UTC' },
-              subject: `Message ${i}`,
-              template: 'agent-reply',
-              data: { workspaceName: 'Acme', reference: `ACME-${i}`, body: `Body ${i}` },
-              at: one.clock.now(),
-            },
-          );
-        }
-      });
+      await queueSampleMail(one, acme.id, oneMailEach(MESSAGES));
 
       // Each pool holds an open connection before the race starts, so neither starts late.
       await Promise.all([one.deps.db.raw('select 1'), two.deps.db.raw('select 1')]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { withScope } from '../../src/db/scopes';
-import { queueMail, startOutboxWorker } from '../../src/services/mail';
+import { startOutboxWorker } from '../../src/services/mail';
 import type { MailTransport, OutgoingMail } from '../../src/services/mail-transport';
+import { oneMailEach, queueSampleMail } from '../helpers/outbox';
 import { makeTestApp } from '../helpers/app';
 import { aWorkspace, rows } from '../helpers/fixtures';
 
@@ -14,37 +14,26 @@ class HangingTransport implements MailTransport {
   }
 }
 
+/** More than the worker sends at once (MAIL_SMTP_CONNECTIONS, 4 by default). */
+const MESSAGES = 6;
+
 describe('stopping the mail worker', () => {
-  it('waits a while for the message being sent, then hands it and every unsent claimed message back, due now', async function () {
+  it('waits a while for the messages being sent, then hands them and every unsent claimed message back, due now', async function () {
     this.timeout(20_000);
     const transport = new HangingTransport();
     const t = makeTestApp({ transport });
     const acme = await aWorkspace('acme');
-    await withScope(t.deps.db, { kind: 'system' }, async (trx) => {
-      for (let i = 0; i < 3; i += 1) {
-        await queueMail(
-          trx,
-          { templates: t.deps.templates, secret: t.deps.config.sessionSecret },
-          {
-            workspaceId: acme.id,
-            to: `customer-${i}@example.com`,
-            locale: { lang: 'en', timeZone: 'UTC' },
-            subject: `Message ${i}`,
-            template: 'agent-reply',
-            data: { workspaceName: 'Acme', reference: `ACME-${i}`, body: `Body ${i}` },
-            at: t.clock.now(),
-          },
-        );
-      }
-    });
+    await queueSampleMail(t, acme.id, oneMailEach(MESSAGES));
     const worker = startOutboxWorker(
       { ...t.deps, ...t.deps.config.mailWorker, secrets: t.deps.config.secrets },
       10,
     );
-    for (let i = 0; i < 200 && transport.started.length === 0; i += 1) {
+    const atOnce = t.deps.config.mailWorker.connections;
+    assert.ok(atOnce > 1 && atOnce < MESSAGES, 'some messages are claimed but not yet started');
+    for (let i = 0; i < 200 && transport.started.length < atOnce; i += 1) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    assert.equal(transport.started.length, 1, 'one send under way, hanging');
+    assert.equal(transport.started.length, atOnce, 'as many sends under way as connections');
     const leased = await rows<{ next_attempt_at: Date }>('select next_attempt_at from mail_outbox');
     assert.ok(
       leased.every((r) => r.next_attempt_at > t.clock.now()),
@@ -58,11 +47,11 @@ describe('stopping the mail worker', () => {
     const after = await rows<{ status: string; next_attempt_at: Date }>(
       'select status, next_attempt_at from mail_outbox',
     );
-    assert.equal(after.length, 3);
+    assert.equal(after.length, MESSAGES);
     for (const row of after) {
       assert.equal(row.status, 'queued');
       assert.ok(row.next_attempt_at <= t.clock.now(), 'due now, for another instance');
     }
-    assert.equal(transport.started.length, 1, 'nothing else was started while stopping');
+    assert.equal(transport.started.length, atOnce, 'nothing else was started while stopping');
   });
 });

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../src/config';
+import { startOutboxWorker } from '../../src/services/mail';
+import { smtpTransport } from '../../src/services/mail-transport';
+import { queueSampleMail } from '../helpers/outbox';
+import { makeTestApp } from '../helpers/app';
+import { aWorkspace, rows } from '../helpers/fixtures';
+import { parseMime, TestSmtpServer } from '../helpers/smtp';
+
+const CONNECTIONS = 4;
+const RECIPIENTS = 15;
+const ROUNDS = 3;
+/** 45 messages: more than two of the worker's batches of 20. */
+const MESSAGES = RECIPIENTS * ROUNDS;
+/** Far longer than the test waits: only claims made without waiting for a poll can send it all. */
+const POLL_MS = 10 * 60_000;
+
+describe('sending a burst of mail', () => {
+  let smtp: TestSmtpServer;
+
+  afterEach(() => smtp.close());
+
+  it('goes out side by side over a few reused connections, batch after batch without waiting for a poll, and each recipient gets theirs in the order queued', async function () {
+    this.timeout(40_000);
+    smtp = new TestSmtpServer();
+    // Each message takes a moment to be answered, so messages sent side by side overlap.
+    smtp.holdMs = 30;
+    const transport = smtpTransport(
+      `smtp://127.0.0.1:${await smtp.listen()}`,
+      'Support <support@acme.test>',
+      CONNECTIONS,
+    );
+    const t = makeTestApp({ transport });
+    const acme = await aWorkspace('acme');
+    // Round after round to the same recipients, a millisecond apart: the queue's order is known.
+    await queueSampleMail(
+      t,
+      acme.id,
+      Array.from({ length: MESSAGES }, (_, n) => ({
+        to: `customer-${n % RECIPIENTS}@example.com`,
+        subject: `Round ${Math.floor(n / RECIPIENTS)}`,
+        reference: `ACME-${n % RECIPIENTS}`,
+        body: `Message ${n}`,
+      })),
+      { spaced: true },
+    );
+
+    const worker = startOutboxWorker(
+      {
+        ...t.deps,
+        ...t.deps.config.mailWorker,
+        connections: CONNECTIONS,
+        secrets: t.deps.config.secrets,
+      },
+      POLL_MS,
+    );
+    try {
+      for (let i = 0; i < 300 && smtp.received.length < MESSAGES; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await worker.stop();
+      transport.close?.();
+    }
+
+    assert.equal(smtp.received.length, MESSAGES, 'all sent, without waiting for the next poll');
+    const sent = await rows<{ status: string }>('select status from mail_outbox');
+    assert.deepEqual(
+      sent.map((row) => row.status),
+      Array.from({ length: MESSAGES }, () => 'sent'),
+    );
+    assert.ok(smtp.mostAtOnce > 1, `sent side by side (at most ${smtp.mostAtOnce} at once)`);
+    assert.ok(smtp.mostAtOnce <= CONNECTIONS, `never more than ${CONNECTIONS} at once`);
+    assert.ok(
+      smtp.connections <= CONNECTIONS,
+      `${MESSAGES} messages over ${smtp.connections} connections: each one reused`,
+    );
+    for (let i = 0; i < RECIPIENTS; i += 1) {
+      const to = `customer-${i}@example.com`;
+      const subjects = smtp.received
+        .filter((mail) => mail.rcptTo.includes(to))
+        .map((mail) => parseMime(mail.raw)[0]!.headers.get('subject'));
+      assert.deepEqual(subjects, ['Round 0', 'Round 1', 'Round 2'], `${to}: in the order queued`);
+    }
+  });
+
+  it('sends MAIL_SMTP_CONNECTIONS messages at once: 4 unless set, from 1 to 20', () => {
+    const env = { NODE_ENV: 'test', SESSION_SECRET: 'x'.repeat(32) };
+    assert.equal(loadConfig(env).mailWorker.connections, 4);
+    assert.equal(loadConfig({ ...env, MAIL_SMTP_CONNECTIONS: '12' }).mailWorker.connections, 12);
+    for (const refused of ['0', '21', 'many']) {
+      assert.throws(
+        () => loadConfig({ ...env, MAIL_SMTP_CONNECTIONS: refused }),
+        (error: unknown) =>
+          error instanceof ConfigError && /^ {2}MAIL_SMTP_CONNECTIONS: /m.test(error.message),
+      );
+    }
+  });
+});
