@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExportResult } from './csv-export';
+import { describeDrain, type OutboxDrain } from './outbox-drain';
 import type { Dataset } from './dataset';
 import { ALONE_SECONDS, type AloneResult, type LoadResult } from './load';
 import type { RoundTripCount } from './round-trips';
@@ -43,6 +44,8 @@ export interface RoundResult {
   round: number;
   scenarios: ScenarioResult[];
   export?: ExportRun;
+  /** The mail the round queued, and how long the app took to send it (before the export). */
+  mail?: OutboxDrain;
   /** The app server's resident memory after the round. */
   rssAfter?: number;
 }
@@ -296,7 +299,13 @@ export function formatReport(report: BenchReport): string {
     );
   }
 
-  lines.push('', 'App server resident memory after each round (scenarios + export):');
+  lines.push('', 'Mail the write scenarios queued, sent by the app before the round went on:');
+  for (const round of report.rounds) {
+    lines.push(
+      `  round ${round.round}: ${round.mail ? describeDrain(round.mail) : 'not measured'}`,
+    );
+  }
+  lines.push('', 'App server resident memory after each round (scenarios + mail + export):');
   for (const round of report.rounds) lines.push(`  round ${round.round}: ${mb(round.rssAfter)}`);
   if (report.rounds.length < 3) lines.push('  (--rounds 3 checks that it stays flat)');
   if (report.rounds.length > 1) lines.push('', ...formatRounds(report.rounds));

@@ -8,6 +8,7 @@ import { STUCK_AFTER_S, stuckTransactions } from './db-watch';
 import { alone, ALONE_SECONDS, load, once, type Call, type LoadOptions } from './load';
 import type { CountingProxy } from './pg-proxy';
 import { rssOf, type Child } from './processes';
+import { describeDrain, waitForOutbox } from './outbox-drain';
 import type { ExportRun, RoundResult, ScenarioResult } from './report';
 import { countRoundTrips, idleRoundTrips } from './round-trips';
 import {
@@ -58,6 +59,9 @@ export class Suite {
       this.say(`  ${scenario.name}: ${summary(result)}`);
       results.push(result);
     }
+    // The mail the write scenarios queued goes out before anything else is measured.
+    const mail = await waitForOutbox(this.databaseUrl);
+    this.say(`  mail: ${describeDrain(mail)}`);
     let exported: ExportRun | undefined;
     if (this.withExport) {
       exported = await this.export(servers.app, round === 1);
@@ -69,7 +73,13 @@ export class Suite {
     }
     // A moment for the last requests' work to finish before reading the server's memory.
     await sleep(1000);
-    return { round, scenarios: results, export: exported, rssAfter: rssOf(servers.app.pid) };
+    return {
+      round,
+      scenarios: results,
+      export: exported,
+      mail,
+      rssAfter: rssOf(servers.app.pid),
+    };
   }
 
   private async measure(
