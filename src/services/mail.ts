@@ -296,11 +296,13 @@ export function startOutboxWorker(deps: OutboxWorkerDeps, pollMs: number): Worke
     if (stopped) return;
     let more = false;
     running = sendDue(deps, BATCH, batch)
-      .then(({ claimed }) => {
+      .then(({ claimed, sent }) => {
         health.up();
-        // A full batch: more is likely due. Claim again at once instead of after the interval
-        // (a burst of a thousand acknowledgements took minutes to go out, a batch a second).
-        more = claimed === BATCH;
+        // A full batch that went out: more is likely due. Claim again at once instead of after
+        // the interval (a burst of a thousand acknowledgements took minutes, a batch a second).
+        // While nothing goes out (the SMTP server refuses or is down), each batch waits its turn
+        // as before, rather than running through the whole queue's attempts in a burst.
+        more = claimed === BATCH && sent > 0;
       })
       .catch((error: unknown) => {
         if (isDatabaseUnavailable(error)) health.down(error);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/config';
 import { startOutboxWorker } from '../../src/services/mail';
 import { smtpTransport } from '../../src/services/mail-transport';
-import { queueSampleMail } from '../helpers/outbox';
+import { oneMailEach, queueSampleMail } from '../helpers/outbox';
 import { makeTestApp } from '../helpers/app';
 import { aWorkspace, rows } from '../helpers/fixtures';
 import { parseMime, TestSmtpServer } from '../helpers/smtp';
@@ -12,6 +12,8 @@ const RECIPIENTS = 15;
 const ROUNDS = 3;
 /** 45 messages: more than two of the worker's batches of 20. */
 const MESSAGES = RECIPIENTS * ROUNDS;
+/** The worker's claim (services/mail.ts). */
+const BATCH = 20;
 /** Far longer than the test waits: only claims made without waiting for a poll can send it all. */
 const POLL_MS = 10 * 60_000;
 
@@ -82,6 +84,46 @@ describe('sending a burst of mail', () => {
         .map((mail) => parseMime(mail.raw)[0]!.headers.get('subject'));
       assert.deepEqual(subjects, ['Round 0', 'Round 1', 'Round 2'], `${to}: in the order queued`);
     }
+  });
+
+  it('while the SMTP server refuses everything, tries one batch and then waits for the next poll', async function () {
+    this.timeout(20_000);
+    smtp = new TestSmtpServer();
+    smtp.refuse = true;
+    const transport = smtpTransport(
+      `smtp://127.0.0.1:${await smtp.listen()}`,
+      'Support <support@acme.test>',
+      CONNECTIONS,
+    );
+    const t = makeTestApp({ transport });
+    const acme = await aWorkspace('acme');
+    await queueSampleMail(t, acme.id, oneMailEach(MESSAGES));
+    const worker = startOutboxWorker(
+      {
+        ...t.deps,
+        ...t.deps.config.mailWorker,
+        connections: CONNECTIONS,
+        secrets: t.deps.config.secrets,
+      },
+      POLL_MS,
+    );
+    try {
+      for (let i = 0; i < 100 && smtp.refusals < BATCH; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Long enough for the next batches, had the worker gone on without waiting.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    } finally {
+      await worker.stop();
+      transport.close?.();
+    }
+    assert.equal(smtp.refusals, BATCH, 'one batch tried, the rest left for the next poll');
+    const [counts] = await rows<{ tried: number; untried: number }>(
+      `select count(*) filter (where attempts = 1)::int as tried,
+              count(*) filter (where attempts = 0)::int as untried
+         from mail_outbox where status = 'queued'`,
+    );
+    assert.deepEqual(counts, { tried: BATCH, untried: MESSAGES - BATCH });
   });
 
   it('sends MAIL_SMTP_CONNECTIONS messages at once: 4 unless set, from 1 to 20', () => {
