@@ -17,6 +17,41 @@ const BATCH = 20;
 /** Far longer than the test waits: only claims made without waiting for a poll can send it all. */
 const POLL_MS = 10 * 60_000;
 
+/** The app sending through `smtp` over CONNECTIONS connections, with its workspace `acme`. */
+async function appSendingTo(smtp: TestSmtpServer) {
+  const transport = smtpTransport(
+    `smtp://127.0.0.1:${await smtp.listen()}`,
+    'Support <support@acme.test>',
+    CONNECTIONS,
+  );
+  const t = makeTestApp({ transport });
+  return { t, transport, acme: await aWorkspace('acme') };
+}
+
+/** Runs the app's worker while `wait` waits, then stops it and closes its SMTP connections. */
+async function whileTheWorkerRuns(
+  { t, transport }: Awaited<ReturnType<typeof appSendingTo>>,
+  wait: () => Promise<void>,
+): Promise<void> {
+  const worker = startOutboxWorker(
+    {
+      ...t.deps,
+      ...t.deps.config.mailWorker,
+      connections: CONNECTIONS,
+      secrets: t.deps.config.secrets,
+    },
+    POLL_MS,
+  );
+  try {
+    await wait();
+  } finally {
+    await worker.stop();
+    transport.close?.();
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('sending a burst of mail', () => {
   let smtp: TestSmtpServer;
 
@@ -27,13 +62,8 @@ describe('sending a burst of mail', () => {
     smtp = new TestSmtpServer();
     // Each message takes a moment to be answered, so messages sent side by side overlap.
     smtp.holdMs = 30;
-    const transport = smtpTransport(
-      `smtp://127.0.0.1:${await smtp.listen()}`,
-      'Support <support@acme.test>',
-      CONNECTIONS,
-    );
-    const t = makeTestApp({ transport });
-    const acme = await aWorkspace('acme');
+    const app = await appSendingTo(smtp);
+    const { t, acme } = app;
     // Round after round to the same recipients, a millisecond apart: the queue's order is known.
     await queueSampleMail(
       t,
@@ -47,23 +77,9 @@ describe('sending a burst of mail', () => {
       { spaced: true },
     );
 
-    const worker = startOutboxWorker(
-      {
-        ...t.deps,
-        ...t.deps.config.mailWorker,
-        connections: CONNECTIONS,
-        secrets: t.deps.config.secrets,
-      },
-      POLL_MS,
-    );
-    try {
-      for (let i = 0; i < 300 && smtp.received.length < MESSAGES; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    } finally {
-      await worker.stop();
-      transport.close?.();
-    }
+    await whileTheWorkerRuns(app, async () => {
+      for (let i = 0; i < 300 && smtp.received.length < MESSAGES; i += 1) await pause(100);
+    });
 
     assert.equal(smtp.received.length, MESSAGES, 'all sent, without waiting for the next poll');
     const sent = await rows<{ status: string }>('select status from mail_outbox');
@@ -90,33 +106,13 @@ describe('sending a burst of mail', () => {
     this.timeout(20_000);
     smtp = new TestSmtpServer();
     smtp.refuse = true;
-    const transport = smtpTransport(
-      `smtp://127.0.0.1:${await smtp.listen()}`,
-      'Support <support@acme.test>',
-      CONNECTIONS,
-    );
-    const t = makeTestApp({ transport });
-    const acme = await aWorkspace('acme');
-    await queueSampleMail(t, acme.id, oneMailEach(MESSAGES));
-    const worker = startOutboxWorker(
-      {
-        ...t.deps,
-        ...t.deps.config.mailWorker,
-        connections: CONNECTIONS,
-        secrets: t.deps.config.secrets,
-      },
-      POLL_MS,
-    );
-    try {
-      for (let i = 0; i < 100 && smtp.refusals < BATCH; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    const app = await appSendingTo(smtp);
+    await queueSampleMail(app.t, app.acme.id, oneMailEach(MESSAGES));
+    await whileTheWorkerRuns(app, async () => {
+      for (let i = 0; i < 100 && smtp.refusals < BATCH; i += 1) await pause(100);
       // Long enough for the next batches, had the worker gone on without waiting.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-    } finally {
-      await worker.stop();
-      transport.close?.();
-    }
+      await pause(1500);
+    });
     assert.equal(smtp.refusals, BATCH, 'one batch tried, the rest left for the next poll');
     const [counts] = await rows<{ tried: number; untried: number }>(
       `select count(*) filter (where attempts = 1)::int as tried,
