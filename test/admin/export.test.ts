@@ -3,12 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Response } from 'supertest';
 import { withScope } from '../../src/db/scopes';
-import type { ListedTicket } from '../../src/models/ticket-search';
+import { openExportCursor, type ListedTicket } from '../../src/models/ticket-search';
 import * as tickets from '../../src/models/tickets';
 import type { Requester } from '../../src/models/requesters';
 import type { Workspace } from '../../src/models/workspaces';
 import { hashPassword } from '../../src/services/passwords';
-import { exportColumns, exportRow, neutralise } from '../../src/services/ticket-export';
+import { isoString } from '../../src/services/iso-time';
+import { csvRecord, exportColumns, exportRow, neutralise } from '../../src/services/ticket-export';
 import { MINUTE, type TestApp } from '../helpers/app';
 import type { Browser } from '../helpers/client';
 import { testDatabase } from '../helpers/database';
@@ -373,6 +374,60 @@ describe('CSV export of tickets', () => {
     }
   });
 
+  it('writes every ticket of a workspace bigger than one batch, in order, each once', async () => {
+    await bulkTickets(acme, jo, 2_500);
+    await signIn();
+    const { res, records } = await download(browser, '/admin/tickets/export.csv');
+    assert.equal(res.status, 200);
+    const references = records.slice(1).map((r) => r[0]);
+    // Bulk tickets 5001–7500, the last one the newest: three batches of the cursor's 1,000.
+    assert.equal(new Set(references).size, 2_500, 'no ticket twice');
+    assert.deepEqual(
+      references,
+      Array.from({ length: 2_500 }, (_, i) => `ACME-${7_500 - i}`),
+    );
+    assert.deepEqual(
+      records.slice(1, 2).map((r) => r[5]),
+      [new Date(BASE.getTime() + 2_500_000).toISOString()],
+    );
+  });
+
+  describe('the cursor', () => {
+    it('hands out every row a batch at a time, and its transaction ends cleanly when left half-way', async () => {
+      await bulkTickets(acme, jo, 6);
+      const db = testDatabase().db;
+      const batches = await withScope(db, { kind: 'system' }, async (trx) => {
+        const cursor = await openExportCursor(trx, {
+          workspaceId: acme.id,
+          search: {},
+          batchSize: 3,
+        });
+        const sizes: number[] = [];
+        for await (const batch of cursor) sizes.push(batch.length);
+        return sizes;
+      });
+      // Two full batches; the fetch after the second finds nothing and hands out nothing.
+      assert.deepEqual(batches, [3, 3]);
+      const firstOnly = await withScope(db, { kind: 'system' }, async (trx) => {
+        const cursor = await openExportCursor(trx, {
+          workspaceId: acme.id,
+          search: {},
+          batchSize: 3,
+        });
+        for await (const batch of cursor) return batch.map((ticket) => ticket.number);
+        return [];
+      });
+      assert.deepEqual(firstOnly, [5006, 5005, 5004]);
+      // Left after the first batch, with the second already asked for: the transaction still
+      // committed, and nothing of it is left running on its connection.
+      const [left] = await rows<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`,
+      );
+      assert.equal(left!.n, 0);
+    });
+  });
+
   describe('streaming', () => {
     let server: http.Server;
     let port: number;
@@ -514,6 +569,30 @@ describe('export rows (unit)', () => {
       assert.equal(neutralise(`${start}x`), `'${start}x`);
     for (const safe of ['', 'plain', ' =leading space', "'already quoted", '1+1'])
       assert.equal(neutralise(safe), safe);
+  });
+
+  it('quotes a field with a comma, a quote, a CR or an LF, doubling its quotes, and no other', () => {
+    assert.equal(csvRecord(['plain', '', 'a b;c']), 'plain,,a b;c\r\n');
+    assert.equal(
+      csvRecord(['a,b', 'say "hi"', 'one\rtwo', 'one\ntwo', 'one\r\ntwo', '"']),
+      '"a,b","say ""hi""","one\rtwo","one\ntwo","one\r\ntwo",""""\r\n',
+    );
+    assert.equal(csvRecord([]), '\r\n');
+  });
+
+  it('writes instants exactly as toISOString does, and refuses an invalid date as it does', () => {
+    const day = 86_400_000;
+    const edges = [0, -1, 1, day - 1, day, -day, -day - 1, Date.UTC(2024, 1, 29, 23, 59, 59, 999)];
+    const years = [Date.UTC(0, 0, 1) - 1, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
+    const farOut = [Date.UTC(10_000, 0, 1), -62_198_755_200_001, 8.64e15, -8.64e15];
+    const spread = Array.from(
+      { length: 2_000 },
+      (_, i) => Date.UTC(1960, 0, 1) + i * 1_234_567_891,
+    );
+    for (const at of [...edges, ...years, ...farOut, ...spread]) {
+      assert.equal(isoString(new Date(at)), new Date(at).toISOString(), String(at));
+    }
+    assert.throws(() => isoString(new Date(Number.NaN)), RangeError);
   });
 
   it('maps a ticket to the columns in order, with empty cells for what is missing', () => {

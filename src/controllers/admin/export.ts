@@ -5,7 +5,7 @@ import { agentScope } from '../../middleware/admin-viewer';
 import { withPage } from '../../middleware/page-transaction';
 import { HttpError } from '../../errors';
 import * as ticketSearch from '../../models/ticket-search';
-import { csvStringifier, exportFilename, exportRecords } from '../../services/ticket-export';
+import { exportCsv, exportFilename } from '../../services/ticket-export';
 import { parseInboxFilters, ticketSearchFor } from '../../validation/inbox-filters';
 
 /**
@@ -28,7 +28,7 @@ export async function get(req: Request, res: Response): Promise<void> {
       res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Cache-Control': 'no-store' });
       // pipeline destroys every stage when the client goes away or a stage fails, which ends the
       // cursor's iteration before withScope rolls the transaction back.
-      await pipeline(exportRecords(workspace.slug, tickets), csvStringifier(), res);
+      await pipeline(exportCsv(workspace.slug, tickets), res);
     });
   } catch (error) {
     const aborted = (error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
