@@ -220,8 +220,9 @@ type ExportedTicketRow = Pick<
   | 'rated_at'
 >;
 
-// Only what the file holds, and the order's keys (a search's union orders by them): ids and
-// timestamps it never shows were a quarter of what PostgreSQL wrote out and the app parsed.
+// Only what the file holds, and the order's keys: a search's union orders by them, and the id
+// keeps it from merging two tickets whose other columns agree. The four columns the file never
+// shows (two ids, two timestamps) were work for PostgreSQL to write out and the app to parse.
 const exportedColumns = [
   't.id',
   't.number',
