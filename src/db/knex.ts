@@ -42,9 +42,13 @@ export function createDb(connectionString: string, poolMax = 10): Db {
   });
 }
 
+/** A pool of statements that stand alone (createPool), as the models that use one see it. */
+export type StandalonePool = pg.Pool;
+
 /**
  * A plain node-postgres pool, for statements that stand outside any page transaction (session
- * rows, rate-limit counters): same timeouts as the knex pool.
+ * rows, rate-limit counters, the workspace of a request without a session): same timeouts as the
+ * knex pool.
  */
 export function createPool(connectionString: string, max: number): pg.Pool {
   return new pg.Pool({

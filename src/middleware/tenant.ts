@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type pg from 'pg';
 import { healthOf } from '../db/availability';
 import { depsOf } from '../deps';
 import { applyScope, type Scope } from '../db/scopes';
@@ -42,7 +43,7 @@ export function slugOfHost(hostname: string | undefined, baseHostname: string): 
  * row is read afresh on every request, so a portal switch or a branding change is seen at once
  * by every instance.
  */
-export function enterWorkspace(store?: SessionStore): RequestHandler {
+export function enterWorkspace(pool: pg.Pool, store?: SessionStore): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const { config, db, logger } = depsOf(req);
     const slug = slugOfHost(req.hostname, config.baseUrl.hostname);
@@ -60,9 +61,9 @@ export function enterWorkspace(store?: SessionStore): RequestHandler {
       workspace = found?.workspace;
     } else {
       // No session: no scope to set, so no transaction to hold. The workspace row (no tenant
-      // data, no row-level security) is one statement; any work the request does later gets a
-      // scoped transaction of its own.
-      workspace = await workspaces.findBySlug(db, slug);
+      // data, no row-level security) is one statement, on the pool of statements that stand
+      // alone; any work the request does later gets a scoped transaction of its own.
+      workspace = await workspaces.findBySlugAlone(pool, slug);
     }
     // The database answered: if it had been unreachable, that outage is over.
     healthOf(db, logger).up();

@@ -44,7 +44,7 @@ export function adminRouter(config: Config, sessionPool: pg.Pool): Router {
     root,
     chain(
       guardMultipartBody,
-      enterWorkspace(store),
+      enterWorkspace(sessionPool, store),
       sessions(config, store),
       claimScope(agentClaim),
       adminLocals,

@@ -46,7 +46,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
   const router = Router({ caseSensitive: true });
   const root = paths.portal.root;
   // Branding needs no session: it is public and cached.
-  const brandTenant = [enterWorkspace(), requirePortalEnabled];
+  const brandTenant = [enterWorkspace(sessionPool), requirePortalEnabled];
   router.get(paths.portal.brandCss(':version'), brandTenant, brand.stylesheet);
   router.get(paths.portal.logo(':version'), brandTenant, brand.logo);
 
@@ -58,7 +58,7 @@ export function portalRouter(config: Config, sessionPool: pg.Pool): Router {
     root,
     chain(
       guardMultipartBody,
-      enterWorkspace(store),
+      enterWorkspace(sessionPool, store),
       sessions(config, store),
       claimScope(portalClaim),
       pageLanguage,

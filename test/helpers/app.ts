@@ -80,7 +80,11 @@ export function makeTestApp(
     env?: NodeJS.ProcessEnv;
     transport?: MailTransport;
     clock?: FakeClock;
-    /** A second instance: its own knex pool on the same database (close it with closeInstance). */
+    /**
+     * A second instance: its own knex pool and its own pool of lone statements (sessions, rate
+     * limits, the workspace of an anonymous request) on the same database. Close both with
+     * closeInstance.
+     */
     ownPool?: boolean;
     /** Another database altogether (e.g. a cluster a test stops): its pools, closed by the test. */
     database?: { db: Db; sessionPool: pg.Pool };
@@ -100,7 +104,8 @@ export function makeTestApp(
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const sessionPool = options.database?.sessionPool ?? sessionPoolFor(url);
+  const sessionPool =
+    options.database?.sessionPool ?? (options.ownPool ? createPool(url, 2) : sessionPoolFor(url));
   const deps: AppDeps = {
     config,
     db,
@@ -138,4 +143,10 @@ export async function closeTestApps(): Promise<void> {
   const pool = sharedSessionPool;
   sharedSessionPool = undefined;
   await pool?.end();
+}
+
+/** Closes the pools of an app made with `ownPool`. */
+export async function closeInstance(app: TestApp): Promise<void> {
+  await app.deps.db.destroy();
+  await app.deps.sessionPool.end();
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { processOutbox, type OutboxWorkerDeps } from '../../src/services/mail';
 import { smtpTransport } from '../../src/services/mail-transport';
 import { oneMailEach, queueSampleMail } from '../helpers/outbox';
-import { makeTestApp, type TestApp } from '../helpers/app';
+import { closeInstance, makeTestApp, type TestApp } from '../helpers/app';
 import { aWorkspace, rows } from '../helpers/fixtures';
 import { parseMime, TestSmtpServer } from '../helpers/smtp';
 
@@ -60,8 +60,8 @@ describe('two instances sharing one outbox', () => {
       );
       assert.ok(statuses.every((r) => r.status === 'sent' && r.attempts === 0));
     } finally {
-      await one.deps.db.destroy();
-      await two.deps.db.destroy();
+      await closeInstance(one);
+      await closeInstance(two);
     }
   });
 });

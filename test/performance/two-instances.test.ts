@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { makeTestApp } from '../helpers/app';
+import { closeInstance, makeTestApp } from '../helpers/app';
 import { $, Browser } from '../helpers/client';
 import { aWorkspace, anAgentWithPassword } from '../helpers/fixtures';
 
@@ -7,8 +7,9 @@ const PASSWORD = 'correct horse battery staple';
 
 /**
  * Nothing about a workspace is cached in a process: an instance reads the row in the statement
- * that opens its page transaction, so a change made through one instance is seen by the very
- * next request to any other.
+ * that opens its page transaction (or, for a request without a session, in a statement of its
+ * own), so a change made through one instance is seen by the very next request to any other.
+ * The visitor here has no session, and the second instance has pools of its own.
  */
 describe('two instances on one database', () => {
   it('a portal switch and a branding change made on one are seen by the next request on the other', async () => {
@@ -45,7 +46,7 @@ describe('two instances on one database', () => {
       const css = await visitor.get(page('link[href^="/tickets/brand/"]').attr('href')!);
       assert.match(css.text, /#663399/);
     } finally {
-      await two.deps.db.destroy();
+      await closeInstance(two);
     }
   });
 });
