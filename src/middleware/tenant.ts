@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type pg from 'pg';
 import { healthOf } from '../db/availability';
 import { depsOf } from '../deps';
+import type { StandalonePool } from '../db/knex';
 import { applyScope, type Scope } from '../db/scopes';
 import { NotFoundError } from '../errors';
 import * as workspaces from '../models/workspaces';
@@ -43,7 +43,7 @@ export function slugOfHost(hostname: string | undefined, baseHostname: string): 
  * row is read afresh on every request, so a portal switch or a branding change is seen at once
  * by every instance.
  */
-export function enterWorkspace(pool: pg.Pool, store?: SessionStore): RequestHandler {
+export function enterWorkspace(pool: StandalonePool, store?: SessionStore): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const { config, db, logger } = depsOf(req);
     const slug = slugOfHost(req.hostname, config.baseUrl.hostname);
