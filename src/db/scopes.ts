@@ -1,5 +1,6 @@
 import type { Db, Trx } from './knex';
 import { DEFER } from './deferred-statements';
+import { queryRows } from './statements';
 import { inTransaction } from './transactions';
 
 /**
@@ -49,13 +50,12 @@ export function sameScope(a: Scope, b: Scope): boolean {
 export async function applyScope(trx: Trx, scope: Scope): Promise<void> {
   const s = scopeSettings(scope);
   // Sent with the transaction's next statement, in the same round trip (deferred-statements.ts).
-  await trx.raw(
-    `${DEFER}select set_config('app.scope', ?, true), set_config('app.workspace_id', ?, true),
-            set_config('app.requester_id', ?, true), set_config('app.ticket_ids', ?, true),
-            set_config('app.user_id', ?, true)`,
-    [s.scope, s.workspaceId, s.requesterId, s.ticketIds, s.userId],
-  );
+  await queryRows(trx, SET_SCOPE, [s.scope, s.workspaceId, s.requesterId, s.ticketIds, s.userId]);
 }
+
+const SET_SCOPE = `${DEFER}select set_config('app.scope', $1, true),
+  set_config('app.workspace_id', $2, true), set_config('app.requester_id', $3, true),
+  set_config('app.ticket_ids', $4, true), set_config('app.user_id', $5, true)`;
 
 /** The only way code gets a transaction: one unit of work, one scope. */
 export function withScope<T>(db: Db, scope: Scope, work: (trx: Trx) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 import {
   listableTickets,
+  listPlain,
   newestActivityFirst,
   toTicket,
   type ActivityCursor,
@@ -47,7 +48,10 @@ type Input = {
  * index when they are common. Internal notes are excluded here as well as by row-level security.
  * (Exported, unrun, for tests that plan it.)
  */
-export function customerSearchQuery(trx: Trx, input: Input) {
+export function customerSearchQuery(
+  trx: Trx,
+  input: Input & { search: { words: NonNullable<CustomerTicketSearch['words']> } },
+) {
   const { search, limit } = input;
   const narrowed = () => {
     const query = listableTickets(trx, input);
@@ -59,7 +63,6 @@ export function customerSearchQuery(trx: Trx, input: Input) {
   const prepared = <Q extends { options(options: object): Q }>(query: Q) =>
     query.options({ name: PREPARED });
   const words = search.words;
-  if (!words) return prepared(page(narrowed()));
   // OFFSET 0 keeps the subquery a check per ticket: without it PostgreSQL may turn it around and
   // start from every message in the workspace holding a common word. This way a search reads at
   // most the customer's own tickets and their messages, and stops once it has a page.
@@ -81,6 +84,8 @@ export function customerSearchQuery(trx: Trx, input: Input) {
 }
 
 export async function searchCustomerTickets(trx: Trx, input: Input): Promise<Ticket[]> {
-  const rows: TicketRow[] = await customerSearchQuery(trx, input);
+  const { words, status } = input.search;
+  if (!words) return listPlain(trx, { ...input, status });
+  const rows: TicketRow[] = await customerSearchQuery(trx, { ...input, search: { words, status } });
   return rows.map(toTicket);
 }

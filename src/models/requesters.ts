@@ -1,5 +1,6 @@
 import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
+import { builtRows } from '../db/statements';
 
 export interface Requester {
   id: string;
@@ -39,13 +40,16 @@ export async function findById(
   workspaceId: string,
   id: string,
 ): Promise<Requester | undefined> {
-  const row = await trx('requesters')
-    .select<RequesterRow[]>(columns)
-    .where({ workspace_id: workspaceId, id })
-    // A ticket's requester, on every agent's reply and a visitor's action (mail goes out in their
-    // language): planned once per connection.
-    .options({ name: PREPARED })
-    .first<RequesterRow | undefined>();
+  const [row] = await builtRows<RequesterRow>(
+    trx,
+    trx('requesters')
+      .select(columns)
+      .where({ workspace_id: workspaceId, id })
+      // A ticket's requester, on every agent's reply and a visitor's action (mail goes out in
+      // their language): planned once per connection.
+      .options({ name: PREPARED })
+      .first(),
+  );
   return row ? toRequester(row) : undefined;
 }
 

@@ -1,5 +1,6 @@
 import { DEFER, PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
+import { builtRows, queryRows } from '../db/statements';
 import {
   ticketColumns,
   toTicket,
@@ -93,10 +94,10 @@ export async function findByNumber(
   workspaceId: string,
   number: number,
 ): Promise<ListedTicket | undefined> {
-  const row = await baseQuery(trx, workspaceId, {})
-    .where('t.number', number)
-    .options({ name: PREPARED })
-    .first<ListedTicketRow | undefined>();
+  const [row] = await builtRows<ListedTicketRow>(
+    trx,
+    baseQuery(trx, workspaceId, {}).where('t.number', number).options({ name: PREPARED }).first(),
+  );
   return row ? toListedTicket(row) : undefined;
 }
 
@@ -184,9 +185,12 @@ export async function listPage(
   // generic plan looked dearer than planning afresh, so every inbox page paid about a
   // millisecond of planning. Here it plans once per connection (for the rest of this
   // transaction; sent ahead of the list, no round trip of its own).
-  await trx.raw(`${DEFER}select set_config('plan_cache_mode', 'force_generic_plan', true)`);
-  const rows = await searchQuery(trx, input).options({ name: PREPARED });
-  return (rows as ListedTicketRow[]).map(toListedTicket);
+  await queryRows(trx, `${DEFER}select set_config('plan_cache_mode', 'force_generic_plan', true)`);
+  const rows = await builtRows<ListedTicketRow>(
+    trx,
+    searchQuery(trx, input).options({ name: PREPARED }),
+  );
+  return rows.map(toListedTicket);
 }
 
 const EXPORT_CURSOR = 'ticket_export';

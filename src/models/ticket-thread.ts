@@ -1,5 +1,6 @@
 import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
+import { builtRows } from '../db/statements';
 import { fromJson, type Attachment, type AttachmentJson } from './attachments';
 import { toMessage, type Message, type MessageRow } from './messages';
 import { toTicketEvent, type TicketEvent, type TicketEventRow } from './ticket-events';
@@ -44,7 +45,7 @@ function entryTime(entry: ThreadEntry): ThreadCursor {
  * two are merged. Customer-facing callers pass includeInternal: false.
  */
 export async function listThreadPage(trx: Trx, input: ThreadPageInput): Promise<ThreadPage> {
-  const rows = await threadPageQuery(trx, input);
+  const rows = await builtRows<EntryRow>(trx, threadPageQuery(trx, input));
   const page = rows.slice(0, input.limit).reverse().map(toEntry);
   const oldest = page[0];
   return {

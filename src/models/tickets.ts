@@ -1,5 +1,6 @@
 import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
+import { builtRows, queryRows, type Statement } from '../db/statements';
 
 export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
@@ -87,16 +88,59 @@ export type TicketFilter =
   { requesterId: string } | { ticketIds: readonly string[] } | Record<string, never>;
 
 /**
- * A plain list's query, unrun: tests plan it to prove it stays on its index. The portal's list
- * without a search runs the same SQL (customer-ticket-search.ts).
+ * A plain list (no search words): the filter's tickets, of one status if given, newest activity
+ * first, `limit` from the keyset position `after` on. The same rows as `listableTickets` ordered
+ * and limited, written as SQL once per shape and sent past knex's query runner
+ * (db/statements.ts): the portal's list is its busiest page. Tests plan this very statement to
+ * prove it stays on its index.
  */
-export function listByActivityQuery(
+export function plainListStatement(input: {
+  workspaceId: string;
+  filter: TicketFilter;
+  status?: TicketStatus;
+  after?: ActivityCursor;
+  limit: number;
+}): Statement {
+  const values: unknown[] = [input.workspaceId];
+  const by =
+    'requesterId' in input.filter ? 'requester' : 'ticketIds' in input.filter ? 'ids' : 'all';
+  if ('requesterId' in input.filter) values.push(input.filter.requesterId);
+  if ('ticketIds' in input.filter) values.push([...input.filter.ticketIds]);
+  if (input.status) values.push(input.status);
+  if (input.after) values.push(input.after.at, input.after.id);
+  values.push(input.limit);
+  return { text: plainListSql(by, input.status !== undefined, input.after !== undefined), values };
+}
+
+const plainListTexts = new Map<string, string>();
+
+function plainListSql(by: 'requester' | 'ids' | 'all', status: boolean, after: boolean): string {
+  const key = `${by} ${status} ${after}`;
+  let text = plainListTexts.get(key);
+  if (text) return text;
+  let n = 1;
+  const conditions = [`workspace_id = $${n}`];
+  // A held ticket is the opening visitor's alone (row-level security says so too).
+  if (by === 'requester') conditions.push(`requester_id = $${++n}`, 'held_since is null');
+  if (by === 'ids') conditions.push(`id = any($${++n}::uuid[])`);
+  if (status) conditions.push(`status = $${++n}`);
+  if (after) conditions.push(`(last_activity_at, id) < ($${++n}, $${++n})`);
+  text = `select ${ticketColumns.join(', ')} from tickets
+           where ${conditions.join(' and ')}
+           order by last_activity_at desc, id desc
+           limit $${n + 1}`;
+  plainListTexts.set(key, text);
+  return text;
+}
+
+/** A plain list's tickets (see plainListStatement). */
+export async function listPlain(
   trx: Trx,
-  input: { workspaceId: string; filter: TicketFilter; after?: ActivityCursor; limit: number },
-) {
-  return listableTickets(trx, input)
-    .orderBy([...newestActivityFirst])
-    .limit(input.limit);
+  input: Parameters<typeof plainListStatement>[0],
+): Promise<Ticket[]> {
+  const { text, values } = plainListStatement(input);
+  const rows = await queryRows<TicketRow>(trx, text, values, { prepared: true });
+  return rows.map(toTicket);
 }
 
 /** The order of every ticket list; the id breaks ties so keyset pages neither skip nor repeat. */
@@ -132,11 +176,14 @@ export async function findByNumber(
   workspaceId: string,
   number: number,
 ): Promise<Ticket | undefined> {
-  const row = await trx('tickets')
-    .select<TicketRow[]>(ticketColumns)
-    .where({ workspace_id: workspaceId, number })
-    .options({ name: PREPARED })
-    .first<TicketRow | undefined>();
+  const [row] = await builtRows<TicketRow>(
+    trx,
+    trx('tickets')
+      .select(ticketColumns)
+      .where({ workspace_id: workspaceId, number })
+      .options({ name: PREPARED })
+      .first(),
+  );
   return row ? toTicket(row) : undefined;
 }
 

@@ -1,5 +1,6 @@
 import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
+import { builtRows } from '../db/statements';
 
 export type UserRole = 'admin' | 'agent';
 
@@ -68,12 +69,15 @@ export async function findById(
   workspaceId: string,
   id: string,
 ): Promise<User | undefined> {
-  const row = await trx('users')
-    .select<UserRow[]>(columns)
-    .where({ workspace_id: workspaceId, id })
-    // The agent, on every agent page: planned once per connection.
-    .options({ name: PREPARED })
-    .first<UserRow | undefined>();
+  const [row] = await builtRows<UserRow>(
+    trx,
+    trx('users')
+      .select(columns)
+      .where({ workspace_id: workspaceId, id })
+      // The agent, on every agent page: planned once per connection.
+      .options({ name: PREPARED })
+      .first(),
+  );
   return row ? toUser(row) : undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { Db, StandalonePool, Trx } from '../db/knex';
 import { PREPARED } from '../db/deferred-statements';
+import { queryRows } from '../db/statements';
 import type { SessionTable } from './sessions';
 
 export interface Workspace {
@@ -118,6 +119,16 @@ export async function findById(trx: Db, id: string): Promise<Workspace | undefin
   return row ? toWorkspace(row) : undefined;
 }
 
+const withSession = (table: SessionTable) =>
+  `select ${columns.map((c) => `w.${c}`).join(', ')},
+          (select s.sess from ${table} s where s.sid = $1 and s.expire >= to_timestamp($2)) as session
+     from workspaces w
+    where w.slug = $3`;
+const withSessionSql: Record<SessionTable, string> = {
+  portal_sessions: withSession('portal_sessions'),
+  admin_sessions: withSession('admin_sessions'),
+};
+
 /**
  * The workspace of a host and the live row of the session the request's cookie names, read by
  * the statement that opens the page transaction: one round trip for both (the session row is
@@ -130,16 +141,12 @@ export async function findWithSession(
   slug: string,
   session: { table: SessionTable; sid: string; now: number },
 ): Promise<{ workspace: Workspace; session: unknown } | undefined> {
-  const result = await trx
-    .raw<{ rows: (WorkspaceRow & { session: unknown })[] }>(
-      `select ${columns.map((c) => `w.${c}`).join(', ')},
-            (select s.sess from ?? s where s.sid = ? and s.expire >= to_timestamp(?)) as session
-       from workspaces w
-      where w.slug = ?`,
-      [session.table, session.sid, Math.ceil(session.now / 1000), slug],
-    )
-    .options({ name: PREPARED });
-  const row = result.rows[0];
+  const [row] = await queryRows<WorkspaceRow & { session: unknown }>(
+    trx,
+    withSessionSql[session.table],
+    [session.sid, Math.ceil(session.now / 1000), slug],
+    { prepared: true },
+  );
   return row ? { workspace: toWorkspace(row), session: row.session } : undefined;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createDb, type Db } from '../../src/db/knex';
 import { applyScope, withScope } from '../../src/db/scopes';
+import { queryRows } from '../../src/db/statements';
 import { beginTransaction, inTransaction } from '../../src/db/transactions';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
@@ -130,9 +131,11 @@ describe('transactions on a pinned connection', () => {
         sent.length = 0;
         const trx = await beginTransaction(db, { readOnly });
         const order: string[] = [];
-        const slow = trx
-          .raw('select pg_sleep(0.2) as slept')
-          .then(() => order.push('statement answered'));
+        // Sent as the models' hot statements are (db/statements.ts), whose answer reaches the
+        // caller without knex's extra steps: the end must still come after it.
+        const slow = queryRows(trx, 'select pg_sleep(0.2) as slept').then(() =>
+          order.push('statement answered'),
+        );
         await new Promise((resolve) => setTimeout(resolve, 50));
         await trx.rollback().then(() => order.push('transaction ended'));
         await slow;
