@@ -32,7 +32,10 @@ export async function queryRows<Row>(
 
 const converted = new Map<string, { sql: string; order: number[] }>();
 
-/** `$n` placeholders as knex's `?`, with the values in the order of their use. */
+/**
+ * `$n` placeholders as knex's `?`, with the values in the order of their use. The models' texts
+ * hold no `$n` inside a quoted literal, and no `?` (see queryRows).
+ */
 export function knexPlaceholders(
   text: string,
   values: readonly unknown[],
