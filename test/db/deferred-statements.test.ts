@@ -5,7 +5,7 @@ import { createDb, type Db } from '../../src/db/knex';
 import { DEFER, deferStatementsOn, PREPARED } from '../../src/db/deferred-statements';
 import { withScope } from '../../src/db/scopes';
 import { testDatabase } from '../helpers/database';
-import { aRequester, aTicket, aWorkspace } from '../helpers/fixtures';
+import { aWorkspace, joAndSamWithATicketEach } from '../helpers/fixtures';
 
 /**
  * BEGIN and a transaction's scope travel with the statement after them (one round trip, counted
@@ -30,11 +30,7 @@ describe('statements held back for the next round trip', () => {
   });
 
   it('a scoped read is BEGIN, scope and query in one round trip, then COMMIT', async () => {
-    const acme = await aWorkspace('acme');
-    const jo = await aRequester(acme, 'jo@example.com');
-    const sam = await aRequester(acme, 'sam@example.com');
-    await aTicket(acme, jo, { subject: 'Jo’s printer' });
-    await aTicket(acme, sam, { subject: 'Sam’s router' });
+    const { acme, jo } = await joAndSamWithATicketEach();
 
     proxy.reset();
     const subjects = await withScope(

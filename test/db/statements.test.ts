@@ -7,7 +7,14 @@ import { beginTransaction } from '../../src/db/transactions';
 import * as tickets from '../../src/models/tickets';
 import type { Workspace } from '../../src/models/workspaces';
 import { testDatabase } from '../helpers/database';
-import { aHeldTicket, aRequester, aTicket, aWorkspace, rows } from '../helpers/fixtures';
+import {
+  aHeldTicket,
+  aRequester,
+  aTicket,
+  aWorkspace,
+  joAndSamWithATicketEach,
+  rows,
+} from '../helpers/fixtures';
 
 /**
  * The models' hot statements skip knex's query runner on the app's own transactions
@@ -66,11 +73,7 @@ describe('statements past knex’s runner', () => {
   });
 
   it('a knex builder’s rows are the same run by knex or sent past its runner, under row-level security', async () => {
-    const acme = await aWorkspace('acme');
-    const jo = await aRequester(acme, 'jo@example.com');
-    const sam = await aRequester(acme, 'sam@example.com');
-    await aTicket(acme, jo, { subject: 'Jo’s printer' });
-    await aTicket(acme, sam, { subject: 'Sam’s router' });
+    const { acme, jo } = await joAndSamWithATicketEach();
     const scope: Scope = { kind: 'requester', workspaceId: acme.id, requesterId: jo.id };
     const [direct, viaKnex] = await bothWays(scope, async (trx) => {
       const found = await builtRows<{ subject: string }>(

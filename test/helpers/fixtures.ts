@@ -243,3 +243,20 @@ export async function acmeWithJo(): Promise<{
     jo: await aRequester(acme, 'jo@example.com', 'Jo Bloggs'),
   };
 }
+
+/**
+ * Acme with two customers, Jo and Sam, and a ticket each ("Jo’s printer", "Sam’s router"): what a
+ * scope must keep apart.
+ */
+export async function joAndSamWithATicketEach(): Promise<{
+  acme: Workspace;
+  jo: Requester;
+  sam: Requester;
+}> {
+  const acme = await aWorkspace('acme');
+  const jo = await aRequester(acme, 'jo@example.com');
+  const sam = await aRequester(acme, 'sam@example.com');
+  await aTicket(acme, jo, { subject: 'Jo’s printer' });
+  await aTicket(acme, sam, { subject: 'Sam’s router' });
+  return { acme, jo, sam };
+}
