@@ -25,9 +25,9 @@ export class Browser {
 
   constructor(readonly target: Target) {}
 
-  /** The headers of every request from this browser: Host, X-Forwarded-Proto and its cookies. */
-  headers(target: Target = this.target): Record<string, string> {
-    const cookie = this.jar.header();
+  /** The headers of a request from this browser: Host, X-Forwarded-Proto and the path's cookies. */
+  headers(path: string, target: Target = this.target): Record<string, string> {
+    const cookie = this.jar.header(path);
     return {
       host: target.host,
       'x-forwarded-proto': 'https',
@@ -44,7 +44,7 @@ export class Browser {
   }
 
   private send(method: string, path: string, body?: string): Promise<Reply> {
-    const headers: Record<string, string> = this.headers();
+    const headers: Record<string, string> = this.headers(path);
     if (body !== undefined) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       headers['content-length'] = String(Buffer.byteLength(body));
@@ -57,7 +57,7 @@ export class Browser {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
-            this.jar.remember(res.headers['set-cookie']);
+            this.jar.remember(res.headers['set-cookie'], path);
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,

@@ -1,32 +1,65 @@
 /**
- * A browser's cookies, as simply as the bench needs them: every Set-Cookie name=value is kept and
- * all are sent back (each bench "browser" talks to one app, so paths never need telling apart);
- * a cookie set empty or already expired is dropped.
+ * A browser's cookies, as simply as the bench needs them (each bench "browser" talks to one host):
+ * every Set-Cookie name=value is kept under its Path, and a request gets back the cookies whose
+ * path matches its own, as a browser sends them (RFC 6265, 5.1.4 and 5.4). A cookie set empty or
+ * already expired is dropped. Paths matter: the sign-in code's cookie is scoped to the sign-in
+ * pages, and a jar that sent it everywhere would make every page of the bench check one signed
+ * cookie more than a browser's request carries.
  */
 export class CookieJar {
-  private readonly cookies = new Map<string, string>();
+  /** By name and path, as a browser keeps them. */
+  private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
 
-  remember(setCookie: readonly string[] | undefined): void {
+  /** The Set-Cookie headers of the answer to a request for `requestPath`. */
+  remember(setCookie: readonly string[] | undefined, requestPath = '/'): void {
     for (const header of setCookie ?? []) {
       const [pair = '', ...attributes] = header.split(';');
       const split = pair.indexOf('=');
       if (split <= 0) continue;
       const name = pair.slice(0, split).trim();
       const value = pair.slice(split + 1).trim();
-      if (value === '' || attributes.some(isExpiry)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const path = pathOf(attributes) ?? defaultPath(requestPath);
+      const key = `${name}\u0000${path}`;
+      if (value === '' || attributes.some(isExpiry)) this.cookies.delete(key);
+      else this.cookies.set(key, { name, value, path });
     }
   }
 
   has(name: string): boolean {
-    return this.cookies.has(name);
+    return [...this.cookies.values()].some((cookie) => cookie.name === name);
   }
 
-  /** The Cookie request header, or undefined when the jar is empty. */
-  header(): string | undefined {
-    if (this.cookies.size === 0) return undefined;
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  /** The Cookie request header for a request to `requestPath`, or undefined when none applies. */
+  header(requestPath = '/'): string | undefined {
+    const path = requestPath.split(/[?#]/, 1)[0] || '/';
+    const sent = [...this.cookies.values()]
+      .filter((cookie) => pathMatches(path, cookie.path))
+      // Longer paths first, as browsers send them.
+      .sort((a, b) => b.path.length - a.path.length);
+    if (sent.length === 0) return undefined;
+    return sent.map(({ name, value }) => `${name}=${value}`).join('; ');
   }
+}
+
+function pathOf(attributes: readonly string[]): string | undefined {
+  for (const attribute of attributes) {
+    const [key = '', value = ''] = attribute.split('=').map((part) => part.trim());
+    if (key.toLowerCase() === 'path' && value.startsWith('/')) return value;
+  }
+  return undefined;
+}
+
+/** RFC 6265 5.1.4: the request path up to its last slash, or "/". */
+function defaultPath(requestPath: string): string {
+  const path = requestPath.split(/[?#]/, 1)[0] ?? '';
+  const last = path.lastIndexOf('/');
+  return last <= 0 ? '/' : path.slice(0, last);
+}
+
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
 }
 
 function isExpiry(attribute: string): boolean {

@@ -36,7 +36,8 @@ const searchTarget: TargetRule = { kind: 'p50', maxMs: 50 };
 export interface Prepared {
   method: 'GET' | 'POST';
   path: string;
-  cookie?: string;
+  /** The browser whose cookies go with every request: those a browser sends for this path. */
+  from?: Browser;
   body?: string;
   expect: number;
   /** Text the answer must contain (checked before and after the load): the right page. */
@@ -62,7 +63,8 @@ export function callOf(server: Scenario['server'], prepared: Prepared, port: num
     host: hostOf(server, port),
     'x-forwarded-proto': 'https',
   };
-  if (prepared.cookie) headers.cookie = prepared.cookie;
+  const cookie = prepared.from?.jar.header(prepared.path);
+  if (cookie) headers.cookie = cookie;
   if (prepared.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   return {
     method: prepared.method,
@@ -71,11 +73,6 @@ export function callOf(server: Scenario['server'], prepared: Prepared, port: num
     body: prepared.body,
     expect: prepared.expect,
   };
-}
-
-/** The cookies a browser holds now, for a scenario that sends them on every request. */
-function cookieOf(browser: Browser): string {
-  return browser.jar.header() ?? '';
 }
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -158,21 +155,21 @@ export class Sessions {
     });
   }
 
-  /** An anonymous browser that has loaded the sign-in form: its cookies and the form's token. */
-  async signinForm(): Promise<{ cookie: string; csrf: string }> {
+  /** An anonymous browser that has loaded the sign-in form, and the form's token. */
+  async signinForm(): Promise<{ browser: Browser; csrf: string }> {
     const browser = new Browser(this.app);
     const page = expectStatus(await browser.get(PORTAL_LOGIN), 200, `GET ${PORTAL_LOGIN}`);
-    return { cookie: cookieOf(browser), csrf: csrfOf(page.body, PORTAL_LOGIN) };
+    return { browser, csrf: csrfOf(page.body, PORTAL_LOGIN) };
   }
 }
 
 function signinPost(email: string) {
   return async (s: Sessions): Promise<Prepared> => {
-    const { cookie, csrf } = await s.signinForm();
+    const { browser, csrf } = await s.signinForm();
     return {
       method: 'POST',
       path: PORTAL_LOGIN,
-      cookie,
+      from: browser,
       body: form({ _csrf: csrf, email }),
       expect: 200,
       marker: email,
@@ -199,7 +196,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: '/tickets',
-      cookie: cookieOf(await s.reader()),
+      from: await s.reader(),
       expect: 200,
       marker: `Signed in as ${HEAVY_EMAIL}`,
     }),
@@ -213,7 +210,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: (await s.deepPage()).path,
-      cookie: cookieOf(await s.reader()),
+      from: await s.reader(),
       expect: 200,
       marker: `Signed in as ${HEAVY_EMAIL}`,
     }),
@@ -227,7 +224,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: `/tickets/${await s.longThreadRef()}`,
-      cookie: cookieOf(await s.reader()),
+      from: await s.reader(),
       expect: 200,
       marker: LONG_THREAD_SUBJECT,
     }),
@@ -250,7 +247,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: '/admin/tickets',
-      cookie: cookieOf(await s.agent()),
+      from: await s.agent(),
       expect: 200,
       marker: `${ADMIN_EMAIL}, `,
     }),
@@ -264,7 +261,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: `/admin/tickets?${form({ q: SUBJECT_SUBSTRING })}`,
-      cookie: cookieOf(await s.agent()),
+      from: await s.agent(),
       expect: 200,
       marker: `/admin/tickets/${await s.longThreadRef()}"`,
     }),
@@ -278,7 +275,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: `/admin/tickets?${form({ q: HEAVY_EMAIL })}`,
-      cookie: cookieOf(await s.agent()),
+      from: await s.agent(),
       expect: 200,
       marker: `href="/admin/tickets/${BENCH_SLUG.toUpperCase()}-`,
     }),
@@ -292,7 +289,7 @@ export const scenarios: Scenario[] = [
     prepare: async (s) => ({
       method: 'GET',
       path: `/admin/tickets/${await s.longThreadRef()}`,
-      cookie: cookieOf(await s.agent()),
+      from: await s.agent(),
       expect: 200,
       marker: LONG_THREAD_SUBJECT,
     }),
@@ -325,7 +322,7 @@ export const scenarios: Scenario[] = [
       return {
         method: 'POST',
         path: '/tickets/new',
-        cookie: cookieOf(writer),
+        from: writer,
         body: form({
           _csrf: csrfOf(page.body, '/tickets/new'),
           subject: 'A ticket from npm run bench',
@@ -346,7 +343,7 @@ export const scenarios: Scenario[] = [
       return {
         method: 'POST',
         path: `${ticket.path}/replies`,
-        cookie: cookieOf(await s.writer()),
+        from: await s.writer(),
         body: form({
           _csrf: ticket.csrf,
           body: 'A reply from the reply scenario of npm run bench.',

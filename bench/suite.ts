@@ -154,7 +154,7 @@ export class Suite {
     const expectedRows = this.expectedExportRows;
     try {
       const agent = await this.sessions.agent();
-      const headers = agent.headers({ port: app.port, host: hostOf('app', app.port) });
+      const headers = agent.headers(EXPORT_PATH, { port: app.port, host: hostOf('app', app.port) });
       if (warmUp) await streamExport(app.port, EXPORT_PATH, headers, app.pid);
       return { ...(await streamExport(app.port, EXPORT_PATH, headers, app.pid)), expectedRows };
     } catch (error) {
@@ -191,7 +191,7 @@ export class Suite {
     if (results.export) {
       this.say('  export');
       const agent = await this.sessions.agent();
-      const headers = agent.headers({
+      const headers = agent.headers(EXPORT_PATH, {
         port: servers.app.port,
         host: hostOf('app', servers.app.port),
       });
