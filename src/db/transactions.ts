@@ -40,7 +40,7 @@ const direct = new WeakMap<object, SendStatement>();
 /**
  * How to send a statement on this transaction's connection without knex's query runner, or
  * undefined for a transaction this module did not begin (knex's own, in tests and migrations).
- * knex's runner (compiling, positioning bindings, its promise chain) cost 20–25 µs of CPU a
+ * knex's runner (compiling, positioning bindings, its promise chain) cost about 30 µs of CPU a
  * statement over node-postgres alone; a page's transaction sends five or more, and BEGIN, the
  * scope and the read-only COMMIT do not even reach the server (db/deferred-statements.ts).
  */
