@@ -22,6 +22,7 @@ interface PlanNode {
   'Index Name'?: string;
   'Rows Removed by Filter'?: number;
   'Rows Removed by Index Recheck'?: number;
+  'Rows Removed by Join Filter'?: number;
   'Actual Rows': number;
   'Actual Loops': number;
   Plans?: PlanNode[];
@@ -393,6 +394,45 @@ describe('query plans under row-level security', () => {
       assert.ok(!types.includes('Sort'), `no sort: ${types.join(' > ')}`);
       const scanned = Math.max(...plan.map((n) => n['Actual Rows'] * n['Actual Loops']));
       assert.ok(scanned <= 26, `read ${scanned} rows: ${types.join(' > ')}`);
+    });
+  });
+
+  it('the inbox’s one plan looks up each listed ticket’s requester, even where most workspaces are small', async () => {
+    // The generic plan is made for an average workspace. Among many small ones its estimate of a
+    // workspace's requesters is a handful, and PostgreSQL judged reading them all once cheaper
+    // than 26 lookups: for a large workspace that read every one of its requesters on every page.
+    await rows(
+      `with small as (
+         insert into workspaces (slug, name)
+         select 'small-' || g, 'Small ' || g from generate_series(1, 200) g returning id)
+       insert into requesters (workspace_id, email, name)
+       select id, 'only@example.com', 'Only' from small`,
+    );
+    await testDatabase().db.raw('analyze workspaces, tickets, requesters');
+    const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+    await withScope(testDatabase().db, agent, async (trx) => {
+      await trx.raw('set local plan_cache_mode = force_generic_plan');
+      const { sql } = searchQuery(trx, {
+        workspaceId: acme.id,
+        search: {},
+        limit: 26,
+      })
+        .toSQL()
+        .toNative();
+      // EXPLAIN EXECUTE takes no bind parameters: the workspace's id is the test's own uuid.
+      await trx.raw(`prepare skewed_inbox as ${sql}`);
+      const explained = await trx.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(
+        `explain (analyze, format json) execute skewed_inbox('${acme.id}', 26)`,
+      );
+      const plan = nodes(explained.rows[0]!['QUERY PLAN'][0].Plan);
+      const types = plan.map(
+        (n) => `${n['Node Type']}${n['Relation Name'] ? ` ${n['Relation Name']}` : ''}`,
+      );
+      const read = Math.max(...plan.map((n) => n['Actual Rows'] * n['Actual Loops']));
+      assert.ok(read <= 26, `read ${read} rows: ${types.join(' > ')}`);
+      const removed = Math.max(0, ...plan.map((n) => n['Rows Removed by Join Filter'] ?? 0));
+      assert.equal(removed, 0, `no requester read only to be thrown away: ${types.join(' > ')}`);
+      await trx.raw('deallocate skewed_inbox');
     });
   });
 
