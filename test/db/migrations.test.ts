@@ -188,6 +188,55 @@ describe('migrations', function () {
     assert.deepEqual(await schemaOf(db), before, 'all the way up again, the same schema');
   });
 
+  it('marks the messages that already have files (20261201170000), and its trigger every message that gets one', async () => {
+    const { db } = await emptyDatabase();
+    const target = '20261201170000_messages_with_files.ts';
+    for (const name of MIGRATIONS.slice(0, MIGRATIONS.indexOf(target))) {
+      const [, up] = (await db.migrate.up(migratorConfig)) as [number, string[]];
+      assert.deepEqual(up, [name]);
+    }
+    const asSystem = <T>(sql: string) =>
+      db.transaction(async (trx) => {
+        await trx.raw(`select set_config('app.scope', 'system', true)`);
+        return (await trx.raw<{ rows: T[] }>(sql)).rows;
+      });
+    const messageIds = async () =>
+      asSystem<{ body: string; has_files: boolean }>(
+        'select body, has_files from messages order by body',
+      );
+    await asSystem(`
+      with w as (insert into workspaces (slug, name) values ('acme', 'Acme') returning id),
+           r as (insert into requesters (workspace_id, email) select id, 'jo@example.com' from w
+                 returning workspace_id, id),
+           t as (insert into tickets (workspace_id, number, requester_id, subject, status)
+                 select workspace_id, 1001, id, 'Printer', 'open' from r returning workspace_id, id),
+           m as (insert into messages (workspace_id, ticket_id, author_kind, author_name, body)
+                 select workspace_id, id, 'agent', 'Alex', body from t,
+                        (values ('with a file'), ('without'), ('later')) v(body)
+                 returning workspace_id, id, body)
+      insert into attachments (workspace_id, message_id, position, name, content_type, size,
+                               storage_key)
+      select workspace_id, id, 0, 'photo.png', 'image/png', 3, gen_random_uuid()
+        from m where body = 'with a file'`);
+
+    await db.migrate.up(migratorConfig);
+    assert.deepEqual(await messageIds(), [
+      { body: 'later', has_files: false },
+      { body: 'with a file', has_files: true },
+      { body: 'without', has_files: false },
+    ]);
+    await asSystem(`
+      insert into attachments (workspace_id, message_id, position, name, content_type, size,
+                               storage_key)
+      select workspace_id, id, 0, 'log.txt', 'text/plain', 3, gen_random_uuid()
+        from messages where body = 'later'`);
+    assert.deepEqual(await messageIds(), [
+      { body: 'later', has_files: true },
+      { body: 'with a file', has_files: true },
+      { body: 'without', has_files: false },
+    ]);
+  });
+
   describe('knex command line (knexfile.ts)', () => {
     it('migrate:latest, migrate:list and migrate:rollback work on the app database and agree with the app', async () => {
       const { url, db } = await emptyDatabase();

@@ -554,6 +554,14 @@ describe('query plans under row-level security', () => {
          from generate_series(1, 500) g`,
       [acme.id, ticket!.id, requesterId],
     );
+    // One message of the page has a file: its files are looked up, no other message's.
+    await rows(
+      `insert into attachments (workspace_id, message_id, position, name, content_type, size,
+                                storage_key)
+       select workspace_id, id, 0, 'photo.png', 'image/png', 3, gen_random_uuid()
+         from messages where ticket_id = ?::uuid and body = 'Message 1990'`,
+      [ticket!.id],
+    );
     await testDatabase().db.raw('analyze messages, ticket_events');
     const plan = await planOf(
       { kind: 'requester', workspaceId: acme.id, requesterId },
@@ -575,5 +583,9 @@ describe('query plans under row-level security', () => {
       read('ticket_events').length > 0 && Math.max(...read('ticket_events')) <= 31,
       'status changes',
     );
+    const filesProbed = plan
+      .filter((n) => n['Relation Name'] === 'attachments')
+      .map((n) => n['Actual Loops']);
+    assert.deepEqual(filesProbed, [1], 'files looked up for the one message that has some');
   });
 });
