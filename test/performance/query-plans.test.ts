@@ -397,6 +397,36 @@ describe('query plans under row-level security', () => {
     });
   });
 
+  it('an inbox of one status reads a page of that status, however few and old its tickets', async () => {
+    // The three oldest of the 4,000 tickets are pending, none is closed: along the activity index
+    // alone, a page of either status read every ticket of the workspace to find so few.
+    await rows(`update tickets set status = 'pending' where number in (1001, 1002, 1003)`);
+    await testDatabase().db.raw('analyze tickets');
+    const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+    await withScope(testDatabase().db, agent, async (trx) => {
+      const pages = [
+        ['pending', 3],
+        ['closed', 0],
+        ['open', 26],
+      ] as const;
+      for (const [status, listed] of pages) {
+        const before = await ticketsRead(trx);
+        const page = await ticketSearch.listPage(trx, {
+          workspaceId: acme.id,
+          search: { status },
+          limit: 26,
+        });
+        const read = (await ticketsRead(trx)).rows - before.rows;
+        assert.equal(page.length, listed, status);
+        assert.ok(
+          page.every((ticket) => ticket.status === status),
+          `${status}: only ${status} tickets`,
+        );
+        assert.ok(read <= 26, `${status}: read ${read} tickets`);
+      }
+    });
+  });
+
   it('the inbox’s one plan looks up each listed ticket’s requester, even where most workspaces are small', async () => {
     // The generic plan is made for an average workspace. Among many small ones its estimate of a
     // workspace's requesters is a handful, and PostgreSQL judged reading them all once cheaper
