@@ -262,6 +262,30 @@ describe('attachments in the portal', () => {
     assert.equal((await download(browser, file!.href)).status, 404);
   });
 
+  it('keeps the files of a ticket held until its address is confirmed, and shows them on its page', async () => {
+    // The visitor's files are stored under the visitor's scope on a held ticket: the trigger that
+    // marks the message as having files (migration 20261201170000) must reach it there too.
+    await rows('update workspaces set confirm_anonymous_email = true where id = ?', [acme.id]);
+    const visitor = new Browser(t);
+    const res = await visitor.submitFiles(
+      '/tickets/new',
+      '/tickets/new',
+      { name: 'Vi', email: 'vi@example.com', subject: 'Held', description: 'Attached.' },
+      [{ name: 'log.txt', content: Buffer.from('error at line 3\n') }],
+    );
+    assert.equal(res.status, 303, res.text);
+    const [held] = await rows<{ held: boolean; has_files: boolean }>(
+      `select t.held_since is not null as held, m.has_files
+         from tickets t join messages m on m.workspace_id = t.workspace_id and m.ticket_id = t.id
+        where t.subject = 'Held'`,
+    );
+    assert.deepEqual(held, { held: true, has_files: true });
+    const [file] = listedFiles((await visitor.get(res.headers.location!)).text);
+    assert.equal(file?.name, 'log.txt');
+    const got = await download(visitor, file.href);
+    assert.equal(binary(got).toString(), 'error at line 3\n');
+  });
+
   it('still takes a reply without files, from a multipart form with an empty file input', async () => {
     const res = await browser.submitFiles(ticketPath(), replyPath(), { body: 'Just words' }, []);
     assert.equal(res.status, 303, res.text);
