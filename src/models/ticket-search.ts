@@ -203,8 +203,9 @@ export async function listPage(
   input: { workspaceId: string; search: TicketSearch; after?: ActivityCursor; limit: number },
 ): Promise<ListedTicket[]> {
   // The best plan of a page's statement is the same for every workspace, status and page: down
-  // the activity index without words, and with them, joining the requesters to the page that
-  // the schema's functions find (they plan what depends on the words, for the words). Yet
+  // the activity index without words (the status's own, `tickets_status_activity`, for one
+  // status), each ticket's requester looked up by key, and with words, joining the requesters to
+  // the page that the schema's functions find (they plan what depends on the words). Yet
   // PostgreSQL never settled on one: judged by its estimate for an average workspace, the
   // generic plan looked dearer than planning afresh, so every inbox page paid about a
   // millisecond of planning. Here it plans once per connection (for the rest of this
