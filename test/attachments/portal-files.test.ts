@@ -62,6 +62,18 @@ describe('attachments in the portal', () => {
     await browser.signIn('jo@example.com');
   });
 
+  /** An anonymous ticket opened with one text file ("error at line 3"), answered 303. */
+  async function openWithAFile(visitor: Browser, subject: string) {
+    const res = await visitor.submitFiles(
+      '/tickets/new',
+      '/tickets/new',
+      { name: 'Vi', email: 'vi@example.com', subject, description: 'Attached.' },
+      [{ name: 'log.txt', content: Buffer.from('error at line 3\n') }],
+    );
+    assert.equal(res.status, 303, res.text);
+    return res;
+  }
+
   const ticketPath = () => `/tickets/${ticket.reference}`;
   const replyPath = () => `/tickets/${ticket.reference}/replies`;
 
@@ -248,13 +260,7 @@ describe('attachments in the portal', () => {
 
   it('lets the anonymous visitor who opened a ticket attach files and download them', async () => {
     const visitor = new Browser(t);
-    const res = await visitor.submitFiles(
-      '/tickets/new',
-      '/tickets/new',
-      { name: 'Vi', email: 'vi@example.com', subject: 'Help', description: 'Attached.' },
-      [{ name: 'log.txt', content: Buffer.from('error at line 3\n') }],
-    );
-    assert.equal(res.status, 303, res.text);
+    const res = await openWithAFile(visitor, 'Help');
     const [file] = listedFiles((await visitor.get(res.headers.location!)).text);
     const got = await download(visitor, file!.href);
     assert.equal(got.status, 200);
@@ -267,13 +273,7 @@ describe('attachments in the portal', () => {
     // marks the message as having files (migration 20261201170000) must reach it there too.
     await rows('update workspaces set confirm_anonymous_email = true where id = ?', [acme.id]);
     const visitor = new Browser(t);
-    const res = await visitor.submitFiles(
-      '/tickets/new',
-      '/tickets/new',
-      { name: 'Vi', email: 'vi@example.com', subject: 'Held', description: 'Attached.' },
-      [{ name: 'log.txt', content: Buffer.from('error at line 3\n') }],
-    );
-    assert.equal(res.status, 303, res.text);
+    const res = await openWithAFile(visitor, 'Held');
     const [held] = await rows<{ held: boolean; has_files: boolean }>(
       `select t.held_since is not null as held, m.has_files
          from tickets t join messages m on m.workspace_id = t.workspace_id and m.ticket_id = t.id
