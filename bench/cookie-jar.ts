@@ -31,7 +31,7 @@ export class CookieJar {
 
   /** The Cookie request header for a request to `requestPath`, or undefined when none applies. */
   header(requestPath = '/'): string | undefined {
-    const path = requestPath.split(/[?#]/, 1)[0] || '/';
+    const path = pathPart(requestPath) || '/';
     const sent = [...this.cookies.values()]
       .filter((cookie) => pathMatches(path, cookie.path))
       // Longer paths first, as browsers send them.
@@ -41,17 +41,28 @@ export class CookieJar {
   }
 }
 
+/** A Set-Cookie attribute as its lower-cased name and its value. */
+function attributeOf(attribute: string): [key: string, value: string] {
+  const [key = '', value = ''] = attribute.split('=').map((part) => part.trim());
+  return [key.toLowerCase(), value];
+}
+
+/** A request target without its query or fragment. */
+function pathPart(requestPath: string): string {
+  return requestPath.split(/[?#]/, 1)[0] ?? '';
+}
+
 function pathOf(attributes: readonly string[]): string | undefined {
   for (const attribute of attributes) {
-    const [key = '', value = ''] = attribute.split('=').map((part) => part.trim());
-    if (key.toLowerCase() === 'path' && value.startsWith('/')) return value;
+    const [key, value] = attributeOf(attribute);
+    if (key === 'path' && value.startsWith('/')) return value;
   }
   return undefined;
 }
 
 /** RFC 6265 5.1.4: the request path up to its last slash, or "/". */
 function defaultPath(requestPath: string): string {
-  const path = requestPath.split(/[?#]/, 1)[0] ?? '';
+  const path = pathPart(requestPath);
   const last = path.lastIndexOf('/');
   return last <= 0 ? '/' : path.slice(0, last);
 }
@@ -63,8 +74,8 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
 }
 
 function isExpiry(attribute: string): boolean {
-  const [key = '', value = ''] = attribute.split('=').map((part) => part.trim());
-  if (key.toLowerCase() === 'max-age') return Number(value) <= 0;
-  if (key.toLowerCase() === 'expires') return Date.parse(value) <= Date.now();
+  const [key, value] = attributeOf(attribute);
+  if (key === 'max-age') return Number(value) <= 0;
+  if (key === 'expires') return Date.parse(value) <= Date.now();
   return false;
 }

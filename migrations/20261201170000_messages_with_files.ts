@@ -19,10 +19,8 @@ export async function up(knex: Knex): Promise<void> {
     create function messages_note_file() returns trigger language plpgsql as $$
     begin
       update messages set has_files = true
-       where workspace_id = new.workspace_id and id = new.message_id and not has_files;
-      if not found and not exists (
-        select 1 from messages
-         where workspace_id = new.workspace_id and id = new.message_id and has_files) then
+       where workspace_id = new.workspace_id and id = new.message_id;
+      if not found then
         raise exception 'a file for a message this scope cannot update'
           using errcode = '42501';
       end if;

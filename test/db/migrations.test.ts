@@ -200,7 +200,7 @@ describe('migrations', function () {
         await trx.raw(`select set_config('app.scope', 'system', true)`);
         return (await trx.raw<{ rows: T[] }>(sql)).rows;
       });
-    const messageIds = async () =>
+    const flags = async () =>
       asSystem<{ body: string; has_files: boolean }>(
         'select body, has_files from messages order by body',
       );
@@ -220,7 +220,7 @@ describe('migrations', function () {
         from m where body = 'with a file'`);
 
     await db.migrate.up(migratorConfig);
-    assert.deepEqual(await messageIds(), [
+    assert.deepEqual(await flags(), [
       { body: 'later', has_files: false },
       { body: 'with a file', has_files: true },
       { body: 'without', has_files: false },
@@ -230,7 +230,7 @@ describe('migrations', function () {
                                storage_key)
       select workspace_id, id, 0, 'log.txt', 'text/plain', 3, gen_random_uuid()
         from messages where body = 'later'`);
-    assert.deepEqual(await messageIds(), [
+    assert.deepEqual(await flags(), [
       { body: 'later', has_files: true },
       { body: 'with a file', has_files: true },
       { body: 'without', has_files: false },
