@@ -92,16 +92,23 @@ describe('row-level security without helper calls', () => {
     }
   });
 
-  it('tickets and messages have one policy each, testing the system scope, then the agent’s, the requester’s and the visitor’s', async () => {
+  it('tickets and messages have one permissive policy each, testing the system scope, then the agent’s, the requester’s and the visitor’s', async () => {
     for (const table of ['tickets', 'messages']) {
-      const policies = await rows<{ name: string; qual: string }>(
-        `select policyname as name, qual from pg_policies
+      const all = await rows<{ name: string; qual: string; permissive: string; cmd: string }>(
+        `select policyname as name, qual, permissive, cmd from pg_policies
           where schemaname = current_schema() and tablename = ?`,
         [table],
       );
+      const policies = all.filter((p) => p.permissive === 'PERMISSIVE');
       assert.deepEqual(
         policies.map((p) => p.name),
         [`${table}_scoped`],
+      );
+      // The others only narrow who may change or remove rows (20261201190000): no read plans them.
+      const narrowing = all.filter((p) => p.permissive !== 'PERMISSIVE');
+      assert.ok(
+        narrowing.every((p) => p.cmd === 'UPDATE' || p.cmd === 'DELETE'),
+        JSON.stringify(narrowing),
       );
       const order = ['system', 'agent', 'requester', 'visitor'].map((scope) =>
         policies[0]!.qual.indexOf(`= '${scope}'::text`),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createDb, type Db } from '../../src/db/knex';
 import { withScope, type Scope } from '../../src/db/scopes';
+import * as attachments from '../../src/models/attachments';
 import * as auditEvents from '../../src/models/audit-events';
 import * as loginTokens from '../../src/models/login-tokens';
 import * as ticketConfirmations from '../../src/models/ticket-confirmations';
@@ -132,6 +133,34 @@ describe('row-level security', () => {
     workspaceId: acme.id,
     requesterId: jo.id,
   });
+
+  /**
+   * A scope tries to rewrite and remove a ticket's conversation and the ticket itself: it reads
+   * at least `readable` of the messages (so there is something to tamper with), and every
+   * attempt touches no row, leaving the database as it was.
+   */
+  async function assertCannotTamper(scope: Scope, ticket: TicketFixture, readable: number) {
+    const conversation = () =>
+      rows<{ id: string; body: string }>(
+        'select id, body from messages where ticket_id = ? order by id',
+        [ticket.id],
+      );
+    const before = await conversation();
+    const { visible, ...touched } = await withScope(db, scope, async (trx) => {
+      const messages = () => trx('messages').where({ ticket_id: ticket.id });
+      return {
+        visible: (await messages().select('id')).length,
+        rewritten: await messages().update({ body: 'rewritten' }),
+        marked: await messages().update({ has_files: true }),
+        removedMessages: await messages().delete(),
+        removedTickets: await trx('tickets').where({ id: ticket.id }).delete(),
+      };
+    });
+    assert.ok(visible >= readable, `read ${visible} messages`);
+    assert.deepEqual(touched, { rewritten: 0, marked: 0, removedMessages: 0, removedTickets: 0 });
+    assert.deepEqual(await conversation(), before, 'the conversation is as it was');
+    assert.equal((await rows('select id from tickets where id = ?', [ticket.id])).length, 1);
+  }
 
   describe('the database role', () => {
     it('the app connects as a role that is neither superuser nor BYPASSRLS', async () => {
@@ -306,7 +335,9 @@ describe('row-level security', () => {
         withScope(db, requesterScope(), (trx) =>
           trx('tickets').where({ id: joTicket.id }).update({ requester_id: sam.id }),
         ),
-        /row-level security/,
+        // Refused twice over: the owner is no column of a customer's (a trigger, first), and the
+        // policy's check would refuse the row after it.
+        /may change only/,
       );
     });
 
@@ -350,6 +381,90 @@ describe('row-level security', () => {
         (await rows('select id from ticket_events where to_status = ?', ['closed'])).length,
         1,
       );
+    });
+
+    it('can neither rewrite nor remove the messages it reads, nor remove its ticket', async () => {
+      // Jo's opening message and the agent's public reply.
+      await assertCannotTamper(requesterScope(), joTicket, 2);
+    });
+
+    it('marks its own message when it adds a file there, and keeps its own scope after', async () => {
+      const [opening] = await rows<{ id: string }>(
+        "select id from messages where ticket_id = ? and author_kind = 'requester'",
+        [joTicket.id],
+      );
+      const seen = await withScope(db, requesterScope(), async (trx) => {
+        await attachments.insert(trx, {
+          workspaceId: acme.id,
+          messageId: opening!.id,
+          position: 0,
+          name: 'photo.png',
+          contentType: 'image/png',
+          size: 3,
+          storageKey: '11111111-1111-4111-8111-111111111111',
+        });
+        const setting = await trx.raw<{ rows: { scope: string }[] }>(
+          "select current_setting('app.scope') as scope",
+        );
+        return {
+          scope: setting.rows[0]?.scope,
+          tickets: ids(await trx('tickets').select('id')),
+          flagged: ids(await trx('messages').where({ has_files: true }).select('id')),
+        };
+      });
+      assert.deepEqual(seen, {
+        scope: 'requester',
+        tickets: [joTicket.id],
+        flagged: [opening!.id],
+      });
+    });
+
+    it('changes on its ticket and its own record only what its actions change', async () => {
+      const change = (table: string, id: string, values: Record<string, unknown>) =>
+        withScope(db, requesterScope(), (trx) => trx(table).where({ id }).update(values));
+      for (const values of [
+        { subject: 'Renamed' },
+        { number: 9999 },
+        { created_at: new Date('2020-01-01T00:00:00Z') },
+        { held_since: new Date() },
+      ]) {
+        await assert.rejects(change('tickets', joTicket.id, values), /may change only/);
+      }
+      await assert.rejects(
+        change('requesters', jo.id, { email: 'x@example.com' }),
+        /may change only/,
+      );
+      await assert.rejects(
+        change('requesters', jo.id, { erased_at: new Date() }),
+        /may change only/,
+      );
+      // What its actions do change still changes (solving, rating, its language).
+      assert.equal(await change('tickets', joTicket.id, { status: 'resolved', rating: 5 }), 1);
+      assert.equal(await change('requesters', jo.id, { language: 'fr' }), 1);
+      const [ticket] = await rows<{ subject: string; status: string }>(
+        'select subject, status from tickets where id = ?',
+        [joTicket.id],
+      );
+      assert.deepEqual(ticket, { subject: 'Jo’s printer', status: 'resolved' });
+      // An agent's scope is not narrowed so.
+      const agentScope: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+      assert.equal(
+        await withScope(db, agentScope, (trx) =>
+          trx('tickets').where({ id: joTicket.id }).update({ subject: 'Printer, renamed' }),
+        ),
+        1,
+      );
+    });
+
+    it('cannot remove its own requester row', async () => {
+      const lee = await aRequester(acme, 'lee@example.com', 'Lee');
+      const scope: Scope = { kind: 'requester', workspaceId: acme.id, requesterId: lee.id };
+      const [seen, removed] = await withScope(db, scope, async (trx) => [
+        (await trx('requesters').select('id')).length,
+        await trx('requesters').where({ id: lee.id }).delete(),
+      ]);
+      assert.deepEqual([seen, removed], [1, 0]);
+      assert.equal((await rows('select id from requesters where id = ?', [lee.id])).length, 1);
     });
 
     it('cannot see another workspace’s rows even when its scope names that workspace’s requester', async () => {
@@ -420,6 +535,10 @@ describe('row-level security', () => {
       assert.deepEqual(await select(scope, 'tickets'), []);
       assert.deepEqual(await select(scope, 'messages'), []);
       assert.deepEqual(await select(scope, 'requesters'), []);
+    });
+
+    it('can neither rewrite nor remove the messages of a ticket it holds, nor remove the ticket', async () => {
+      await assertCannotTamper(visitorScope([samTicket.id]), samTicket, 1);
     });
 
     it('cannot insert a message into a ticket it does not hold', async () => {
@@ -506,6 +625,23 @@ describe('row-level security', () => {
         }),
       );
       assert.deepEqual(listed, []);
+    });
+
+    it('may still rewrite and remove its workspace’s messages (erasure rewrites them)', async () => {
+      const scope: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
+      const changed = await withScope(db, scope, async (trx) => ({
+        visible: (await trx('messages').where({ ticket_id: joTicket.id }).select('id')).length,
+        rewritten: await trx('messages')
+          .where({ ticket_id: joTicket.id })
+          .update({ body: 'rewritten' }),
+        removed: await trx('messages').where({ ticket_id: joTicket.id }).delete(),
+      }));
+      assert.ok(changed.visible >= 3, `saw ${changed.visible} messages`);
+      assert.deepEqual(changed, {
+        visible: changed.visible,
+        rewritten: changed.visible,
+        removed: changed.visible,
+      });
     });
 
     it('cannot write into another workspace', async () => {
