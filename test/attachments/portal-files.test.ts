@@ -269,8 +269,9 @@ describe('attachments in the portal', () => {
   });
 
   it('keeps the files of a ticket held until its address is confirmed, and shows them on its page', async () => {
-    // The visitor's files are stored under the visitor's scope on a held ticket: the trigger that
-    // marks the message as having files (migration 20261201170000) must reach it there too.
+    // The visitor's files are stored under the visitor's scope on a held ticket, which no other
+    // customer scope sees: the trigger that marks the message as having files (20261201170000;
+    // since 20261201190000 it marks as the system scope) must mark it there too.
     await rows('update workspaces set confirm_anonymous_email = true where id = ?', [acme.id]);
     const visitor = new Browser(t);
     const res = await openWithAFile(visitor, 'Held');
