@@ -6,6 +6,9 @@
  *
  *   node dist/bench/bare-server.js [--port 3100]
  *
+ * At /floor, the same page behind the packages every signed-in page of the app needs
+ * (floor-router.ts): the second reference of the report.
+ *
  * Row-level security is forced on tickets, so it connects as a role that bypasses it:
  * BARE_DATABASE_URL when set, else the embedded server's superuser from DATA_DIR/postgres.json.
  */
@@ -17,6 +20,7 @@ import pg from 'pg';
 import { projectRoot } from '../src/project-root';
 import { BENCH_SLUG, HEAVY_EMAIL } from './bench-data';
 import { embeddedSuperuserUrl } from './superuser-url';
+import { floorRouter } from './floor-router';
 
 const LIST_SQL = `select number, subject, status, last_activity_at
                     from tickets
@@ -67,8 +71,9 @@ async function main(): Promise<void> {
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');
   });
-  app.get('/', async (_req, res) => {
-    const { rows } = await pool.query<ListRow>(LIST_SQL, [workspaceId, requesterId]);
+  /** The one page: the requester's 25 newest tickets (a form with the token, when given one). */
+  const listPage = async (res: express.Response, requester: string, csrfToken?: string) => {
+    const { rows } = await pool.query<ListRow>(LIST_SQL, [workspaceId, requester]);
     res.render('bare-list.njk', {
       workspaceName: 'Bench',
       tickets: rows.map((row) => ({
@@ -79,8 +84,14 @@ async function main(): Promise<void> {
         humanTime: `${humanTime.format(row.last_activity_at)} UTC`,
       })),
       nextHref: rows.length === 25 ? '/?after=next' : undefined,
+      csrfToken,
     });
+  };
+  app.get('/', async (_req, res) => {
+    await listPage(res, requesterId);
   });
+  // Mounted after the baseline's route, which therefore runs none of its middleware.
+  app.use('/floor', await floorRouter(pool, requesterId, listPage));
 
   const server = app.listen(port, '127.0.0.1', () => {
     process.stdout.write(`bare baseline listening on http://127.0.0.1:${port}/\n`);

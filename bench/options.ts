@@ -23,10 +23,11 @@ export const USAGE = `npm run bench -- [options]
   --connections <n>     concurrent connections (default 50)
   --rounds <n>          run the whole suite n times, printing the server's memory after each (default 1)
   --no-build            skip npm run build (dist/ must be current)
-  --only <a,b,…>        run only these scenarios (the baseline always runs): ${[...scenarios.map((s) => s.name), EXPORT_SCENARIO].join(', ')}
+  --only <a,b,…>        run only these scenarios (the baseline and the floor always run): ${[...scenarios.map((s) => s.name), EXPORT_SCENARIO].join(', ')}
   --admin-password <p>  password of admin@bench.test (default: the seed's)
-  --bare-url <url>      database URL for the bare baseline (a role that bypasses row-level
-                        security; required with DATABASE_URL, default: the embedded superuser)
+  --bare-url <url>      database URL for the bare baseline and the floor (a role that bypasses
+                        row-level security and may create the floor's schema bench_floor;
+                        required with DATABASE_URL, default: the embedded superuser)
   --profile <dir>       the measured app server runs with node --cpu-prof and writes its
                         profile there when the bench stops it
   --help`;

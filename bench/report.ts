@@ -9,7 +9,7 @@ import { describeDrain, type OutboxDrain } from './outbox-drain';
 import type { Dataset } from './dataset';
 import { ALONE_SECONDS, type AloneResult, type LoadResult } from './load';
 import type { RoundTripCount } from './round-trips';
-import type { Prepared, TargetRule } from './scenarios';
+import { BASELINE_SCENARIO, type Prepared, type TargetRule } from './scenarios';
 
 export const TARGET_CONDITIONS = { cores: 2, connections: 50, tickets: 1_000_000 };
 const EXPORT_MAX_MS = 3000;
@@ -117,7 +117,7 @@ export function verdict(result: ScenarioResult, base: LoadResult | undefined): b
 }
 
 export function baselineOf(round: RoundResult): LoadResult | undefined {
-  return round.scenarios.find((s) => s.server === 'bare')?.load;
+  return round.scenarios.find((s) => s.name === BASELINE_SCENARIO)?.load;
 }
 
 /** Every PASS/MISS of the run: scenarios of round 1, export, memory, flat cost. */

@@ -121,6 +121,7 @@ async function bench(options: Options, cleanup: Cleanup): Promise<boolean> {
   const selected = scenarios.filter((s) => s.server === 'bare' || wanted(s.name));
   const sessions = new Sessions(
     { port: servers.app.port, host: hostOf('app', servers.app.port) },
+    { port: servers.bare.port, host: hostOf('bare', servers.bare.port) },
     mail,
     options.adminPassword,
     say,

@@ -12,6 +12,8 @@ import type { MailCatcher } from './mail-catcher';
 export const WRITER_EMAIL = 'writer@bench.test';
 /** An address with no requester: the sign-in request must answer it exactly like a known one. */
 export const UNKNOWN_EMAIL = 'nobody@bench.test';
+/** Where the bare server's floor reference starts a session. */
+const FLOOR_SIGN_IN = '/floor/sign-in';
 /** Pages of the heavy requester's list followed to reach the deep keyset page. */
 export const DEEP_PAGES = 30;
 /** Case-insensitive substring of one subject (the long thread's): the search scans for it. */
@@ -83,6 +85,7 @@ export class Sessions {
 
   constructor(
     readonly app: Target,
+    readonly bare: Target,
     private readonly mail: MailCatcher,
     private readonly adminPassword: string,
     private readonly say: (line: string) => void,
@@ -99,6 +102,15 @@ export class Sessions {
 
   reader(): Promise<Browser> {
     return this.once('reader', () => signInRequester(this.app, this.mail, HEAVY_EMAIL, this.say));
+  }
+
+  /** A session of the bare server's floor reference (floor-router.ts), for the same requester. */
+  floorReader(): Promise<Browser> {
+    return this.once('floor-reader', async () => {
+      const browser = new Browser(this.bare);
+      expectStatus(await browser.get(FLOOR_SIGN_IN), 303, `GET ${FLOOR_SIGN_IN}`);
+      return browser;
+    });
   }
 
   writer(): Promise<Browser> {
@@ -177,15 +189,32 @@ function signinPost(email: string) {
   };
 }
 
-/** The baseline, then reads, then writes: the order of every round. */
+/** The scenario every ratio is taken against. */
+export const BASELINE_SCENARIO = 'bare-list';
+
+/** The baseline and the floor, then reads, then writes: the order of every round. */
 export const scenarios: Scenario[] = [
   {
-    name: 'bare-list',
+    name: BASELINE_SCENARIO,
     label: 'Bare baseline: 25 rows, one query, one template',
     server: 'bare',
     write: false,
     target: { kind: 'none' },
     prepare: () => Promise.resolve({ method: 'GET', path: '/', expect: 200, marker: '<table' }),
+  },
+  {
+    name: 'bare-floor',
+    label: 'Floor: the baseline + session, CSRF, helmet',
+    server: 'bare',
+    write: false,
+    target: { kind: 'none' },
+    prepare: async (s) => ({
+      method: 'GET',
+      path: '/floor',
+      from: await s.floorReader(),
+      expect: 200,
+      marker: 'name="_csrf"',
+    }),
   },
   {
     name: 'portal-list',
