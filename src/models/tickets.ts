@@ -1,6 +1,5 @@
-import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
-import { builtRows, queryRows, type Statement } from '../db/statements';
+import { queryRows, type Statement } from '../db/statements';
 
 export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
@@ -171,19 +170,18 @@ export function listableTickets(
   return query;
 }
 
+/** Written out like the lists' texts: every ticket page reads it, and knex compiled it each time. */
+const byNumberText = `select ${ticketColumns.join(', ')} from tickets
+                       where workspace_id = $1 and number = $2 limit 1`;
+
 export async function findByNumber(
   trx: Trx,
   workspaceId: string,
   number: number,
 ): Promise<Ticket | undefined> {
-  const [row] = await builtRows<TicketRow>(
-    trx,
-    trx('tickets')
-      .select(ticketColumns)
-      .where({ workspace_id: workspaceId, number })
-      .options({ name: PREPARED })
-      .first(),
-  );
+  const [row] = await queryRows<TicketRow>(trx, byNumberText, [workspaceId, number], {
+    prepared: true,
+  });
   return row ? toTicket(row) : undefined;
 }
 

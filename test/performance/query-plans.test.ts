@@ -9,7 +9,7 @@ import {
   customerSearchQuery,
   type CustomerTicketSearch,
 } from '../../src/models/customer-ticket-search';
-import { threadPageQuery } from '../../src/models/ticket-thread';
+import { threadPageStatement } from '../../src/models/ticket-thread';
 import { testDatabase } from '../helpers/database';
 import { aRequester, aWorkspace, rows } from '../helpers/fixtures';
 
@@ -595,8 +595,8 @@ describe('query plans under row-level security', () => {
     await testDatabase().db.raw('analyze messages, ticket_events');
     const plan = await planOf(
       { kind: 'requester', workspaceId: acme.id, requesterId },
-      (trx) =>
-        threadPageQuery(trx, {
+      () =>
+        threadPageStatement({
           workspaceId: acme.id,
           ticketId: ticket!.id,
           includeInternal: false,
