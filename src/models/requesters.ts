@@ -1,6 +1,5 @@
-import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
-import { builtRows } from '../db/statements';
+import { rowByKey } from './by-key';
 
 export interface Requester {
   id: string;
@@ -35,21 +34,16 @@ function toRequester(row: RequesterRow): Requester {
   };
 }
 
+// A ticket's requester, on every agent's reply and a visitor's action (mail goes out in their
+// language).
+const requesterById = rowByKey<RequesterRow>('requesters', columns, 'id');
+
 export async function findById(
   trx: Trx,
   workspaceId: string,
   id: string,
 ): Promise<Requester | undefined> {
-  const [row] = await builtRows<RequesterRow>(
-    trx,
-    trx('requesters')
-      .select(columns)
-      .where({ workspace_id: workspaceId, id })
-      // A ticket's requester, on every agent's reply and a visitor's action (mail goes out in
-      // their language): planned once per connection.
-      .options({ name: PREPARED })
-      .first(),
-  );
+  const row = await requesterById(trx, workspaceId, id);
   return row ? toRequester(row) : undefined;
 }
 

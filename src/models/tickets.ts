@@ -1,5 +1,6 @@
 import type { Trx } from '../db/knex';
 import { queryRows, type Statement } from '../db/statements';
+import { rowByKey } from './by-key';
 
 export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
@@ -170,18 +171,14 @@ export function listableTickets(
   return query;
 }
 
-/** Written out like the lists' texts: every ticket page reads it, and knex compiled it each time. */
-const byNumberText = `select ${ticketColumns.join(', ')} from tickets
-                       where workspace_id = $1 and number = $2 limit 1`;
+const ticketByNumber = rowByKey<TicketRow>('tickets', ticketColumns, 'number');
 
 export async function findByNumber(
   trx: Trx,
   workspaceId: string,
   number: number,
 ): Promise<Ticket | undefined> {
-  const [row] = await queryRows<TicketRow>(trx, byNumberText, [workspaceId, number], {
-    prepared: true,
-  });
+  const row = await ticketByNumber(trx, workspaceId, number);
   return row ? toTicket(row) : undefined;
 }
 

@@ -1,6 +1,5 @@
-import { PREPARED } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
-import { builtRows } from '../db/statements';
+import { rowByKey } from './by-key';
 
 export type UserRole = 'admin' | 'agent';
 
@@ -64,20 +63,15 @@ export async function findCredentials(
   return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
 }
 
+// The agent, on every agent page.
+const userById = rowByKey<UserRow>('users', columns, 'id');
+
 export async function findById(
   trx: Trx,
   workspaceId: string,
   id: string,
 ): Promise<User | undefined> {
-  const [row] = await builtRows<UserRow>(
-    trx,
-    trx('users')
-      .select(columns)
-      .where({ workspace_id: workspaceId, id })
-      // The agent, on every agent page: planned once per connection.
-      .options({ name: PREPARED })
-      .first(),
-  );
+  const row = await userById(trx, workspaceId, id);
   return row ? toUser(row) : undefined;
 }
 

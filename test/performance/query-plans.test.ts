@@ -171,7 +171,7 @@ describe('query plans under row-level security', () => {
         after,
         limit: 26,
       });
-      const { sql } = searchQuery(trx, input('ticket')).toSQL().toNative();
+      const { text: sql } = ticketSearch.pageStatement(trx, input('ticket'));
       const plansBefore = await preparedCounts(trx, sql);
       const searches = [
         ['ticket', undefined, 26, 26],
@@ -372,7 +372,7 @@ describe('query plans under row-level security', () => {
       ).rows[0]?.mode;
     await withScope(testDatabase().db, agent, async (trx) => {
       const input = { workspaceId: acme.id, search: {}, limit: 26 };
-      const { sql } = searchQuery(trx, input).toSQL().toNative();
+      const { text: sql } = ticketSearch.pageStatement(trx, input);
       const before = await preparedCounts(trx, sql);
       for (let i = 0; i < 3; i += 1) {
         assert.equal((await ticketSearch.listPage(trx, input)).length, 26);
@@ -442,13 +442,11 @@ describe('query plans under row-level security', () => {
     const agent: Scope = { kind: 'agent', workspaceId: acme.id, userId: ANY_AGENT };
     await withScope(testDatabase().db, agent, async (trx) => {
       await trx.raw('set local plan_cache_mode = force_generic_plan');
-      const { sql } = searchQuery(trx, {
+      const { text: sql } = ticketSearch.pageStatement(trx, {
         workspaceId: acme.id,
         search: {},
         limit: 26,
-      })
-        .toSQL()
-        .toNative();
+      });
       // EXPLAIN EXECUTE takes no bind parameters: the workspace's id is the test's own uuid.
       await trx.raw(`prepare skewed_inbox as ${sql}`);
       const explained = await trx.raw<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>(

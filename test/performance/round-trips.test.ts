@@ -84,7 +84,7 @@ describe('round trips of a signed-in page', () => {
     const trace = await counted(() => browser.get('/admin'));
     assert.equal(trace.length, 4, trace.join('\n'));
     assert.match(trace[0] ?? '', /select w\.id.*from admin_sessions/s);
-    assert.match(trace[1] ?? '', /^select set_config\('app\.scope'.*from "users"/s);
+    assert.match(trace[1] ?? '', /^select set_config\('app\.scope'.*from users\b/s);
     assert.match(trace[3] ?? '', /^COMMIT/);
     assert.ok(!trace.some((sql) => /^SELECT sess FROM/.test(sql)), 'the store read the row again');
   });
@@ -108,8 +108,11 @@ describe('round trips of a signed-in page', () => {
     const trace = await counted(() => browser.get(path));
     assert.equal(trace.length, 5, trace.join('\n'));
     assert.match(trace[0] ?? '', /select w\.id.*from admin_sessions/s);
-    assert.match(trace[1] ?? '', /^select set_config\('app\.scope'.*from "users"/s);
-    assert.match(trace[2] ?? '', /from "tickets" as "t" cross join lateral \(\s*select name, email from requesters/);
+    assert.match(trace[1] ?? '', /^select set_config\('app\.scope'.*from users\b/s);
+    assert.match(
+      trace[2] ?? '',
+      /from tickets as t cross join lateral \(\s*select name, email from requesters/,
+    );
     assert.match(trace[3] ?? '', /\bfrom messages\b/);
     assert.match(trace[4] ?? '', /^COMMIT/);
   });
