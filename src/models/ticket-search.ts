@@ -1,6 +1,7 @@
 import { DEFER } from '../db/deferred-statements';
 import type { Trx } from '../db/knex';
 import { queryRows, type Statement } from '../db/statements';
+import { textsByShape } from './statement-texts';
 import {
   ticketColumns,
   toTicket,
@@ -107,11 +108,10 @@ function baseQuery(
 /**
  * The text of a page's statement without words (the inbox, a status of it) or of one ticket by
  * number (the agent's ticket page): $1 the workspace, then the status, the keyset position or
- * the number as asked, then the page's size. The same query as `baseQuery` pages, written out:
- * these run on every agent page, and knex built and compiled them each time, about 5% of an
- * inbox page's CPU.
+ * the number as asked, then the page's size. The same query as `baseQuery` pages, written out
+ * (see textsByShape): these run on every agent page.
  */
-function pagedText(by: { status: boolean; after: boolean; number: boolean }): string {
+const pagedText = textsByShape<{ status: boolean; after: boolean; number: boolean }>((by) => {
   let n = 1;
   const conditions = ['t.workspace_id = $1', 't.held_since is null'];
   if (by.status) conditions.push(`t.status = $${++n}`);
@@ -121,22 +121,18 @@ function pagedText(by: { status: boolean; after: boolean; number: boolean }): st
            where ${conditions.join(' and ')}
            ${by.number ? '' : 'order by t.last_activity_at desc, t.id desc'}
            limit $${n + 1}`;
-}
-
-const pagedTexts = new Map<string, string>();
+});
 
 function pagedStatement(
   workspaceId: string,
   by: { status?: TicketStatus; after?: ActivityCursor; number?: number },
   limit: number,
 ): Statement {
-  const shape = { status: !!by.status, after: !!by.after, number: by.number !== undefined };
-  const key = `${shape.status}/${shape.after}/${shape.number}`;
-  let text = pagedTexts.get(key);
-  if (!text) {
-    text = pagedText(shape);
-    pagedTexts.set(key, text);
-  }
+  const text = pagedText({
+    status: by.status !== undefined,
+    after: by.after !== undefined,
+    number: by.number !== undefined,
+  });
   const values: unknown[] = [workspaceId];
   if (by.status) values.push(by.status);
   if (by.after) values.push(by.after.at, by.after.id);

@@ -1,5 +1,6 @@
 import type { Trx } from '../db/knex';
 import { queryRows, type Statement } from '../db/statements';
+import { textsByShape } from './statement-texts';
 import { fromJson, type Attachment, type AttachmentJson } from './attachments';
 import { toMessage, type Message, type MessageRow } from './messages';
 import { toTicketEvent, type TicketEvent, type TicketEventRow } from './ticket-events';
@@ -68,22 +69,22 @@ const attachmentJson = `json_build_object('id', a.id, 'messageId', a.message_id,
 
 /**
  * The text of a thread page: $1 workspace, $2 ticket, $3 rows to read (the page and one more),
- * and from an earlier page on, $4 and $5 the keyset position. Written out rather than built with
- * knex on each request: compiling the builder was 5% of the ticket page's CPU.
+ * and from an earlier page on, $4 and $5 the keyset position.
  */
-function threadPageText(includeInternal: boolean, paged: boolean): string {
-  const before = paged ? ' and (created_at, id) < ($4, $5)' : '';
-  /** One table's newest entries for this page, along its (workspace, ticket, time, id) index. */
-  const newest = (columns: string, table: string, where: string) =>
-    `(select ${columns} from ${table}
+const threadPageText = textsByShape<{ includeInternal: boolean; paged: boolean }>(
+  ({ includeInternal, paged }) => {
+    const before = paged ? ' and (created_at, id) < ($4, $5)' : '';
+    /** One table's newest entries for this page, along its (workspace, ticket, time, id) index. */
+    const newest = (columns: string, table: string, where: string) =>
+      `(select ${columns} from ${table}
        where workspace_id = $1 and ticket_id = $2${where}${before}
        order by created_at desc, id desc limit $3)`;
-  // Each message's files in the same statement (a page is one round trip more without them),
-  // under the attachments' own row-level security. Only where the message has ever had one
-  // (migration 20261201170000): a probe per message, nearly always finding nothing, was about
-  // 200 µs of PostgreSQL's CPU a page.
-  const messages = newest(
-    `'message' as kind, id, ticket_id, author_kind, author_name, body, internal,
+    // Each message's files in the same statement (a page is one round trip more without them),
+    // under the attachments' own row-level security. Only where the message has ever had one
+    // (migration 20261201170000): a probe per message, nearly always finding nothing, was about
+    // 200 µs of PostgreSQL's CPU a page.
+    const messages = newest(
+      `'message' as kind, id, ticket_id, author_kind, author_name, body, internal,
      null::text as actor_kind, null::text as actor_name, null::text as from_status,
      null::text as to_status, created_at,
      case when messages.has_files
@@ -91,34 +92,25 @@ function threadPageText(includeInternal: boolean, paged: boolean): string {
                   from attachments a
                  where a.workspace_id = messages.workspace_id and a.message_id = messages.id)
           else '[]'::json end as files`,
-    'messages',
-    includeInternal ? '' : ' and not internal',
-  );
-  const events = newest(
-    `'event' as kind, id, ticket_id, null::text as author_kind, null::text as author_name,
+      'messages',
+      includeInternal ? '' : ' and not internal',
+    );
+    const events = newest(
+      `'event' as kind, id, ticket_id, null::text as author_kind, null::text as author_name,
      null::text as body, false as internal, actor_kind, actor_name, from_status, to_status,
      created_at, null::json as files`,
-    'ticket_events',
-    '',
-  );
-  return `select * from (${messages} union all ${events}) as entries
+      'ticket_events',
+      '',
+    );
+    return `select * from (${messages} union all ${events}) as entries
            order by created_at desc, id desc limit $3`;
-}
-
-/** The four texts: with and without internal notes, first page or earlier. */
-const threadPageTexts = new Map(
-  [false, true].flatMap((includeInternal) =>
-    [false, true].map((paged) => [
-      `${includeInternal}/${paged}`,
-      threadPageText(includeInternal, paged),
-    ]),
-  ),
+  },
 );
 
 /** The statement behind listThreadPage (one row more than the page), unrun: tests plan it. */
 export function threadPageStatement(input: ThreadPageInput): Statement {
   const paged = input.before !== undefined;
-  const text = threadPageTexts.get(`${input.includeInternal}/${paged}`)!;
+  const text = threadPageText({ includeInternal: input.includeInternal, paged });
   const values: unknown[] = [input.workspaceId, input.ticketId, input.limit + 1];
   if (input.before) values.push(input.before.at, input.before.id);
   return { text, values };

@@ -1,6 +1,6 @@
 import type { Trx } from '../db/knex';
 import { queryRows, type Statement } from '../db/statements';
-import { rowByKey } from './by-key';
+import { rowByKey, textsByShape } from './statement-texts';
 
 export const ticketStatuses = ['open', 'pending', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof ticketStatuses)[number];
@@ -109,15 +109,21 @@ export function plainListStatement(input: {
   if (input.status) values.push(input.status);
   if (input.after) values.push(input.after.at, input.after.id);
   values.push(input.limit);
-  return { text: plainListSql(by, input.status !== undefined, input.after !== undefined), values };
+  return {
+    text: plainListSql({
+      by,
+      status: input.status !== undefined,
+      after: input.after !== undefined,
+    }),
+    values,
+  };
 }
 
-const plainListTexts = new Map<string, string>();
-
-function plainListSql(by: 'requester' | 'ids' | 'all', status: boolean, after: boolean): string {
-  const key = `${by} ${status} ${after}`;
-  let text = plainListTexts.get(key);
-  if (text) return text;
+const plainListSql = textsByShape<{
+  by: 'requester' | 'ids' | 'all';
+  status: boolean;
+  after: boolean;
+}>(({ by, status, after }) => {
   let n = 1;
   const conditions = [`workspace_id = $${n}`];
   // A held ticket is the opening visitor's alone (row-level security says so too).
@@ -125,13 +131,11 @@ function plainListSql(by: 'requester' | 'ids' | 'all', status: boolean, after: b
   if (by === 'ids') conditions.push(`id = any($${++n}::uuid[])`);
   if (status) conditions.push(`status = $${++n}`);
   if (after) conditions.push(`(last_activity_at, id) < ($${++n}, $${++n})`);
-  text = `select ${ticketColumns.join(', ')} from tickets
+  return `select ${ticketColumns.join(', ')} from tickets
            where ${conditions.join(' and ')}
            order by last_activity_at desc, id desc
            limit $${n + 1}`;
-  plainListTexts.set(key, text);
-  return text;
-}
+});
 
 /** A plain list's tickets (see plainListStatement). */
 export async function listPlain(

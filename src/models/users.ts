@@ -1,5 +1,5 @@
 import type { Trx } from '../db/knex';
-import { rowByKey } from './by-key';
+import { rowByKey } from './statement-texts';
 
 export type UserRole = 'admin' | 'agent';
 
